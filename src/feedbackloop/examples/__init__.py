@@ -1,0 +1,54 @@
+"""The example initiative bundled with feedbackloop (illustrative data).
+
+Examples
+--------
+>>> from feedbackloop.examples import load_example
+>>> load_example().shared_result.id
+'youth_employment'
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from feedbackloop.model import FeedbackLoop
+
+__all__ = ["EXAMPLES", "example_path", "load_example"]
+
+EXAMPLES = ("opportunity_youth",)
+
+
+def example_path(name: str = "opportunity_youth") -> Path:
+    """Return the path of a bundled example loop file.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`EXAMPLES`.
+
+    Returns
+    -------
+    pathlib.Path
+        The YAML file inside the installed package.
+    """
+    if name not in EXAMPLES:
+        raise KeyError(f"no bundled example {name!r}; available: {', '.join(EXAMPLES)}")
+    return Path(str(resources.files(__package__).joinpath(f"{name}.yaml")))
+
+
+def load_example(name: str = "opportunity_youth") -> FeedbackLoop:
+    """Load a bundled example loop (validated).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`EXAMPLES`.
+
+    Returns
+    -------
+    FeedbackLoop
+    """
+    from feedbackloop.io import load_loop
+
+    return load_loop(example_path(name))

@@ -1,0 +1,5 @@
+"""Reading and writing feedbackloop documents (loop YAML)."""
+
+from feedbackloop.io._loopfile import atomic_write_text, dump_yaml, load_loop
+
+__all__ = ["atomic_write_text", "dump_yaml", "load_loop"]

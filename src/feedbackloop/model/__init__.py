@@ -1,0 +1,45 @@
+"""The typed core: the feedback loop as a graph of nodes, indicators and targets.
+
+Importing this package needs attrs only (no pandas).
+"""
+
+from feedbackloop.model._indicator import (
+    Aggregation,
+    Baseline,
+    Direction,
+    Indicator,
+    MeasureKind,
+    Quadrant,
+    SourceSpec,
+    Target,
+)
+from feedbackloop.model._loop import FeedbackLoop, LoopCheck
+from feedbackloop.model._nodes import (
+    Horizon,
+    KeyDriver,
+    Node,
+    Outcome,
+    SharedResult,
+    Strategy,
+    Tier,
+)
+
+__all__ = [
+    "Aggregation",
+    "Baseline",
+    "Direction",
+    "FeedbackLoop",
+    "Horizon",
+    "Indicator",
+    "KeyDriver",
+    "LoopCheck",
+    "MeasureKind",
+    "Node",
+    "Outcome",
+    "Quadrant",
+    "SharedResult",
+    "SourceSpec",
+    "Strategy",
+    "Target",
+    "Tier",
+]

@@ -8,7 +8,9 @@ generated with a fixed seed. Tasks, each done the idiomatic way in every tool:
   rule (sqrt of the sum of squared MOEs of non-zero estimates plus the largest MOE among
   zero estimates);
 - disparity: each race group's value over the reference group's value in the same tract
-  and year, with the ratio MOE;
+  and year, with the ratio MOE and the z-test of the difference at 90% (the columns
+  feedbackloop's ``disparity`` returns; feedbackloop also returns its rows sorted,
+  which the peers are not asked to do);
 - parquet: write then read the whole table.
 
 Peers: idiomatic pandas, pyarrow compute, polars, duckdb. Time is the median of
@@ -52,6 +54,7 @@ RACES = [
     "Hispanic or Latino",
 ]
 REFERENCE = "White alone, not Hispanic"
+Z90 = 1.645  # the ACS's z for 90% margins of error
 
 
 def generate(scale: float = 1.0, seed: int = 20261124) -> pa.Table:
@@ -208,6 +211,8 @@ def pandas_disparity(df: Any) -> Any:
     r = m["value"] / m["value_ref"]
     m["ratio"] = r
     m["ratio_moe"] = np.sqrt(m["moe"] ** 2 + r**2 * m["moe_ref"] ** 2) / m["value_ref"]
+    se = np.sqrt((m["moe"] / Z90) ** 2 + (m["moe_ref"] / Z90) ** 2)
+    m["significant"] = ((m["value"] - m["value_ref"]).abs() / se) > Z90
     return m
 
 
@@ -256,7 +261,15 @@ def arrow_disparity(t: pa.Table) -> pa.Table:
         ),
         j["value_ref"],
     )
-    return j.append_column("ratio", r).append_column("ratio_moe", moe)
+    se = pc.sqrt(
+        pc.add(
+            pc.power(pc.divide(j["moe"], Z90), 2), pc.power(pc.divide(j["moe_ref"], Z90), 2)
+        )
+    )
+    sig = pc.greater(pc.divide(pc.abs(pc.subtract(j["value"], j["value_ref"])), se), Z90)
+    return (
+        j.append_column("ratio", r).append_column("ratio_moe", moe).append_column("significant", sig)
+    )
 
 
 def polars_rollup(df: Any) -> Any:
@@ -287,9 +300,11 @@ def polars_disparity(df: Any) -> Any:
     )
     j = df.filter(pl.col("race") != REFERENCE).join(ref, on=["geography", "period"], how="left")
     r = pl.col("value") / pl.col("value_ref")
+    se = ((pl.col("moe") / Z90) ** 2 + (pl.col("moe_ref") / Z90) ** 2).sqrt()
     return j.with_columns(
         ratio=r,
         ratio_moe=(pl.col("moe") ** 2 + r**2 * pl.col("moe_ref") ** 2).sqrt() / pl.col("value_ref"),
+        significant=((pl.col("value") - pl.col("value_ref")).abs() / se) > Z90,
     )
 
 
@@ -310,7 +325,9 @@ WITH r AS (SELECT geography, period, value AS value_ref, moe AS moe_ref FROM t
            WHERE race = '{REFERENCE}')
 SELECT g.*, r.value_ref, r.moe_ref, g.value / r.value_ref AS ratio,
        sqrt(g.moe*g.moe + pow(g.value / r.value_ref, 2) * r.moe_ref*r.moe_ref) / r.value_ref
-         AS ratio_moe
+         AS ratio_moe,
+       abs(g.value - r.value_ref)
+         / sqrt(pow(g.moe / {Z90}, 2) + pow(r.moe_ref / {Z90}, 2)) > {Z90} AS significant
 FROM t g LEFT JOIN r USING (geography, period) WHERE g.race <> '{REFERENCE}'
 """
 
@@ -321,7 +338,7 @@ def duckdb_run(sql: str) -> Callable[[pa.Table], Any]:
 
         con = duckdb.connect()
         con.register("t", t)
-        out = con.execute(sql).fetch_arrow_table()
+        out = con.sql(sql).to_arrow_table()
         con.close()
         return out
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
 
 project = "feedbackloop"
 author = "The feedbackloop developers"
 copyright = "2026, the feedbackloop developers"
 try:
-    release = version("feedbackloop")
+    release = _dist_version("feedbackloop")
 except PackageNotFoundError:  # building from a source tree
     release = "0+unknown"
+version = ".".join(release.split(".")[:2])
 
 extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -27,17 +28,13 @@ exclude_patterns = ["_build"]
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+napoleon_use_ivar = True
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "undoc-members": False}
 nitpicky = False
 suppress_warnings = ["myst.header"]
 
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-}
-intersphinx_disabled_reftypes = ["*"]
-intersphinx_timeout = 1
 
 html_theme = "furo"
 html_title = "feedbackloop"

@@ -99,7 +99,7 @@ class Problem(tuple[str, str]):
         """Create a problem found at ``where``."""
         return super().__new__(cls, (where, message))
 
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]
+    def __getnewargs__(self) -> tuple[str, str]:
         return (self[0], self[1])
 
     @property

@@ -133,9 +133,22 @@ def _div(num: _F64, den: _F64) -> _F64:
 
 
 def _hypot(a: _F64, b: _F64) -> _F64:
-    """Return ``sqrt(a² + b²)`` with NaN whenever either side is NaN."""
+    """Return ``sqrt(a² + b²)`` with NaN whenever either side is NaN.
+
+    The plain formula is vectorised and several times faster than
+    :func:`numpy.hypot`; the few elements where squaring could overflow or
+    underflow (results outside 1e-150..1e150) are redone with ``hypot``.
+    """
     with _quiet():
-        return np.where(np.isnan(a) | np.isnan(b), np.nan, np.hypot(a, b))
+        out = np.sqrt(a * a + b * b)
+        redo = (out > 1e150) | (out < 1e-150)
+        if np.any(redo):
+            aa, bb = np.broadcast_arrays(a, b)
+            out = np.array(out, dtype=np.float64, copy=True)
+            exact = np.hypot(aa[redo], bb[redo])
+            exact[np.isnan(aa[redo]) | np.isnan(bb[redo])] = np.nan
+            out[redo] = exact
+        return out
 
 
 def _bincount(codes: npt.NDArray[np.intp], weights: _F64, n: int) -> _F64:
@@ -184,8 +197,8 @@ def z_for_level(level: float) -> float:
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data: What All Data Users Need to Know* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data: What All Data Users Need to Know* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -233,8 +246,8 @@ def standard_error(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -267,8 +280,8 @@ def moe_from_se(se: npt.ArrayLike, level: float = 0.90) -> FloatOrArray:
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -302,8 +315,8 @@ def rescale_moe(moe: npt.ArrayLike, to_level: float, from_level: float = 0.90) -
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -345,8 +358,8 @@ def cv(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -392,8 +405,8 @@ def confidence_interval(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -450,10 +463,10 @@ def moe_sum(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
-    .. [2] U.S. Census Bureau, ACS training "Using American Community Survey
-       Estimates and Margins of Error" (2016), slide 26.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, ACS training "Using American Community Survey
+      Estimates and Margins of Error" (2016), slide 26.
 
     Examples
     --------
@@ -544,10 +557,10 @@ def moe_sum_grouped(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
-    .. [2] U.S. Census Bureau, ACS training "Using American Community Survey
-       Estimates and Margins of Error" (2016), slide 26.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, ACS training "Using American Community Survey
+      Estimates and Margins of Error" (2016), slide 26.
 
     Examples
     --------
@@ -635,8 +648,8 @@ def moe_diff(moe1: npt.ArrayLike, moe2: npt.ArrayLike) -> FloatOrArray:
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -677,8 +690,8 @@ def moe_proportion(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -728,8 +741,8 @@ def moe_ratio(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -768,8 +781,8 @@ def moe_product(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -803,8 +816,8 @@ def percent_change(old: npt.ArrayLike, new: npt.ArrayLike) -> FloatOrArray:
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -845,8 +858,8 @@ def moe_percent_change(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -945,10 +958,10 @@ def z_score(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Instructions for Applying Statistical Testing
-       to the American Community Survey Data*.
-    .. [2] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Instructions for Applying Statistical Testing
+      to the American Community Survey Data*.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -1015,10 +1028,10 @@ def significant_difference(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Instructions for Applying Statistical Testing
-       to the American Community Survey Data*.
-    .. [2] U.S. Census Bureau, *Understanding and Using American Community
-       Survey Data* (2018, 2020), ch. 8.
+    - U.S. Census Bureau, *Instructions for Applying Statistical Testing
+      to the American Community Survey Data*.
+    - U.S. Census Bureau, *Understanding and Using American Community
+      Survey Data* (2018, 2020), ch. 8.
 
     Examples
     --------
@@ -1084,8 +1097,8 @@ def significance(
 
     References
     ----------
-    .. [1] U.S. Census Bureau, *Instructions for Applying Statistical Testing
-       to the American Community Survey Data*.
+    - U.S. Census Bureau, *Instructions for Applying Statistical Testing
+      to the American Community Survey Data*.
 
     Examples
     --------
@@ -1126,8 +1139,8 @@ def rate_difference(rate: npt.ArrayLike, reference: npt.ArrayLike) -> FloatOrArr
 
     References
     ----------
-    .. [1] Keppel K. et al., *Methodological Issues in Measuring Health
-       Disparities*, NCHS Vital Health Stat 2(141), 2005.
+    - Keppel K. et al., *Methodological Issues in Measuring Health
+      Disparities*, NCHS Vital Health Stat 2(141), 2005.
 
     Examples
     --------
@@ -1161,8 +1174,8 @@ def rate_ratio(rate: npt.ArrayLike, reference: npt.ArrayLike) -> FloatOrArray:
 
     References
     ----------
-    .. [1] Keppel K.G., Pearcy J.N., "Measuring relative disparities in terms
-       of adverse events", J Public Health Manag Pract 2005.
+    - Keppel K.G., Pearcy J.N., "Measuring relative disparities in terms
+      of adverse events", J Public Health Manag Pract 2005.
 
     Examples
     --------
@@ -1222,9 +1235,9 @@ def index_of_disparity(
 
     References
     ----------
-    .. [1] Pearcy J.N., Keppel K.G., "A summary measure of health disparity",
-       Public Health Rep 2002;117:273-280.
-    .. [2] Chesson H.W. et al., Sex Transm Dis 2017;44(9):513-518, Table 4.
+    - Pearcy J.N., Keppel K.G., "A summary measure of health disparity",
+      Public Health Rep 2002;117:273-280.
+    - Chesson H.W. et al., Sex Transm Dis 2017;44(9):513-518, Table 4.
 
     Examples
     --------
@@ -1301,9 +1314,9 @@ def summary_rate_ratio(
 
     References
     ----------
-    .. [1] Talih M., Huang D.T., *Measuring Progress Toward Target Attainment
-       and the Elimination of Health Disparities in Healthy People 2020*,
-       Healthy People Statistical Notes No. 27, 2016.
+    - Talih M., Huang D.T., *Measuring Progress Toward Target Attainment
+      and the Elimination of Health Disparities in Healthy People 2020*,
+      Healthy People Statistical Notes No. 27, 2016.
 
     Examples
     --------
@@ -1347,7 +1360,7 @@ def max_rate_ratio(rates: npt.ArrayLike, *, axis: int = -1) -> FloatOrArray:
 
     References
     ----------
-    .. [1] Healthy People 2030, "About Disparities Data".
+    - Healthy People 2030, "About Disparities Data".
 
     Examples
     --------
@@ -1383,7 +1396,7 @@ def max_rate_difference(rates: npt.ArrayLike, *, axis: int = -1) -> FloatOrArray
 
     References
     ----------
-    .. [1] Healthy People 2030, "About Disparities Data".
+    - Healthy People 2030, "About Disparities Data".
 
     Examples
     --------
@@ -1424,9 +1437,9 @@ def percent_of_targeted_change(
 
     References
     ----------
-    .. [1] Talih M., Huang D.T., Healthy People Statistical Notes No. 27, 2016.
-    .. [2] NCHS, Healthy People 2030 methods,
-       https://www.cdc.gov/nchs/healthy-people/hp2030/methods.html
+    - Talih M., Huang D.T., Healthy People Statistical Notes No. 27, 2016.
+    - NCHS, Healthy People 2030 methods,
+      https://www.cdc.gov/nchs/healthy-people/hp2030/methods.html
 
     Examples
     --------
@@ -1466,8 +1479,8 @@ def expected_linear(
 
     References
     ----------
-    .. [1] Friedman M., *Trying Hard Is Not Good Enough* (baselines and
-       turning the curve).
+    - Friedman M., *Trying Hard Is Not Good Enough* (baselines and
+      turning the curve).
 
     Examples
     --------
@@ -1509,8 +1522,8 @@ def expected_compound(
 
     References
     ----------
-    .. [1] Friedman M., *Trying Hard Is Not Good Enough* (baselines and
-       turning the curve).
+    - Friedman M., *Trying Hard Is Not Good Enough* (baselines and
+      turning the curve).
 
     Examples
     --------
@@ -1550,8 +1563,8 @@ def annualized_change(
 
     References
     ----------
-    .. [1] Friedman M., *Trying Hard Is Not Good Enough* (baselines and
-       turning the curve).
+    - Friedman M., *Trying Hard Is Not Good Enough* (baselines and
+      turning the curve).
 
     Examples
     --------
@@ -1592,8 +1605,8 @@ def required_annual_change(
 
     References
     ----------
-    .. [1] Friedman M., *Trying Hard Is Not Good Enough* (baselines and
-       turning the curve).
+    - Friedman M., *Trying Hard Is Not Good Enough* (baselines and
+      turning the curve).
 
     Examples
     --------

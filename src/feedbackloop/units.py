@@ -58,17 +58,19 @@ program = [program] = programs
 """
 
 _lock = threading.Lock()
-_registry: pint.UnitRegistry | None = None
+_registry: pint.UnitRegistry[Any] | None = None
 
 _PER = re.compile(r"^\s*per\s+(.+)$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _LEADING_NUMBER = re.compile(r"^\s*([0-9][0-9_.eE+-]*)\s+(.+)$")
 
 
-def _build_registry() -> pint.UnitRegistry:
+def _build_registry() -> pint.UnitRegistry[Any]:
     import pint
 
-    reg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, cache_folder=None)
+    reg: pint.UnitRegistry[Any] = pint.UnitRegistry(
+        autoconvert_offset_to_baseunit=True, cache_folder=None
+    )
     for line in _DEFINITIONS.strip().splitlines():
         reg.define(line)
     # pint ships "percent"; add the per-mille and basis-point spellings we meet.
@@ -81,7 +83,7 @@ def _build_registry() -> pint.UnitRegistry:
     return reg
 
 
-def get_registry() -> pint.UnitRegistry:
+def get_registry() -> pint.UnitRegistry[Any]:
     """Return the shared unit registry, building it on first use.
 
     Returns
@@ -100,7 +102,7 @@ def get_registry() -> pint.UnitRegistry:
     return _registry
 
 
-def set_registry(registry: pint.UnitRegistry | None) -> None:
+def set_registry(registry: pint.UnitRegistry[Any] | None) -> None:
     """Use ``registry`` for every unit from now on (``None`` restores the default).
 
     Parameters
@@ -172,12 +174,10 @@ def _parse_cached(text: str) -> Any:
         raise UnitError(
             f"cannot parse unit {text!r}: {err}; write e.g. 'percent' or 'per 1000 people'"
         ) from err
-    if not isinstance(q, reg.Quantity):
-        q = reg.Quantity(q)
     return q
 
 
-def parse_unit(text: str) -> pint.Quantity:
+def parse_unit(text: str) -> pint.Quantity[Any]:
     """Parse a unit label into a pint quantity (a scale times a unit).
 
     Parameters

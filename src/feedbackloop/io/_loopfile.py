@@ -199,11 +199,11 @@ class _Reader:
             return []
         return [((*path, key, i), item) for i, item in enumerate(value)]
 
-    def build(self, path: _Path, factory: Callable[..., T], **kwargs: Any) -> T | None:
+    def build(self, where: _Path, factory: Callable[..., T], /, **kwargs: Any) -> T | None:
         try:
             return factory(**kwargs)
         except (ValueError, TypeError, FeedbackloopError) as err:
-            self.fail(path, str(err))
+            self.fail(where, str(err))
             return None
 
 
@@ -424,7 +424,7 @@ def loop_from_dict(
         raise LoopFileError(source, r.problems)
     r.unknown_keys(doc, _TOP_KEYS, ())
     name = r.text(doc, "name", (), required=True)
-    indicators = [x for p, v in r.items(doc, "indicators", ()) if (x := _indicator(r, v, p))]
+    indicators = [i for p, v in r.items(doc, "indicators", ()) if (i := _indicator(r, v, p))]
     shared = None
     if doc.get("shared_result") is None:
         r.fail(("shared_result",), "is required: every loop has exactly one shared result")
@@ -433,13 +433,13 @@ def loop_from_dict(
     else:
         shared = _node(r, doc["shared_result"], ("shared_result",), SharedResult)
     outcomes = [
-        x for p, v in r.items(doc, "outcomes", ()) if (x := _node(r, v, p, Outcome, horizon=True))
+        o for p, v in r.items(doc, "outcomes", ()) if (o := _node(r, v, p, Outcome, horizon=True))
     ]
-    drivers = [x for p, v in r.items(doc, "key_drivers", ()) if (x := _node(r, v, p, KeyDriver))]
+    drivers = [d for p, v in r.items(doc, "key_drivers", ()) if (d := _node(r, v, p, KeyDriver))]
     strategies = [
-        x
+        s
         for p, v in r.items(doc, "strategies", ())
-        if (x := _node(r, v, p, Strategy, partners=True))
+        if (s := _node(r, v, p, Strategy, partners=True))
     ]
     if r.problems or shared is None:
         raise LoopFileError(source, r.problems)

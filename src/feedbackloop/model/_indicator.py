@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from attrs import field, frozen
@@ -145,6 +145,39 @@ class SourceSpec:
     options: Mapping[str, Any] = field(factory=dict, converter=_frozen_mapping, hash=False)
 
 
+def _str_tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Convert ``None``, one string or an iterable of strings to a tuple."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _direction(value: object) -> Direction:
+    out: Direction = Direction.parse(value)
+    return out
+
+
+def _kind(value: object) -> MeasureKind:
+    out: MeasureKind = MeasureKind.parse(value)
+    return out
+
+
+def _quadrant(value: object) -> Quadrant | None:
+    if value is None:
+        return None
+    out: Quadrant = Quadrant.parse(value)
+    return out
+
+
+def _aggregation(value: object) -> Aggregation | None:
+    if value is None:
+        return None
+    out: Aggregation = Aggregation.parse(value)
+    return out
+
+
 @frozen(kw_only=True)
 class Indicator:
     """A measure the loop tracks: a population indicator or a performance measure.
@@ -184,17 +217,13 @@ class Indicator:
     id: str = field(validator=_slug)
     name: str = field(validator=_nonblank)
     unit: str = field(converter=_parse_unit_text, validator=_check_unit)
-    direction: Direction = field(converter=Direction.parse)
-    kind: MeasureKind = field(default=MeasureKind.POPULATION, converter=MeasureKind.parse)
-    quadrant: Quadrant | None = field(
-        default=None, converter=lambda q: None if q is None else Quadrant.parse(q)
-    )
+    direction: Direction = field(converter=_direction)
+    kind: MeasureKind = field(default=MeasureKind.POPULATION, converter=_kind)
+    quadrant: Quadrant | None = field(default=None, converter=_quadrant)
     description: str = ""
-    dimensions: tuple[str, ...] = field(default=(), converter=tuple)
+    dimensions: tuple[str, ...] = field(default=(), converter=_str_tuple)
     proxy_for: str | None = None
-    aggregation: Aggregation | None = field(
-        default=None, converter=lambda a: None if a is None else Aggregation.parse(a)
-    )
+    aggregation: Aggregation | None = field(default=None, converter=_aggregation)
     source: SourceSpec | None = None
     story: str = ""
 
@@ -244,6 +273,10 @@ def _finite(_inst: object, attr: Any, value: float | None) -> None:
         raise ValueError(f"{attr.name} must be a finite number (got {value!r})")
 
 
+def _finite_value(inst: object, attr: Any, value: float) -> None:
+    _finite(inst, attr, value)
+
+
 def _opt_float(value: object) -> float | None:
     if value is None:
         return None
@@ -267,7 +300,7 @@ class Baseline:
     """
 
     period: Period = field(converter=_parse_period)
-    value: float = field(converter=_float, validator=_finite)
+    value: float = field(converter=_float, validator=_finite_value)
 
 
 @frozen(kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import warnings
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,22 @@ if TYPE_CHECKING:
     import networkx
 
 __all__ = ["FeedbackLoop", "LoopCheck"]
+
+
+def _indicators(value: Iterable[Indicator]) -> tuple[Indicator, ...]:
+    return tuple(value)
+
+
+def _outcomes(value: Iterable[Outcome]) -> tuple[Outcome, ...]:
+    return tuple(value)
+
+
+def _key_drivers(value: Iterable[KeyDriver]) -> tuple[KeyDriver, ...]:
+    return tuple(value)
+
+
+def _strategies(value: Iterable[Strategy]) -> tuple[Strategy, ...]:
+    return tuple(value)
 
 
 @frozen
@@ -74,10 +90,10 @@ class FeedbackLoop:
 
     name: str = field(validator=_nonblank)
     shared_result: SharedResult = field(validator=v.instance_of(SharedResult))
-    indicators: tuple[Indicator, ...] = field(default=(), converter=tuple)
-    outcomes: tuple[Outcome, ...] = field(default=(), converter=tuple)
-    key_drivers: tuple[KeyDriver, ...] = field(default=(), converter=tuple)
-    strategies: tuple[Strategy, ...] = field(default=(), converter=tuple)
+    indicators: tuple[Indicator, ...] = field(default=(), converter=_indicators)
+    outcomes: tuple[Outcome, ...] = field(default=(), converter=_outcomes)
+    key_drivers: tuple[KeyDriver, ...] = field(default=(), converter=_key_drivers)
+    strategies: tuple[Strategy, ...] = field(default=(), converter=_strategies)
     description: str = ""
 
     # ------------------------------------------------------------------ access
@@ -421,7 +437,7 @@ class FeedbackLoop:
 
     # ------------------------------------------------------------------ export
 
-    def to_networkx(self) -> networkx.DiGraph:  # type: ignore[type-arg]
+    def to_networkx(self) -> networkx.DiGraph:
         """Return the loop as a :class:`networkx.DiGraph` (edges point up).
 
         Node attributes: ``tier``, ``kind``, ``title``, ``indicators``.

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import ClassVar
 
 from attrs import field, frozen
 from attrs import validators as v
 
-from feedbackloop.model._indicator import SLUG_PATTERN, Target, _nonblank, _ValueEnum
+from feedbackloop.model._indicator import (
+    SLUG_PATTERN,
+    Target,
+    _nonblank,
+    _str_tuple,
+    _ValueEnum,
+)
 
 __all__ = ["Horizon", "KeyDriver", "Node", "Outcome", "SharedResult", "Strategy", "Tier"]
 
@@ -63,12 +70,13 @@ class Horizon(_ValueEnum):
         return Tier.OUTCOME_3_6Y if self is Horizon.YEARS_3_6 else Tier.OUTCOME_6_10Y
 
 
-def _tuple_of_str(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)  # type: ignore[call-overload]
+def _horizon(value: object) -> Horizon:
+    out: Horizon = Horizon.parse(value)
+    return out
+
+
+def _targets(value: Iterable[Target]) -> tuple[Target, ...]:
+    return tuple(value)
 
 
 @frozen(kw_only=True)
@@ -100,9 +108,9 @@ class Node:
     id: str = field(validator=_slug)
     title: str = field(validator=_nonblank)
     description: str = ""
-    indicators: tuple[str, ...] = field(default=(), converter=_tuple_of_str)
-    targets: tuple[Target, ...] = field(default=(), converter=tuple)
-    contributes_to: tuple[str, ...] = field(default=(), converter=_tuple_of_str)
+    indicators: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    targets: tuple[Target, ...] = field(default=(), converter=_targets)
+    contributes_to: tuple[str, ...] = field(default=(), converter=_str_tuple)
     story: str = ""
 
     @property
@@ -146,7 +154,7 @@ class Outcome(Node):
 
     kind: ClassVar[str] = "outcome"
 
-    horizon: Horizon = field(converter=Horizon.parse)
+    horizon: Horizon = field(converter=_horizon)
 
     @property
     def tier(self) -> Tier:
@@ -183,7 +191,7 @@ class Strategy(Node):
 
     kind: ClassVar[str] = "strategy"
 
-    partners: tuple[str, ...] = field(default=(), converter=_tuple_of_str)
+    partners: tuple[str, ...] = field(default=(), converter=_str_tuple)
 
     @property
     def tier(self) -> Tier:

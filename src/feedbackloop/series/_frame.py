@@ -23,6 +23,7 @@ from feedbackloop.errors import (
     UnitError,
 )
 from feedbackloop.model import Indicator
+from feedbackloop.model._indicator import _str_tuple
 from feedbackloop.period import Period
 from feedbackloop.series._status import TOTAL, Status
 
@@ -243,9 +244,9 @@ class IndicatorSeries:
     indicator: Indicator
     table: pa.Table = field(repr=False)
     unit: str
-    dimensions: tuple[str, ...] = field(default=(), converter=tuple)
+    dimensions: tuple[str, ...] = field(default=(), converter=_str_tuple)
     provenance: Provenance | None = None
-    non_additive: tuple[str, ...] = field(default=(), converter=tuple)
+    non_additive: tuple[str, ...] = field(default=(), converter=_str_tuple)
     sensitive: bool = False
 
     # ----------------------------------------------------------- construction
@@ -542,7 +543,8 @@ denominator_moe, status : str, optional
     @property
     def frame(self) -> pd.DataFrame:
         """The data as a pandas DataFrame (a new copy on each access)."""
-        return self.table.to_pandas()
+        df: pd.DataFrame = self.table.to_pandas()
+        return df
 
     def to_parquet(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
         """Write the series to a Parquet file atomically, metadata and units included.
@@ -568,7 +570,7 @@ denominator_moe, status : str, optional
     # ------------------------------------------------------------- accessors
 
     def __len__(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, IndicatorSeries):
@@ -705,7 +707,7 @@ denominator_moe, status : str, optional
         )
 
     def _repr_html_(self) -> str:
-        head = self.table.slice(0, 10).to_pandas()
+        head: pd.DataFrame = self.table.slice(0, 10).to_pandas()
         return (
             f"<div class='feedbackloop-series'><strong>{html.escape(self.indicator.name)}</strong>"
             f" <code>{html.escape(self.indicator.id)}</code> [{html.escape(self.unit)}] — "
@@ -859,8 +861,9 @@ def _duplicate_mask(keys: pa.Table) -> np.ndarray[Any, np.dtype[np.bool_]]:
     counts = keys.group_by(keys.column_names, use_threads=True).aggregate([([], "count_all")])
     if counts.num_rows == keys.num_rows:
         return np.zeros(keys.num_rows, dtype=bool)
-    frame = keys.to_pandas()
-    return frame.duplicated().to_numpy()
+    frame: pd.DataFrame = keys.to_pandas()
+    dup: np.ndarray[Any, np.dtype[np.bool_]] = frame.duplicated().to_numpy(dtype=bool)
+    return dup
 
 
 def read_parquet(path: str | os.PathLike[str]) -> IndicatorSeries:

@@ -35,6 +35,7 @@ from feedbackloop.series._frame import (
     VALUE,
     IndicatorSeries,
 )
+from feedbackloop.series._groupby import I64, factorize, group, relabel
 from feedbackloop.series._status import TOTAL, Status
 
 if TYPE_CHECKING:
@@ -93,67 +94,103 @@ def ratio_scale(unit: str) -> float:
     return 1.0 / float(q.magnitude)
 
 
+def _status_mask(column: pa.ChunkedArray, values: Sequence[str]) -> pa.ChunkedArray | None:
+    """Rows whose status is one of ``values``, or ``None`` when there are none.
+
+    Dictionary-encoded chunks (the normal case) are tested on their
+    dictionary only, so a column without any such status costs nothing.
+    """
+    value_set = pa.array(list(values), pa.string())
+    chunks: list[pa.Array] = []
+    found = False
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            hit = pc.is_in(chunk.dictionary.cast(pa.string()), value_set=value_set)
+            if not pc.any(hit).as_py():
+                chunks.append(pa.nulls(len(chunk), pa.bool_()).fill_null(False))
+                continue
+            chunks.append(pc.fill_null(pc.take(hit, chunk.indices), False))
+        else:
+            chunks.append(pc.fill_null(pc.is_in(chunk.cast(pa.string()), value_set=value_set), False))
+        found = True
+    if not found:
+        return None
+    mask = pa.chunked_array(chunks, pa.bool_())
+    return mask if pc.any(mask).as_py() else None
+
+
+def _as_nan(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A float column with nulls as NaN (no copy when there are none)."""
+    return pc.fill_null(column, math.nan) if column.null_count else column
+
+
 def _sum_aggregations(
-    table: pa.Table, group_cols: Sequence[str], pairs: Sequence[tuple[str, str | None]]
+    table: pa.Table,
+    group_cols: Sequence[str],
+    pairs: Sequence[tuple[str, str | None]],
+    factors: Mapping[str, tuple[I64, pa.Array]] | None = None,
 ) -> pa.Table:
     """Group ``table`` and sum each (value, moe) pair with the Census zero-estimate rule.
 
     For a value column ``v`` with margins ``m`` the result holds ``v`` (the sum,
-    NaN if any part is missing) and ``m`` = sqrt(Σ_{v≠0} m² + max_{v=0}(m)²)
-    (domain.md §1.2), NaN if any part's margin is unknown; plus
-    ``__n_suppressed`` and ``__n_novalue`` counts.
+    NaN if any part is missing: NaN propagates through the sum) and
+    ``m = sqrt(Σ_{v≠0} m² + max_{v=0}(m)²)`` (domain.md §1.2), NaN if any
+    part's margin is unknown (a zero estimate contributes ``m·0`` to the sum of
+    squares, which is NaN exactly when its margin is). ``__n_suppressed``
+    counts suppressed parts. Rows come out sorted by ``group_cols``.
     """
-    cols: dict[str, Any] = {c: table.column(c) for c in group_cols}
-    aggs: list[tuple[str, str]] = []
-    status = table.column(STATUS).cast(pa.string())
-    cols["__sup"] = pc.cast(pc.is_in(status, value_set=pa.array(_SUPPRESSED)), pa.int64())
-    aggs.append(("__sup", "sum"))
+    groups = group(table, group_cols, factors)
+    out: dict[str, Any] = {c: groups.keys.column(c) for c in group_cols}
+    suppressed = _status_mask(table.column(STATUS), _SUPPRESSED)
+    out["__n_suppressed"] = (
+        np.zeros(groups.n, np.int64)
+        if suppressed is None
+        else groups.count(np.asarray(suppressed.to_numpy(), dtype=bool))
+    )
     for vcol, mcol in pairs:
-        v = pc.fill_null(table.column(vcol), math.nan)
-        cols[vcol] = v
-        aggs.append((vcol, "sum"))
-        cols[f"__nov_{vcol}"] = pc.cast(pc.is_nan(v), pa.int64())
-        aggs.append((f"__nov_{vcol}", "sum"))
-        if mcol is not None:
-            m = pc.fill_null(table.column(mcol), math.nan)
-            zero = pc.equal(v, 0.0)
-            cols[f"__sq_{mcol}"] = pc.if_else(zero, 0.0, pc.multiply(m, m))
-            cols[f"__z_{mcol}"] = pc.if_else(zero, m, 0.0)
-            cols[f"__nan_{mcol}"] = pc.cast(pc.is_nan(m), pa.int64())
-            aggs += [(f"__sq_{mcol}", "sum"), (f"__z_{mcol}", "max"), (f"__nan_{mcol}", "sum")]
-    work = pa.table(cols)
-    grouped = work.group_by(list(group_cols), use_threads=True).aggregate(aggs)
-    out: dict[str, Any] = {c: grouped.column(c) for c in group_cols}
-    out["__n_suppressed"] = grouped.column("__sup_sum")
-    novalue = None
-    for vcol, mcol in pairs:
-        values = _f64(grouped.column(f"{vcol}_sum"))
-        nov = _f64(grouped.column(f"__nov_{vcol}_sum"))
-        values = np.where(nov > 0, np.nan, values)
+        v = _f64(table.column(vcol))
+        values = groups.sum(v)
         out[vcol] = values
-        novalue = nov if novalue is None else novalue + nov
         if mcol is not None:
-            sq = _f64(grouped.column(f"__sq_{mcol}_sum"))
-            zmax = _f64(grouped.column(f"__z_{mcol}_max"))
-            bad = _f64(grouped.column(f"__nan_{mcol}_sum")) > 0
-            moe = np.sqrt(sq + zmax * zmax)
-            out[mcol] = np.where(bad | np.isnan(values), np.nan, moe)
-    out["__n_novalue"] = novalue
+            m = _f64(table.column(mcol))
+            zero = v == 0
+            with np.errstate(invalid="ignore"):
+                sq = groups.sum(m * np.where(zero, 0.0, m))
+                zmax = groups.max(m, zero, initial=0.0)
+                moe = np.sqrt(sq + zmax * zmax)
+            moe[np.isnan(values)] = np.nan
+            out[mcol] = moe
     return pa.table(out)
+
+
+_SUM_STATUSES = pa.array(
+    [
+        Status.ESTIMATE.value,
+        Status.MISSING.value,
+        Status.MOE_NOT_COMPUTABLE.value,
+        Status.SUPPRESSED.value,
+    ],
+    pa.string(),
+)
 
 
 def _status_after_sum(agg: pa.Table, value: F64, moe: F64 | None) -> pa.Array:
     """Status of aggregated rows: suppressed parts stay suppressed; missing parts, missing."""
-    sup = _f64(agg.column("__n_suppressed")) > 0
-    status = np.where(np.isnan(value), Status.MISSING.value, Status.ESTIMATE.value).astype(object)
+    codes = np.zeros(len(value), dtype=np.int8)
+    missing = np.isnan(value)
+    codes[missing] = 1
     if moe is not None:
-        status[~np.isnan(value) & np.isnan(moe)] = Status.MOE_NOT_COMPUTABLE.value
-    status[sup] = Status.SUPPRESSED.value
-    return pa.array(status, type=pa.string()).dictionary_encode()
+        codes[~missing & np.isnan(moe)] = 2
+    codes[_f64(agg.column("__n_suppressed")) > 0] = 3
+    return pa.DictionaryArray.from_arrays(pa.array(codes), _SUM_STATUSES)
 
 
 def _aggregate(
-    series: IndicatorSeries, table: pa.Table, group_cols: Sequence[str], what: str
+    series: IndicatorSeries,
+    table: pa.Table,
+    group_cols: Sequence[str],
+    what: str,
+    factors: Mapping[str, tuple[I64, pa.Array]] | None = None,
 ) -> pa.Table:
     """Aggregate ``table`` (already re-keyed) by ``group_cols`` under the indicator's rule."""
     rule = series.indicator.effective_aggregation
@@ -171,7 +208,7 @@ def _aggregate(
         for col, mcol in ((NUMERATOR, NUMERATOR_MOE), (DENOMINATOR, DENOMINATOR_MOE)):
             if col in names:
                 pairs.append((col, mcol if mcol in names else None))
-        agg = _sum_aggregations(table, group_cols, pairs)
+        agg = _sum_aggregations(table, group_cols, pairs, factors)
         value = _f64(agg.column(VALUE))
         moe = _f64(agg.column(MOE)) if has_moe else None
     else:
@@ -180,7 +217,7 @@ def _aggregate(
             (NUMERATOR, NUMERATOR_MOE if NUMERATOR_MOE in names else None),
             (DENOMINATOR, DENOMINATOR_MOE if DENOMINATOR_MOE in names else None),
         ]
-        agg = _sum_aggregations(table, group_cols, pairs)
+        agg = _sum_aggregations(table, group_cols, pairs, factors)
         num, den = _f64(agg.column(NUMERATOR)), _f64(agg.column(DENOMINATOR))
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(den == 0, np.nan, num / den) * scale
@@ -208,8 +245,7 @@ def _aggregate(
         if c in agg.column_names:
             out[c] = _nan_to_null(_f64(agg.column(c)))
     out[STATUS] = _status_after_sum(agg, value, moe)
-    result = pa.table(out)
-    return result.sort_by([(c, "ascending") for c in (GEOGRAPHY, PERIOD, *series.dimensions)])
+    return pa.table(out)
 
 
 _FIPS_PARENT_LENGTHS = {
@@ -254,37 +290,40 @@ def rollup(
     """
     if (to is None) == (mapping is None):
         raise SeriesError("give exactly one of to='county'|'state' or mapping={code: parent}")
-    geo = series.table.column(GEOGRAPHY)
+    codes, labels = factorize(series.table.column(GEOGRAPHY))
     if to is not None:
         if to not in _FIPS_PARENT_LENGTHS:
             raise SeriesError(f"to must be 'county' or 'state' (got {to!r})")
         lengths = _FIPS_PARENT_LENGTHS[to]
-        lens = pc.utf8_length(geo)
-        allowed = pc.is_in(lens, value_set=pa.array(list(lengths), pa.int32()))
-        digits = pc.match_substring_regex(geo, r"^[0-9]+$")
-        ok = pc.and_(allowed, digits)
+        allowed = pc.is_in(pc.utf8_length(labels), value_set=pa.array(list(lengths), pa.int32()))
+        ok = pc.fill_null(pc.and_(allowed, pc.ascii_is_decimal(labels)), False)
         if not pc.all(ok).as_py():
-            bad = pc.unique(pc.filter(geo, pc.invert(ok))).to_pylist()[:5]
+            bad = pc.filter(labels, pc.invert(ok)).to_pylist()[:5]
             raise SeriesError(
                 f"cannot roll {series.indicator.id!r} up to {to}: codes such as "
                 f"{', '.join(map(repr, bad))} are not FIPS GEOIDs that nest in a {to} "
                 f"(expected {', '.join(map(str, sorted(lengths)))} digits); use mapping= for "
                 "custom geographies"
             )
-        new_geo = pc.utf8_slice_codeunits(geo, 0, lengths[max(lengths)])
+        parents = pc.utf8_slice_codeunits(labels, 0, lengths[max(lengths)])
     else:
         assert mapping is not None
         keys = pa.array(list(mapping), pa.string())
-        idx = pc.index_in(geo, value_set=keys)
+        idx = pc.index_in(labels, value_set=keys)
         if pc.any(pc.is_null(idx)).as_py():
-            missing = pc.unique(pc.filter(geo, pc.is_null(idx))).to_pylist()[:8]
+            missing = pc.filter(labels, pc.is_null(idx)).to_pylist()[:8]
             raise SeriesError(
                 f"mapping has no parent for geography codes {', '.join(map(repr, missing))}; "
                 "map every code (nothing is dropped silently)"
             )
-        new_geo = pc.take(pa.array(list(mapping.values()), pa.string()), idx)
-    table = series.table.set_column(series.table.column_names.index(GEOGRAPHY), GEOGRAPHY, new_geo)
-    out = _aggregate(series, table, [GEOGRAPHY, PERIOD, *series.dimensions], "roll up")
+        parents = pc.take(pa.array(list(mapping.values()), pa.string()), idx)
+    out = _aggregate(
+        series,
+        series.table,
+        [GEOGRAPHY, PERIOD, *series.dimensions],
+        "roll up",
+        factors={GEOGRAPHY: relabel(codes, labels, parents)},
+    )
     return series.with_table(out)
 
 
@@ -312,7 +351,7 @@ def collapse(series: IndicatorSeries, dimension: str) -> IndicatorSeries:
     agg = _aggregate(
         series,
         table.drop_columns([dimension]).append_column(
-            dimension, pa.array([TOTAL] * table.num_rows, pa.string())
+            dimension, pa.repeat(pa.scalar(TOTAL, pa.string()), table.num_rows)
         ),
         [GEOGRAPHY, PERIOD, *others, dimension],
         "collapse",
@@ -492,31 +531,52 @@ def disparity(
     pandas.DataFrame
         Keys, ``group``, ``reference``, ``value``, ``moe``, ``reference_value``,
         ``reference_moe``, ``measure``, ``disparity``, ``disparity_moe``,
-        ``significant``.
+        ``significant`` (nullable boolean: NA where a margin is unknown). One
+        row per place, period and non-reference category, sorted by those keys;
+        the key columns and ``group`` are categoricals with sorted categories
+        (cheap for millions of rows; ``.astype(str)`` gives plain text).
     """
     series._check_dimension(dimension)
     if measure not in ("ratio", "difference"):
         raise SeriesError(f"measure must be 'ratio' or 'difference' (got {measure!r})")
     table = series.table
-    dim_col = table.column(dimension)
-    if not pc.any(pc.equal(dim_col, reference)).as_py():
+    others = _key_frame(series, dimension)
+    factors = {c: factorize(table.column(c)) for c in [*others, dimension]}
+    dim_codes, dim_labels = factors[dimension]
+    ref_at = pc.index(dim_labels, reference).as_py()
+    if ref_at < 0:
         raise SeriesError(
             f"reference {reference!r} is not a category of {dimension!r}; categories: "
             + ", ".join(map(repr, series.categories(dimension)))
         )
-    others = _key_frame(series, dimension)
-    value_cols = [VALUE, *([MOE] if series.has_moe else [])]
-    ref = table.filter(pc.equal(dim_col, reference)).select([*others, *value_cols])
-    ref = ref.rename_columns([*others, *(f"reference_{c}" for c in value_cols)])
-    groups = table.filter(pc.not_equal(dim_col, reference)).select(
-        [*others, dimension, *value_cols]
-    )
-    joined = groups.join(ref, keys=others, join_type="left outer", use_threads=True)
-    v = _f64(joined.column(VALUE))
-    r = _f64(joined.column("reference_value"))
+    # Each row's place-period cell, and each cell's reference row (keys are unique).
+    cells = group(table, others, factors)
+    is_ref = dim_codes == ref_at
+    ref_row = np.full(cells.n, -1, dtype=np.int64)
+    ref_rows = np.flatnonzero(is_ref)
+    ref_row[cells.codes[ref_rows]] = ref_rows
+    # Group rows in (cell, category) order: a counting sort on the unique full key.
+    n_dim = max(len(dim_labels), 1)
+    full_key = cells.codes * n_dim + dim_codes
+    space = cells.n * n_dim
+    if space <= 4 * len(full_key) + 1024:
+        slot = np.full(space, -1, dtype=np.int64)
+        slot[full_key] = np.arange(len(full_key), dtype=np.int64)
+        order = slot[slot >= 0]
+    else:
+        order = np.argsort(full_key, kind="stable")
+    rows = order[~is_ref[order]]
+    refs = ref_row[cells.codes[rows]]
+    has_ref = refs >= 0
+    refs_safe = np.where(has_ref, refs, 0)
+
+    all_v = _f64(table.column(VALUE))
+    v = all_v[rows]
+    r = np.where(has_ref, all_v[refs_safe], np.nan)
     if series.has_moe:
-        mv = _f64(joined.column(MOE))
-        mr = _f64(joined.column("reference_moe"))
+        all_m = _f64(table.column(MOE))
+        mv = all_m[rows]
+        mr = np.where(has_ref, all_m[refs_safe], np.nan)
     else:
         mv = mr = np.full(len(v), np.nan)
     if measure == "ratio":
@@ -525,25 +585,33 @@ def disparity(
     else:
         d = np.asarray(stats.rate_difference(v, r), dtype=np.float64)
         dm = np.asarray(stats.moe_diff(mv, mr), dtype=np.float64)
-    cols: dict[str, Any] = {c: joined.column(c) for c in others}
-    cols["group"] = joined.column(dimension)
-    out = pa.table(cols).to_pandas()
-    out.insert(len(others) + 1, "reference", reference)
-    out["value"] = v
-    out["moe"] = mv if series.has_moe else np.nan
-    out["reference_value"] = r
-    out["reference_moe"] = mr if series.has_moe else np.nan
-    out["measure"] = measure
-    out["disparity"] = d
-    out["disparity_moe"] = dm
+    data: dict[str, Any] = {}
+    for c in others:
+        codes, labels = factors[c]
+        data[c] = _categorical(labels, codes[rows])
+    data["group"] = _categorical(dim_labels, dim_codes[rows])
+    data["reference"] = pd.Series(reference, index=range(len(rows)), dtype="str")
+    data["value"] = v
+    data["moe"] = mv
+    data["reference_value"] = r
+    data["reference_moe"] = mr
+    data["measure"] = pd.Series(measure, index=range(len(rows)), dtype="str")
+    data["disparity"] = d
+    data["disparity_moe"] = dm
     if series.has_moe:
-        sig = np.asarray(stats.significant_difference(v, mv, r, mr, level=level))
-        known = ~(np.isnan(v) | np.isnan(r) | np.isnan(mv) | np.isnan(mr))
-        out["significant"] = pd.array(np.where(known, sig, False), dtype="boolean")
-        out.loc[~known, "significant"] = pd.NA
+        sig = np.asarray(stats.significant_difference(v, mv, r, mr, level=level), dtype=bool)
+        unknown = np.isnan(v) | np.isnan(r) | np.isnan(mv) | np.isnan(mr)
+        data["significant"] = pd.arrays.BooleanArray(sig & ~unknown, unknown)
     else:
-        out["significant"] = pd.array([pd.NA] * len(out), dtype="boolean")
-    return out.sort_values([*others, "group"], ignore_index=True)
+        data["significant"] = pd.arrays.BooleanArray(
+            np.zeros(len(rows), dtype=bool), np.ones(len(rows), dtype=bool)
+        )
+    return pd.DataFrame(data)
+
+
+def _categorical(labels: pa.Array, codes: I64) -> pd.Categorical:
+    """Text labels for factor codes, as a pandas categorical (labels sorted, no copy)."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(labels.to_pylist(), dtype="str"))
 
 
 def index_of_disparity(
@@ -1088,7 +1156,7 @@ def check_additivity(
     agg = agg.merge(counts, on=others).rename(columns={"count_all": "parts"})
     tot = totals.select([*others, VALUE, *([MOE] if series.has_moe else [])]).to_pandas()
     merged = tot.merge(agg, on=others, how="left", suffixes=("", "_sum"), sort=True)
-    out = merged[others].copy()
+    out: pd.DataFrame = merged[others].copy()
     total = merged[VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
     psum = merged["value_sum"].to_numpy(dtype=np.float64, na_value=np.nan)
     out["total"] = total

@@ -262,14 +262,11 @@ def arrow_disparity(t: pa.Table) -> pa.Table:
         j["value_ref"],
     )
     se = pc.sqrt(
-        pc.add(
-            pc.power(pc.divide(j["moe"], Z90), 2), pc.power(pc.divide(j["moe_ref"], Z90), 2)
-        )
+        pc.add(pc.power(pc.divide(j["moe"], Z90), 2), pc.power(pc.divide(j["moe_ref"], Z90), 2))
     )
     sig = pc.greater(pc.divide(pc.abs(pc.subtract(j["value"], j["value_ref"])), se), Z90)
-    return (
-        j.append_column("ratio", r).append_column("ratio_moe", moe).append_column("significant", sig)
-    )
+    out = j.append_column("ratio", r).append_column("ratio_moe", moe)
+    return out.append_column("significant", sig)
 
 
 def polars_rollup(df: Any) -> Any:

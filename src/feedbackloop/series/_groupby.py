@@ -112,9 +112,7 @@ def group(
     """
     n_rows = table.num_rows
     known = factors or {}
-    factors_ = [
-        known[name] if name in known else factorize(table.column(name)) for name in columns
-    ]
+    factors_ = [known[name] if name in known else factorize(table.column(name)) for name in columns]
     sizes = [max(len(uniques), 1) for _, uniques in factors_]
     space = 1
     for size in sizes:

@@ -111,17 +111,13 @@ def _status_mask(column: pa.ChunkedArray, values: Sequence[str]) -> pa.ChunkedAr
                 continue
             chunks.append(pc.fill_null(pc.take(hit, chunk.indices), False))
         else:
-            chunks.append(pc.fill_null(pc.is_in(chunk.cast(pa.string()), value_set=value_set), False))
+            hit = pc.is_in(chunk.cast(pa.string()), value_set=value_set)
+            chunks.append(pc.fill_null(hit, False))
         found = True
     if not found:
         return None
     mask = pa.chunked_array(chunks, pa.bool_())
     return mask if pc.any(mask).as_py() else None
-
-
-def _as_nan(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A float column with nulls as NaN (no copy when there are none)."""
-    return pc.fill_null(column, math.nan) if column.null_count else column
 
 
 def _sum_aggregations(

@@ -407,17 +407,40 @@ def time_task(fn: Callable[[Any], Any], obj: Any, repeat: int) -> float:
 
 
 def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Current resident set size (Linux /proc; falls back to the peak elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def memory_child(path: str, task: str, tool: str) -> None:
+    """Peak RSS above the loaded input while the task runs, sampled every 2 ms."""
+    import threading
+
     table = pq.read_table(path)
     obj = prepare(tool, table)
     del table
     gc.collect()
     before = rss_mb()
-    TASKS[task][tool](obj)
-    print(json.dumps({"peak_increase_mb": rss_mb() - before}))
+    peak = before
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, rss_mb())
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    result = TASKS[task][tool](obj)
+    peak = max(peak, rss_mb())
+    done.set()
+    sampler.join()
+    del result
+    print(json.dumps({"peak_increase_mb": peak - before}))
 
 
 def main() -> None:

@@ -32,7 +32,8 @@ from feedbackloop.model import (
 from feedbackloop.period import Period
 
 if TYPE_CHECKING:
-    from feedbackloop import stats, units
+    from feedbackloop import adapters, stats, units
+    from feedbackloop.adapters import collect, discover, read
     from feedbackloop.series import (
         TOTAL,
         IndicatorSeries,
@@ -65,10 +66,14 @@ __all__ = [
     "Target",
     "Tier",
     "__version__",
+    "adapters",
+    "collect",
+    "discover",
     "errors",
     "load_loop",
     "proportion",
     "ratio",
+    "read",
     "read_parquet",
     "stats",
     "units",
@@ -76,6 +81,10 @@ __all__ = [
 
 # name -> module that defines it; imported on first attribute access
 _LAZY: dict[str, str] = {
+    "adapters": "feedbackloop.adapters",
+    "collect": "feedbackloop.adapters",
+    "discover": "feedbackloop.adapters",
+    "read": "feedbackloop.adapters",
     "IndicatorSeries": "feedbackloop.series",
     "Provenance": "feedbackloop.series",
     "Status": "feedbackloop.series",

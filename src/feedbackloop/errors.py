@@ -41,6 +41,8 @@ __all__ = [
     "AdapterError",
     "AdapterLoadError",
     "AdapterNotFoundError",
+    "AdapterOptionError",
+    "AdapterSelectionError",
     "AdapterWarning",
     "FeedbackloopError",
     "FeedbackloopWarning",
@@ -265,6 +267,14 @@ class AdapterLoadError(AdapterError, ImportError):
 
 class AdapterContractError(AdapterError, TypeError):
     """An adapter class that does not implement the adapter contract."""
+
+
+class AdapterOptionError(AdapterError, TypeError):
+    """Options an adapter does not accept (misspelt or meant for another adapter)."""
+
+
+class AdapterSelectionError(AdapterError, LookupError):
+    """No adapter, or more than one, says it can read a source given without an adapter."""
 
 
 class SourceReadError(AdapterError, ValueError):

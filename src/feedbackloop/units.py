@@ -69,13 +69,14 @@ def _build_registry() -> pint.UnitRegistry[Any]:
     import pint
 
     reg: pint.UnitRegistry[Any] = pint.UnitRegistry(
-        autoconvert_offset_to_baseunit=True, cache_folder=None
+        autoconvert_offset_to_baseunit=True, cache_folder=None, on_redefinition="ignore"
     )
     for line in _DEFINITIONS.strip().splitlines():
         reg.define(line)
     # pint ships "percent"; add the per-mille and basis-point spellings we meet.
     if "permille" not in reg:
         reg.define("permille = 0.001 = ‰")
+    # "pp" is a typographic point in pint; in indicator work it is a percentage point.
     reg.define("percentage_point = 0.01 = pp")
     reg.define("fraction = [] = proportion")
     reg.define("ratio = []")

@@ -529,8 +529,8 @@ def disparity(
         ``reference_moe``, ``measure``, ``disparity``, ``disparity_moe``,
         ``significant`` (nullable boolean: NA where a margin is unknown). One
         row per place, period and non-reference category, sorted by those keys;
-        the key columns and ``group`` are categoricals with sorted categories
-        (cheap for millions of rows; ``.astype(str)`` gives plain text).
+        the text columns are categoricals with sorted categories (cheap for
+        millions of rows; ``.astype(str)`` gives plain text).
     """
     series._check_dimension(dimension)
     if measure not in ("ratio", "difference"):
@@ -581,28 +581,29 @@ def disparity(
     else:
         d = np.asarray(stats.rate_difference(v, r), dtype=np.float64)
         dm = np.asarray(stats.moe_diff(mv, mr), dtype=np.float64)
-    data: dict[str, Any] = {}
-    for c in others:
-        codes, labels = factors[c]
-        data[c] = _categorical(labels, codes[rows])
-    data["group"] = _categorical(dim_labels, dim_codes[rows])
-    data["reference"] = pd.Series(reference, index=range(len(rows)), dtype="str")
-    data["value"] = v
-    data["moe"] = mv
-    data["reference_value"] = r
-    data["reference_moe"] = mr
-    data["measure"] = pd.Series(measure, index=range(len(rows)), dtype="str")
-    data["disparity"] = d
-    data["disparity_moe"] = dm
     if series.has_moe:
         sig = np.asarray(stats.significant_difference(v, mv, r, mr, level=level), dtype=bool)
         unknown = np.isnan(v) | np.isnan(r) | np.isnan(mv) | np.isnan(mr)
-        data["significant"] = pd.arrays.BooleanArray(sig & ~unknown, unknown)
+        significant = pd.arrays.BooleanArray(sig & ~unknown, unknown)
     else:
-        data["significant"] = pd.arrays.BooleanArray(
+        significant = pd.arrays.BooleanArray(
             np.zeros(len(rows), dtype=bool), np.ones(len(rows), dtype=bool)
         )
-    return pd.DataFrame(data)
+    # One float block built in place, so pandas does not copy columns to consolidate.
+    floats = ["value", "moe", "reference_value", "reference_moe", "disparity", "disparity_moe"]
+    block = np.empty((len(floats), len(rows)), dtype=np.float64)
+    for i, arr in enumerate((v, mv, r, mr, d, dm)):
+        block[i] = arr
+    out = pd.DataFrame(block.T, columns=floats, copy=False)
+    for i, c in enumerate(others):
+        codes, labels = factors[c]
+        out.insert(i, c, _categorical(labels, codes[rows]))
+    out.insert(len(others), "group", _categorical(dim_labels, dim_codes[rows]))
+    constant = np.zeros(len(rows), dtype=np.int8)
+    out.insert(len(others) + 1, "reference", pd.Categorical.from_codes(constant, [reference]))
+    out.insert(len(others) + 6, "measure", pd.Categorical.from_codes(constant, [measure]))
+    out["significant"] = significant
+    return out
 
 
 def _categorical(labels: pa.Array, codes: I64) -> pd.Categorical:

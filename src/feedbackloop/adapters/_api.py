@@ -1,0 +1,281 @@
+"""Reading sources through adapters: ``read``, ``discover`` and ``collect``."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import warnings
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attrs import field, frozen
+
+from feedbackloop.adapters._base import Source, SourceAdapter, SourceInfo, source_label
+from feedbackloop.adapters._registry import available, get, load_all
+from feedbackloop.errors import (
+    AdapterOptionError,
+    AdapterSelectionError,
+    AdapterWarning,
+    FeedbackloopError,
+    SourceReadError,
+)
+
+if TYPE_CHECKING:
+    from feedbackloop.model import FeedbackLoop, Indicator
+    from feedbackloop.series import IndicatorSeries
+
+__all__ = ["CollectResult", "collect", "discover", "read"]
+
+
+def _options_of(adapter: SourceAdapter, method: str) -> dict[str, inspect.Parameter]:
+    params = list(inspect.signature(getattr(adapter, method)).parameters.values())
+    return {p.name: p for p in params[1:]}
+
+
+def _check_options(adapter: SourceAdapter, method: str, options: Mapping[str, Any]) -> None:
+    accepted = _options_of(adapter, method)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise AdapterOptionError(
+            f"adapter {adapter.name!r} {method}() does not take "
+            f"{', '.join(map(repr, unknown))}; it accepts: "
+            f"{', '.join(accepted) or 'no options'}"
+        )
+
+
+def _choose(adapter: str | None, source: Source) -> SourceAdapter:
+    if adapter is not None:
+        return get(adapter)
+    candidates: list[SourceAdapter] = []
+    for impl in load_all().values():
+        try:
+            if impl.can_read(source):
+                candidates.append(impl)
+        except Exception as err:  # a broken plugin must not break the others
+            warnings.warn(
+                f"adapter {impl.name!r} failed in can_read({source_label(source)!r}): "
+                f"{type(err).__name__}: {err}",
+                AdapterWarning,
+                stacklevel=3,
+            )
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise AdapterSelectionError(
+            f"no installed adapter recognises {source_label(source)!r} (installed: "
+            f"{', '.join(available()) or 'none'}); name one with adapter=..."
+        )
+    raise AdapterSelectionError(
+        f"several adapters can read {source_label(source)!r}: "
+        f"{', '.join(c.name for c in candidates)}; choose one with adapter=..."
+    )
+
+
+def read(adapter: str | None, source: Source, /, **options: Any) -> IndicatorSeries:
+    """Read ``source`` with an adapter into an :class:`~feedbackloop.IndicatorSeries`.
+
+    Parameters
+    ----------
+    adapter : str or None
+        An adapter name from :func:`feedbackloop.adapters.available`; ``None``
+        asks every adapter's ``can_read`` and uses the only one that says yes.
+    source : str or path
+        A file path, URL or dataset identifier.
+    **options
+        The adapter's read options (see its ``read`` signature).
+
+    Returns
+    -------
+    IndicatorSeries
+
+    Raises
+    ------
+    AdapterNotFoundError
+        Unknown adapter name (the message lists the installed ones).
+    AdapterSelectionError
+        ``adapter=None`` and not exactly one adapter recognises the source.
+    AdapterOptionError
+        An option the adapter does not accept.
+    SourceReadError
+        The adapter could not read the source.
+    """
+    impl = _choose(adapter, source)
+    _check_options(impl, "read", options)
+    series: IndicatorSeries = impl.read(source, **options)  # type: ignore[call-arg]
+    return series
+
+
+def discover(adapter: str | None, source: Source, /, **options: Any) -> SourceInfo:
+    """Describe ``source`` (columns, dimensions, periods, units) without reading all of it.
+
+    Parameters and errors are those of :func:`read`.
+
+    Returns
+    -------
+    SourceInfo
+    """
+    impl = _choose(adapter, source)
+    _check_options(impl, "discover", options)
+    info: SourceInfo = impl.discover(source, **options)  # type: ignore[call-arg]
+    return info
+
+
+def _failures(value: Mapping[str, FeedbackloopError]) -> Mapping[str, FeedbackloopError]:
+    return dict(value)
+
+
+def _series(value: Mapping[str, IndicatorSeries]) -> Mapping[str, IndicatorSeries]:
+    return dict(value)
+
+
+def _ids(value: Any) -> tuple[str, ...]:
+    return tuple(value)
+
+
+@frozen
+class CollectResult(Mapping[str, "IndicatorSeries"]):
+    """The series :func:`collect` read, keyed by indicator id, and what failed.
+
+    Behaves as a read-only mapping of the series that were read.
+
+    Attributes
+    ----------
+    series : mapping of str to IndicatorSeries
+        What was read.
+    failures : mapping of str to FeedbackloopError
+        Indicator id to the error its source raised.
+    without_source : tuple of str
+        Indicators that declare no source.
+    """
+
+    series: Mapping[str, IndicatorSeries] = field(converter=_series)
+    failures: Mapping[str, FeedbackloopError] = field(converter=_failures)
+    without_source: tuple[str, ...] = field(converter=_ids)
+
+    def __getitem__(self, key: str) -> IndicatorSeries:
+        return self.series[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.series)
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every declared source was read."""
+        return not self.failures
+
+    def report(self) -> str:
+        """Return a plain-text report: read, failed (with the reason), without a source."""
+        lines = [f"read {len(self.series)} source(s), {len(self.failures)} failed"]
+        lines += [f"  ok      {k}: {len(v)} rows" for k, v in self.series.items()]
+        lines += [f"  FAILED  {k}: {v}" for k, v in self.failures.items()]
+        if self.without_source:
+            lines.append("  no source: " + ", ".join(self.without_source))
+        return "\n".join(lines)
+
+    def raise_for_failures(self) -> CollectResult:
+        """Raise :class:`SourceReadError` listing every failure, if any source failed.
+
+        Returns
+        -------
+        CollectResult
+            ``self``, when nothing failed (so calls chain).
+        """
+        if self.failures:
+            first = next(iter(self.failures.values()))
+            raise SourceReadError(self.report()) from first
+        return self
+
+
+def _progress(total: int, enabled: bool | None) -> Any:
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if enabled and total > 1:
+        from feedbackloop._optional import module_available
+
+        if module_available("tqdm"):
+            from tqdm.auto import tqdm
+
+            return tqdm(total=total, desc="collect", unit="source")
+    return None
+
+
+def _resolve(path: str | None, base_dir: Path | None) -> str | None:
+    if path is None or "://" in path:
+        return path
+    p = Path(path).expanduser()
+    if not p.is_absolute() and base_dir is not None:
+        p = base_dir / p
+    return str(p)
+
+
+def _read_indicator(indicator: Indicator, base_dir: Path | None) -> IndicatorSeries:
+    spec = indicator.source
+    assert spec is not None
+    impl = get(spec.adapter)
+    options = dict(spec.options)
+    if "indicator" in _options_of(impl, "read") and "indicator" not in options:
+        options["indicator"] = indicator
+    _check_options(impl, "read", options)
+    source = _resolve(spec.path, base_dir)
+    if source is None:
+        raise AdapterOptionError(
+            f"indicator {indicator.id!r}: source {spec.adapter!r} has no path; add "
+            "'path:' to the source in the loop file"
+        )
+    series: IndicatorSeries = impl.read(source, **options)  # type: ignore[call-arg]
+    return series
+
+
+def collect(
+    loop: FeedbackLoop,
+    *,
+    base_dir: str | Path | None = None,
+    progress: bool | None = None,
+) -> CollectResult:
+    """Read the source of every indicator in ``loop`` that declares one.
+
+    One failing source never loses the others: its error is kept in
+    :attr:`CollectResult.failures` and the rest are read.
+
+    Parameters
+    ----------
+    loop : FeedbackLoop
+    base_dir : path, optional
+        Directory relative source paths are resolved against (usually the
+        loop file's folder); default the current directory.
+    progress : bool, optional
+        Show a progress bar (needs ``tqdm``); default when stderr is a terminal.
+
+    Returns
+    -------
+    CollectResult
+    """
+    base = Path(base_dir) if base_dir is not None else None
+    with_source = [i for i in loop.indicators if i.source is not None]
+    without = [i.id for i in loop.indicators if i.source is None]
+    bar = _progress(len(with_source), progress)
+    series: dict[str, IndicatorSeries] = {}
+    failures: dict[str, FeedbackloopError] = {}
+    try:
+        for indicator in with_source:
+            try:
+                series[indicator.id] = _read_indicator(indicator, base)
+            except FeedbackloopError as err:
+                failures[indicator.id] = err
+            except Exception as err:  # a plugin's bug must not lose the other sources
+                spec = indicator.source
+                failures[indicator.id] = SourceReadError(
+                    f"{type(err).__name__}: {err} (a bug in the adapter; report it to its authors)",
+                    adapter=spec.adapter if spec else "",
+                    source=(spec.path or "") if spec else "",
+                )
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return CollectResult(series=series, failures=failures, without_source=without)

@@ -52,7 +52,7 @@ def _choose(adapter: str | None, source: Source) -> SourceAdapter:
         try:
             if impl.can_read(source):
                 candidates.append(impl)
-        except Exception as err:  # a broken plugin must not break the others
+        except Exception as err:  # noqa: BLE001 - a broken plugin must not break the others
             warnings.warn(
                 f"adapter {impl.name!r} failed in can_read({source_label(source)!r}): "
                 f"{type(err).__name__}: {err}",
@@ -102,7 +102,7 @@ def read(adapter: str | None, source: Source, /, **options: Any) -> IndicatorSer
     """
     impl = _choose(adapter, source)
     _check_options(impl, "read", options)
-    series: IndicatorSeries = impl.read(source, **options)  # type: ignore[call-arg]
+    series: IndicatorSeries = impl.read(source, **options)
     return series
 
 
@@ -117,7 +117,7 @@ def discover(adapter: str | None, source: Source, /, **options: Any) -> SourceIn
     """
     impl = _choose(adapter, source)
     _check_options(impl, "discover", options)
-    info: SourceInfo = impl.discover(source, **options)  # type: ignore[call-arg]
+    info: SourceInfo = impl.discover(source, **options)
     return info
 
 
@@ -226,7 +226,7 @@ def _read_indicator(indicator: Indicator, base_dir: Path | None) -> IndicatorSer
             f"indicator {indicator.id!r}: source {spec.adapter!r} has no path; add "
             "'path:' to the source in the loop file"
         )
-    series: IndicatorSeries = impl.read(source, **options)  # type: ignore[call-arg]
+    series: IndicatorSeries = impl.read(source, **options)
     return series
 
 
@@ -266,7 +266,7 @@ def collect(
                 series[indicator.id] = _read_indicator(indicator, base)
             except FeedbackloopError as err:
                 failures[indicator.id] = err
-            except Exception as err:  # a plugin's bug must not lose the other sources
+            except Exception as err:  # noqa: BLE001 - a plugin bug must not lose the others
                 spec = indicator.source
                 failures[indicator.id] = SourceReadError(
                     f"{type(err).__name__}: {err} (a bug in the adapter; report it to its authors)",

@@ -93,8 +93,11 @@ def _scan() -> dict[str, AdapterInfo]:
         # distribution name and target.
         choices = sorted(
             found[name],
-            key=lambda pair: (pair[0].distribution != "feedbackloop", pair[0].distribution,
-                              pair[0].target),
+            key=lambda pair: (
+                pair[0].distribution != "feedbackloop",
+                pair[0].distribution,
+                pair[0].target,
+            ),
         )
         chosen, ep = choices[0]
         if len({(i.distribution, i.target) for i, _ in choices}) > 1:
@@ -242,19 +245,19 @@ def register(cls: type[Any] | str, *, replace: bool = False) -> type[Any]:
     ValueError
         If the name is taken and ``replace`` is false.
     """
-    if isinstance(cls, str):
-        cls = _import_target(cls, cls)
-    _check(cls, f"{getattr(cls, 'name', cls)!r} ({cls.__module__}:{cls.__qualname__})")
-    name = cls.name
+    target: type[Any] = _import_target(cls, repr(cls)) if isinstance(cls, str) else cls
+    where = f"{target.__module__}:{target.__qualname__}"
+    _check(target, f"{getattr(target, 'name', target)!r} ({where})")
+    name: str = target.name
     with _lock:
         if not replace and name in _listing():
             raise ValueError(
                 f"an adapter named {name!r} already exists ({_listing()[name]}); pass "
                 "replace=True to use yours instead"
             )
-        _registered[name] = cls
+        _registered[name] = target
         _loaded.pop(name, None)
-    return cls
+    return target
 
 
 def unregister(name: str) -> None:

@@ -66,6 +66,67 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_adapters(args: argparse.Namespace) -> int:
+    from feedbackloop import adapters
+
+    listing = adapters.available()
+    width = max((len(n) for n in listing), default=4)
+    for name, info in listing.items():
+        print(f"{name:<{width}}  {info.distribution} {info.version}  ({info.target})")
+    return EXIT_OK
+
+
+def _collect(path: Path, progress: bool | None) -> tuple[object, object]:
+    from feedbackloop import collect, load_loop
+
+    loop = load_loop(path)
+    result = collect(loop, base_dir=path.parent, progress=progress)
+    return loop, result
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from feedbackloop.adapters import CollectResult
+
+    path = _loop_path(args.path)
+    _, result = _collect(path, None)
+    assert isinstance(result, CollectResult)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    for ind_id, series in result.items():
+        series.to_parquet(out / f"{ind_id}.parquet")
+    print(result.report())
+    print(f"wrote {len(result)} series to {out}")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _write_report(loop_path: Path, output: Path, *, charts: bool, illustrative: bool) -> int:
+    from feedbackloop.adapters import CollectResult
+    from feedbackloop.model import FeedbackLoop
+    from feedbackloop.report import report
+
+    loop, result = _collect(loop_path, None)
+    assert isinstance(loop, FeedbackLoop) and isinstance(result, CollectResult)
+    if not result.ok:
+        print(result.report(), file=sys.stderr)
+    written = report(loop, result, output, charts=charts, illustrative=illustrative)
+    print(f"report written to {written.resolve()}")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    return _write_report(
+        _loop_path(args.path), Path(args.output), charts=not args.no_charts, illustrative=False
+    )
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from feedbackloop.examples import example_path
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    return _write_report(example_path(), out / "report.html", charts=True, illustrative=True)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedbackloop",
@@ -84,6 +145,26 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("tree", "mermaid", "yaml"), default="tree")
     p.add_argument("--no-validate", action="store_true", help="show even if the graph is invalid")
     p.set_defaults(func=_cmd_show)
+
+    p = sub.add_parser("adapters", help="list the installed source adapters")
+    p.set_defaults(func=_cmd_adapters)
+
+    p = sub.add_parser("collect", help="read every indicator's source; write Parquet files")
+    p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    p.add_argument("-o", "--output", default="data", help="folder for the Parquet files")
+    p.set_defaults(func=_cmd_collect)
+
+    p = sub.add_parser("report", help="read the sources and write the HTML progress report")
+    p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    p.add_argument("-o", "--output", default="report.html", help="the HTML file to write")
+    p.add_argument("--no-charts", action="store_true", help="leave the charts out")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "demo", help="write the progress report of the bundled example initiative (offline)"
+    )
+    p.add_argument("-o", "--output", default="feedbackloop-demo", help="folder to write into")
+    p.set_defaults(func=_cmd_demo)
     return parser
 
 

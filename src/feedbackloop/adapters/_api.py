@@ -44,9 +44,24 @@ def _check_options(adapter: SourceAdapter, method: str, options: Mapping[str, An
         )
 
 
-def _choose(adapter: str | None, source: Source) -> SourceAdapter:
+def _check_source(adapter: SourceAdapter, method: str, source: Source | None) -> None:
+    if source is not None:
+        return
+    first = next(iter(inspect.signature(getattr(adapter, method)).parameters.values()))
+    if first.default is inspect.Parameter.empty:
+        raise AdapterOptionError(
+            f"adapter {adapter.name!r} {method}() needs a source (a path, URL or dataset)"
+        )
+
+
+def _choose(adapter: str | None, source: Source | None) -> SourceAdapter:
     if adapter is not None:
         return get(adapter)
+    if source is None:
+        raise AdapterSelectionError(
+            "give an adapter name when there is no source to recognise, e.g. "
+            "feedbackloop.read('census', dataset=..., ...)"
+        )
     candidates: list[SourceAdapter] = []
     for impl in load_all().values():
         try:
@@ -72,7 +87,7 @@ def _choose(adapter: str | None, source: Source) -> SourceAdapter:
     )
 
 
-def read(adapter: str | None, source: Source, /, **options: Any) -> IndicatorSeries:
+def read(adapter: str | None, source: Source | None = None, /, **options: Any) -> IndicatorSeries:
     """Read ``source`` with an adapter into an :class:`~feedbackloop.IndicatorSeries`.
 
     Parameters
@@ -80,8 +95,9 @@ def read(adapter: str | None, source: Source, /, **options: Any) -> IndicatorSer
     adapter : str or None
         An adapter name from :func:`feedbackloop.adapters.available`; ``None``
         asks every adapter's ``can_read`` and uses the only one that says yes.
-    source : str or path
-        A file path, URL or dataset identifier.
+    source : str or path, optional
+        A file path, URL or dataset identifier; adapters for APIs (``census``)
+        may take everything as options instead.
     **options
         The adapter's read options (see its ``read`` signature).
 
@@ -102,11 +118,12 @@ def read(adapter: str | None, source: Source, /, **options: Any) -> IndicatorSer
     """
     impl = _choose(adapter, source)
     _check_options(impl, "read", options)
+    _check_source(impl, "read", source)
     series: IndicatorSeries = impl.read(source, **options)
     return series
 
 
-def discover(adapter: str | None, source: Source, /, **options: Any) -> SourceInfo:
+def discover(adapter: str | None, source: Source | None = None, /, **options: Any) -> SourceInfo:
     """Describe ``source`` (columns, dimensions, periods, units) without reading all of it.
 
     Parameters and errors are those of :func:`read`.
@@ -117,6 +134,7 @@ def discover(adapter: str | None, source: Source, /, **options: Any) -> SourceIn
     """
     impl = _choose(adapter, source)
     _check_options(impl, "discover", options)
+    _check_source(impl, "discover", source)
     info: SourceInfo = impl.discover(source, **options)
     return info
 
@@ -221,11 +239,12 @@ def _read_indicator(indicator: Indicator, base_dir: Path | None) -> IndicatorSer
         options["indicator"] = indicator
     _check_options(impl, "read", options)
     source = _resolve(spec.path, base_dir)
-    if source is None:
+    try:
+        _check_source(impl, "read", source)
+    except AdapterOptionError as err:
         raise AdapterOptionError(
-            f"indicator {indicator.id!r}: source {spec.adapter!r} has no path; add "
-            "'path:' to the source in the loop file"
-        )
+            f"indicator {indicator.id!r}: {err}; add 'path:' to its source in the loop file"
+        ) from err
     series: IndicatorSeries = impl.read(source, **options)
     return series
 

@@ -88,7 +88,8 @@ class SourceAdapter(Protocol):
     * ``read(source, *, indicator=None, **options)`` returns an
       :class:`~feedbackloop.IndicatorSeries` whose provenance names the adapter.
 
-    ``read`` and ``discover`` take the source positionally and declare every
+    ``read`` and ``discover`` take the source positionally (API adapters may
+    default it to ``None`` and take everything as options) and declare every
     option as a keyword-only parameter: no ``*args`` and no ``**kwargs``, so
     that :func:`feedbackloop.read` can reject a misspelt option by name.
 

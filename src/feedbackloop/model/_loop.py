@@ -517,7 +517,7 @@ class FeedbackLoop:
 
     def __repr__(self) -> str:
         counts = ", ".join(
-            f"{len(self.by_tier(t))} {t.label}{'s' if len(self.by_tier(t)) != 1 else ''}"
+            f"{len(self.by_tier(t))} {t.label if len(self.by_tier(t)) == 1 else t.plural}"
             for t in reversed(Tier)
             if t is not Tier.SHARED_RESULT
         )

@@ -40,6 +40,11 @@ class Tier(enum.IntEnum):
         """A human label: ``"3–6 year outcome"``."""
         return _TIER_LABELS[self]
 
+    @property
+    def plural(self) -> str:
+        """The label in the plural: ``"strategies"``."""
+        return "strategies" if self is Tier.STRATEGY else _TIER_LABELS[self] + "s"
+
 
 _TIER_LABELS = {
     Tier.STRATEGY: "strategy",

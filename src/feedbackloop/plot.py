@@ -1,0 +1,487 @@
+"""Charts that show the trend, the target, who is left behind and how sure we are.
+
+Every function draws with matplotlib's object-oriented API (no global
+``pyplot`` state), returns the :class:`~matplotlib.axes.Axes` it drew on, and
+accepts ``ax=`` to draw into an existing figure. Margins of error are drawn as
+bands or error bars; suppressed and missing values are marked as such and never
+plotted as numbers; unreliable estimates (CV above 40%) are drawn hollow.
+matplotlib is the optional ``plot`` extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from feedbackloop._optional import import_optional
+from feedbackloop.errors import SeriesError
+from feedbackloop.period import Period
+from feedbackloop.series._status import TOTAL, Status
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from feedbackloop.model import FeedbackLoop, Target
+    from feedbackloop.series import IndicatorSeries
+
+__all__ = ["PALETTE", "STATUS_COLORS", "breakdown", "disparity", "loop", "trend"]
+
+#: Okabe–Ito colour-blind-safe palette.
+PALETTE = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # green
+    "#CC79A7",  # purple
+    "#56B4E9",  # sky
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",
+)
+
+#: Colours of progress statuses (Healthy People wording) in charts and the report.
+STATUS_COLORS: Mapping[str, str] = {
+    "met": "#009E73",
+    "improving": "#56B4E9",
+    "little or no detectable change": "#999999",
+    "getting worse": "#D55E00",
+    "no data": "#DDDDDD",
+}
+
+_WITHHELD = {Status.SUPPRESSED.value, Status.SUPPRESSED_COMPLEMENTARY.value}
+_UNRELIABLE_CV = 40.0
+_Z90 = 1.6448536269514722
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.0)) -> Axes:
+    if ax is not None:
+        return ax
+    figure = import_optional("matplotlib.figure", extra="plot", purpose="drawing charts")
+    fig = figure.Figure(figsize=figsize, layout="constrained")
+    new: Axes = fig.add_subplot()
+    return new
+
+
+def _style(ax: Axes) -> None:
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _one_place(series: IndicatorSeries, geography: str | None) -> str:
+    places = series.geographies
+    if geography is not None:
+        if geography not in places:
+            raise SeriesError(
+                f"geography {geography!r} is not in series {series.indicator.id!r} "
+                f"(it has {', '.join(places[:8])}{'...' if len(places) > 8 else ''})"
+            )
+        return geography
+    if len(places) != 1:
+        raise SeriesError(
+            f"series {series.indicator.id!r} covers {len(places)} places; pick one with "
+            "geography=... (or roll it up first)"
+        )
+    return places[0]
+
+
+def _select(
+    series: IndicatorSeries, geography: str | None, where: Mapping[str, str] | None
+) -> pd.DataFrame:
+    """Rows of one place, with TOTAL for every dimension not fixed by ``where``."""
+    place = _one_place(series, geography)
+    df = series.frame
+    df = df[df["geography"] == place]
+    fixed = dict(where or {})
+    for dim in series.dimensions:
+        df = df[df[dim] == fixed.pop(dim, TOTAL)]
+    if fixed:
+        raise SeriesError(f"{', '.join(fixed)} is not a dimension of {series.indicator.id!r}")
+    return df
+
+
+def _cv(df: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
+    if "moe" not in df:
+        return np.full(len(df), np.nan)
+    value = df["value"].to_numpy(dtype=float, na_value=np.nan)
+    moe = df["moe"].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: np.ndarray[Any, np.dtype[np.float64]] = moe / _Z90 / np.abs(value) * 100
+    return out
+
+
+def _unit_label(series: IndicatorSeries) -> str:
+    return f"{series.indicator.name} ({series.unit})"
+
+
+def trend(
+    series: IndicatorSeries,
+    *,
+    geography: str | None = None,
+    where: Mapping[str, str] | None = None,
+    target: Target | None = None,
+    forecast_until: Period | str | int | None = None,
+    baseline_before: Period | str | int | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Values over periods, with 90% MOE bands, baseline forecast and target path.
+
+    Parameters
+    ----------
+    series : IndicatorSeries
+    geography : str, optional
+        The place to draw (required when the series has several).
+    where : mapping, optional
+        Categories to draw, e.g. ``{"race": "Black alone"}``; other dimensions
+        use :data:`~feedbackloop.TOTAL`.
+    target : Target, optional
+        Draws the straight path from the target's baseline to its level.
+    forecast_until : period, optional
+        Draws the baseline forecast (the curve if nothing changes) to this
+        period, fitted on the periods up to ``baseline_before``.
+    baseline_before : period, optional
+        Last period of the pre-strategy history used for the forecast.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    df = _select(series, geography, where).copy()
+    df["x"] = [Period.parse(p).midpoint for p in df["period"]]
+    df = df.sort_values("x")
+    withheld = df["status"].isin(_WITHHELD) | df["value"].isna()
+    shown = df[~withheld]
+    x = shown["x"].to_numpy(dtype=float)
+    y = shown["value"].to_numpy(dtype=float, na_value=np.nan)
+    color = PALETTE[0]
+    ax.plot(x, y, color=color, linewidth=2, label="observed", zorder=3)
+    if "moe" in shown and shown["moe"].notna().any():
+        m = shown["moe"].to_numpy(dtype=float, na_value=np.nan)
+        ax.fill_between(
+            x, y - m, y + m, color=color, alpha=0.18, linewidth=0, label="90% margin of error"
+        )
+    unreliable = _cv(shown) > _UNRELIABLE_CV
+    ax.scatter(x[~unreliable], y[~unreliable], color=color, zorder=4, s=24)
+    if unreliable.any():
+        ax.scatter(
+            x[unreliable],
+            y[unreliable],
+            facecolors="white",
+            edgecolors=color,
+            zorder=4,
+            s=30,
+            label="unreliable (CV > 40%)",
+        )
+    if withheld.any():
+        low = ax.get_ylim()[0] if len(y) else 0.0
+        xs = df.loc[withheld, "x"].to_numpy(dtype=float)
+        ax.scatter(
+            xs,
+            np.full(len(xs), low),
+            marker="x",
+            color="#555555",
+            zorder=4,
+            label="suppressed or missing",
+            clip_on=False,
+        )
+    if forecast_until is not None and len(shown) >= 2:
+        sub = series.filter(geography=str(df["geography"].iloc[0]))
+        for dim in series.dimensions:
+            sub = sub.filter(**{dim: (where or {}).get(dim, TOTAL)})
+        fc = sub.baseline_forecast(forecast_until, before=baseline_before)
+        fc = fc.assign(x=[Period.parse(p).midpoint for p in fc["period"]]).sort_values("x")
+        fx = fc["x"].to_numpy(dtype=float)
+        fy = fc["forecast"].to_numpy(dtype=float, na_value=np.nan)
+        ax.plot(fx, fy, color="#777777", linestyle=":", linewidth=1.5, label="baseline forecast")
+        fm = fc["forecast_moe"].to_numpy(dtype=float, na_value=np.nan)
+        if np.isfinite(fm).any():
+            ax.fill_between(fx, fy - fm, fy + fm, color="#777777", alpha=0.1, linewidth=0)
+    if target is not None:
+        start = target.baseline.period.midpoint
+        end = target.period.midpoint
+        level = float(target.level)
+        ax.plot(
+            [start, end],
+            [target.baseline.value, level],
+            color=PALETTE[2],
+            linestyle="--",
+            linewidth=1.5,
+            label="path to target",
+        )
+        ax.scatter([end], [level], marker="*", s=140, color=PALETTE[2], zorder=5, label="target")
+    place = str(df["geography"].iloc[0]) if len(df) else ""
+    what = ", ".join(f"{v}" for v in (where or {}).values())
+    ax.set_title(
+        f"{series.indicator.name}" + (f" — {what}" if what else "") + f" ({place})",
+        loc="left",
+        fontsize=11,
+    )
+    ax.set_ylabel(series.unit)
+    ax.set_xlabel("period")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _style(ax)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def breakdown(
+    series: IndicatorSeries,
+    by: str | Sequence[str],
+    *,
+    period: Period | str | int | None = None,
+    geography: str | None = None,
+    reference: str | None = None,
+    ax: Axes | None = None,
+) -> Axes | np.ndarray[Any, np.dtype[np.object_]]:
+    """Disaggregated values as sorted bars with 90% error bars.
+
+    With one dimension in ``by``: one panel of horizontal bars. With two
+    (``["race", "geography"]``): small multiples, one panel per category of the
+    second, sharing the value axis — the view that shows what a regional
+    average hides.
+
+    Parameters
+    ----------
+    series : IndicatorSeries
+    by : str or sequence of str
+        One or two dimensions (``"geography"`` counts as one).
+    period : period, optional
+        Default the latest.
+    geography : str, optional
+        The place, when ``geography`` is not in ``by`` and the series has several.
+    reference : str, optional
+        A category of the first dimension to mark (e.g. the reference group).
+    ax : matplotlib.axes.Axes, optional
+        Only for one dimension.
+
+    Returns
+    -------
+    matplotlib.axes.Axes or ndarray of Axes
+    """
+    dims = [by] if isinstance(by, str) else list(by)
+    if not 1 <= len(dims) <= 2:
+        raise SeriesError("breakdown draws one dimension, or two as small multiples")
+    for d in dims:
+        if d != "geography" and d not in series.dimensions:
+            raise SeriesError(f"{d!r} is not a dimension of {series.indicator.id!r}")
+    when = Period.parse(period) if period is not None else series.periods[-1]
+    df = series.frame
+    df = df[df["period"] == str(when)]
+    if "geography" not in dims:
+        df = df[df["geography"] == _one_place(series, geography)]
+    for d in series.dimensions:
+        if d not in dims:
+            df = df[df[d] == TOTAL]
+    df = df[df[dims[0]] != TOTAL] if dims[0] != "geography" else df
+    if len(dims) == 1:
+        ax = _axes(ax, (7.0, 0.45 * max(len(df), 3) + 1.2))
+        _bars(ax, df, dims[0], series, reference)
+        ax.set_title(f"{series.indicator.name}, {when}, by {dims[0]}", loc="left", fontsize=11)
+        return ax
+    panels = sorted(df[dims[1]].unique(), key=lambda v: (v == TOTAL, v))
+    figure = import_optional("matplotlib.figure", extra="plot", purpose="drawing charts")
+    n_rows = max(len(df[dims[0]].unique()), 3)
+    fig = figure.Figure(figsize=(3.2 * len(panels), 0.45 * n_rows + 1.5), layout="constrained")
+    axes = fig.subplots(1, len(panels), sharex=True, squeeze=False)[0]
+    for panel_ax, panel in zip(axes, panels, strict=True):
+        _bars(panel_ax, df[df[dims[1]] == panel], dims[0], series, reference, sort=False)
+        panel_ax.set_title("all" if panel == TOTAL else str(panel), fontsize=10)
+    fig.suptitle(f"{series.indicator.name}, {when}: {dims[0]} within {dims[1]}", fontsize=11)
+    out: np.ndarray[Any, np.dtype[np.object_]] = axes
+    return out
+
+
+def _bars(
+    ax: Axes,
+    df: pd.DataFrame,
+    dim: str,
+    series: IndicatorSeries,
+    reference: str | None,
+    *,
+    sort: bool = True,
+) -> None:
+    df = df.copy()
+    withheld = df["status"].isin(_WITHHELD) | df["value"].isna()
+    df["__v"] = df["value"].astype(float).where(~withheld, np.nan)
+    df = df.sort_values(["__v", dim] if sort else [dim], na_position="first")
+    labels = [str(v) for v in df[dim]]
+    values = df["__v"].to_numpy(dtype=float, na_value=np.nan)
+    ypos = np.arange(len(df))
+    cv = _cv(df)
+    colors = [
+        PALETTE[1] if reference is not None and lab == reference else PALETTE[0] for lab in labels
+    ]
+    bars = ax.barh(ypos, np.nan_to_num(values), color=colors)
+    for bar, c in zip(bars, cv, strict=True):
+        if c > _UNRELIABLE_CV:  # unreliable: drawn pale and hatched, never as if sure
+            bar.set_alpha(0.45)
+            bar.set_hatch("//")
+    if "moe" in df:
+        err = df["moe"].to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isfinite(values) & np.isfinite(err)
+        ax.errorbar(
+            values[ok], ypos[ok], xerr=err[ok], fmt="none", ecolor="#333333", capsize=3, linewidth=1
+        )
+    for yy, v, w in zip(ypos, values, withheld.loc[df.index], strict=True):
+        if w:
+            ax.text(0, float(yy), "  suppressed / missing", va="center", fontsize=8, color="#555555")
+        elif not np.isfinite(v):
+            ax.text(0, float(yy), "  no value", va="center", fontsize=8, color="#555555")
+    ax.set_yticks(ypos, labels)
+    ax.set_xlabel(series.unit)
+    _style(ax)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    ax.grid(axis="y", visible=False)
+
+
+def disparity(
+    series: IndicatorSeries,
+    dimension: str,
+    reference: str = TOTAL,
+    *,
+    measure: str = "ratio",
+    period: Period | str | int | None = None,
+    geography: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Each group's ratio to (or gap from) the reference, with 90% intervals and parity line.
+
+    Parameters
+    ----------
+    series : IndicatorSeries
+    dimension : str
+    reference : str
+        A category or :data:`~feedbackloop.TOTAL`.
+    measure : {"ratio", "difference"}
+    period : period, optional
+        Default the latest.
+    geography : str, optional
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    when = Period.parse(period) if period is not None else series.periods[-1]
+    place = _one_place(series, geography)
+    sub = series.filter(geography=place, period=when)
+    table = sub.disparity(dimension, reference, measure=measure)  # type: ignore[arg-type]
+    for other in series.dimensions:
+        if other != dimension:
+            table = table[table[other].astype(str) == TOTAL]
+    table = table.sort_values("disparity", na_position="first")
+    ax = _axes(ax, (7.0, 0.45 * max(len(table), 3) + 1.2))
+    y = np.arange(len(table))
+    d = table["disparity"].to_numpy(dtype=float, na_value=np.nan)
+    m = table["disparity_moe"].to_numpy(dtype=float, na_value=np.nan)
+    sig = table["significant"].fillna(False).to_numpy(dtype=bool)
+    ax.errorbar(d, y, xerr=np.where(np.isfinite(m), m, 0), fmt="none", ecolor="#555555", capsize=3)
+    ax.scatter(d[sig], y[sig], color=PALETTE[5], zorder=3, label="differs from reference")
+    ax.scatter(
+        d[~sig],
+        y[~sig],
+        facecolors="white",
+        edgecolors=PALETTE[0],
+        zorder=3,
+        label="no significant difference",
+    )
+    ax.axvline(1.0 if measure == "ratio" else 0.0, color="#333333", linewidth=1)
+    ax.set_yticks(y, [str(g) for g in table["group"]])
+    ref = "all" if reference == TOTAL else reference
+    what = "ratio to" if measure == "ratio" else f"difference ({series.unit}) from"
+    ax.set_xlabel(f"{what} {ref}")
+    ax.set_title(
+        f"{series.indicator.name}, {when}: {dimension} vs {ref} ({place})", loc="left", fontsize=11
+    )
+    _style(ax)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def loop(
+    feedback_loop: FeedbackLoop,
+    *,
+    status: Mapping[str, str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw the loop: tiers left to right (strategies → shared result), nodes coloured by status.
+
+    Parameters
+    ----------
+    feedback_loop : FeedbackLoop
+    status : mapping of node id to status, optional
+        Progress statuses (keys of :data:`STATUS_COLORS`); others are grey.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from feedbackloop.model import Tier
+
+    tiers = sorted(Tier)
+    columns = {t: [n for n in feedback_loop.nodes if n.tier is t] for t in tiers}
+    height = max((len(v) for v in columns.values()), default=1)
+    ax = _axes(ax, (2.4 * len(tiers) + 1, 0.9 * height + 1.4))
+    pos: dict[str, tuple[float, float]] = {}
+    for i, tier in enumerate(tiers):
+        nodes = columns[tier]
+        for j, node in enumerate(nodes):
+            pos[node.id] = (
+                float(i),
+                (height - 1) / 2 - j + (len(nodes) - 1) / 2 - (height - 1) / 2,
+            )
+        ax.text(
+            i,
+            height / 2 + 0.35,
+            tier.label,
+            ha="center",
+            fontsize=9,
+            color="#333333",
+            fontweight="bold",
+        )
+    for node in feedback_loop.nodes:
+        for parent in node.contributes_to:
+            if parent in pos:
+                (x0, y0), (x1, y1) = pos[node.id], pos[parent]
+                ax.annotate(
+                    "",
+                    xy=(x1 - 0.42, y1),
+                    xytext=(x0 + 0.42, y0),
+                    arrowprops={"arrowstyle": "->", "color": "#888888", "lw": 1},
+                )
+    for node in feedback_loop.nodes:
+        x, y = pos[node.id]
+        state = (status or {}).get(node.id, "no data")
+        ax.text(
+            x,
+            y,
+            _wrap(node.title, 22),
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            bbox={
+                "boxstyle": "round,pad=0.35",
+                "facecolor": STATUS_COLORS.get(state, "#DDD"),
+                "edgecolor": "#444444",
+                "linewidth": 0.6,
+            },
+        )
+    ax.set_xlim(-0.6, len(tiers) - 0.4)
+    ax.set_ylim(-height / 2 - 0.2, height / 2 + 0.7)
+    ax.set_axis_off()
+    ax.set_title(feedback_loop.name, loc="left", fontsize=11)
+    return ax
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)[:3])

@@ -1,0 +1,510 @@
+"""One self-contained HTML progress report for a steering-committee meeting or a data walk.
+
+The file inlines its CSS and its charts (SVG), fetches nothing, opens offline
+and prints well. For every node of the loop, from the shared result down to the
+strategies, it shows each indicator's latest value with its margin of error,
+the change since the previous period and whether it is significant, progress to
+target with a Healthy People status, a disparity table, reliability warnings
+and suppressed cells, the "story behind the curve", and the Results-Based
+Accountability questions for discussion (domain.md §5) prefilled with what the
+data says.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import io
+import math
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from feedbackloop.errors import FeedbackloopError, StatisticalWarning
+from feedbackloop.io._loopfile import atomic_write_text
+from feedbackloop.series._status import TOTAL, Status
+
+if TYPE_CHECKING:
+    from feedbackloop.model import FeedbackLoop, Indicator, Node, Target
+    from feedbackloop.series import IndicatorSeries
+
+__all__ = ["IndicatorSummary", "render", "report", "summarize"]
+
+_WITHHELD = {Status.SUPPRESSED.value, Status.SUPPRESSED_COMPLEMENTARY.value}
+
+POPULATION_QUESTIONS = (
+    (
+        "What are the quality-of-life conditions (results) we want for the children, adults "
+        "and families in our community?"
+    ),
+    "What would these conditions look like if we could see them?",
+    "How can we measure these conditions?",
+    "How are we doing on the most important of these measures?",
+    "Who are the partners that have a role to play in doing better?",
+    "What works to do better, including no-cost and low-cost ideas?",
+    "What do we propose to do?",
+)
+
+PERFORMANCE_QUESTIONS = (
+    "Who are our customers?",
+    "How can we measure if our customers are better off?",
+    "How can we measure if we are delivering services well?",
+    "How are we doing on the most important of these measures?",
+    "Who are the partners with a role to play in doing better?",
+    "What works to do better than baseline, including no-cost and low-cost ideas?",
+    "What do we propose to do?",
+)
+
+
+class IndicatorSummary(dict[str, Any]):
+    """What the report says about one indicator (a dict with attribute access)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _place(series: IndicatorSeries) -> str:
+    """Return the place the report headlines: the only one, else the one with most rows."""
+    places = series.geographies
+    if len(places) == 1:
+        return places[0]
+    counts = series.frame["geography"].value_counts()
+    return str(counts.index[0])
+
+
+def _headline(series: IndicatorSeries, place: str) -> pd.DataFrame:
+    df = series.frame
+    df = df[df["geography"] == place]
+    for dim in series.dimensions:
+        df = df[df[dim] == TOTAL]
+    return df
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    mag = abs(value)
+    text = f"{value:,.0f}" if mag >= 1000 else f"{value:,.1f}" if mag >= 10 else f"{value:,.2f}"
+    return f"{text} {unit}".strip()
+
+
+def _target_for(loop: FeedbackLoop, indicator: Indicator) -> Target | None:
+    for node in loop.nodes:
+        for t in node.targets:
+            if t.indicator == indicator.id:
+                return t
+    return None
+
+
+def summarize(
+    loop: FeedbackLoop, indicator: Indicator, series: IndicatorSeries | None
+) -> IndicatorSummary:
+    """Compute what the report shows for one indicator.
+
+    Returns
+    -------
+    IndicatorSummary
+        Keys: ``indicator``, ``has_data``, ``place``, ``period``, ``value``,
+        ``moe``, ``status`` (row status), ``previous``, ``change``,
+        ``change_moe``, ``significant``, ``progress`` (Healthy People status or
+        ``None``), ``percent_achieved``, ``target``, ``unreliable`` (categories
+        with CV above 40%), ``suppressed`` (count of withheld cells),
+        ``disparities`` (DataFrame or ``None``).
+    """
+    out = IndicatorSummary(indicator=indicator, has_data=series is not None and len(series) > 0)
+    out.update(
+        place=None,
+        period=None,
+        value=None,
+        moe=None,
+        status=None,
+        previous=None,
+        change=None,
+        change_moe=None,
+        significant=None,
+        progress=None,
+        percent_achieved=None,
+        target=_target_for(loop, indicator),
+        unreliable=[],
+        suppressed=0,
+        disparities=None,
+    )
+    if series is None or len(series) == 0:
+        return out
+    place = _place(series)
+    head = _headline(series, place).copy()
+    head["__mid"] = [_mid(p) for p in head["period"]]
+    head = head.sort_values("__mid")
+    out["place"] = place
+    out["suppressed"] = int(series.frame["status"].isin(_WITHHELD).sum())
+    if len(head):
+        last = head.iloc[-1]
+        out.update(
+            period=str(last["period"]),
+            value=_num(last["value"]),
+            moe=_num(last["moe"]) if "moe" in head else None,
+            status=str(last["status"]),
+        )
+        if len(head) >= 2:
+            prev = head.iloc[-2]
+            out["previous"] = str(prev["period"])
+            sub = series.filter(geography=place)
+            for dim in series.dimensions:
+                sub = sub.filter(**{dim: TOTAL})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", StatisticalWarning)
+                ch = sub.change(str(prev["period"]), str(last["period"]))
+            if len(ch):
+                row = ch.iloc[0]
+                out["change"] = _num(row["difference"])
+                out["change_moe"] = _num(row.get("difference_moe"))
+                sig = row.get("significant")
+                out["significant"] = None if sig is None or pd.isna(sig) else bool(sig)
+    target = out["target"]
+    if target is not None:
+        try:
+            prog = series.filter(geography=place)
+            for dim in series.dimensions:
+                prog = prog.filter(**{dim: TOTAL})
+            p = prog.progress(target)
+            if len(p):
+                out["progress"] = str(p.iloc[0]["status"])
+                out["percent_achieved"] = _num(p.iloc[0].get("percent_achieved"))
+        except FeedbackloopError:
+            out["progress"] = None
+    if series.has_moe and out["period"] is not None:
+        latest = series.filter(period=out["period"], geography=place).reliability()
+        rel = latest.frame
+        bad = rel[rel["reliability"] == "unreliable"]
+        out["unreliable"] = [
+            " / ".join(str(r[d]) for d in series.dimensions) or "total" for _, r in bad.iterrows()
+        ]
+    if series.dimensions and out["period"] is not None:
+        dim = series.dimensions[0]
+        sub = series.filter(geography=place, period=out["period"])
+        if TOTAL in sub.categories(dim) and len(sub.categories(dim)) > 1:
+            table = sub.disparity(dim)
+            for other in series.dimensions[1:]:
+                table = table[table[other].astype(str) == TOTAL]
+            out["disparities"] = table[
+                ["group", "value", "moe", "disparity", "disparity_moe", "significant"]
+            ].reset_index(drop=True)
+    return out
+
+
+def _yes_no(value: Any) -> str:
+    if value is None or value is pd.NA:
+        return "—"
+    return "yes" if bool(value) else "no"
+
+
+def _num(value: Any) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _mid(label: str) -> float:
+    from feedbackloop.period import Period
+
+    return Period.parse(label).midpoint
+
+
+# ------------------------------------------------------------------- render
+
+_CSS = """
+:root { --ink:#1d1d1f; --muted:#5f6368; --line:#e3e3e3; --met:#009E73; --imp:#56B4E9;
+        --flat:#999; --worse:#D55E00; }
+* { box-sizing: border-box; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
+       max-width: 1100px; margin: 2rem auto; padding: 0 1.2rem; }
+h1 { font-size: 1.7rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid
+var(--line); padding-bottom: .3rem; } h3 { margin: 1.2rem 0 .3rem; }
+.muted { color: var(--muted); } .tier { text-transform: uppercase; letter-spacing: .05em;
+font-size: .75rem; color: var(--muted); }
+.node { border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; margin: 1rem 0;
+        break-inside: avoid; page-break-inside: avoid; }
+table { border-collapse: collapse; margin: .5rem 0; font-size: .9rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .25rem .6rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .8rem;
+         color: white; background: var(--flat); }
+.badge.met { background: var(--met); } .badge.improving { background: var(--imp); }
+.badge.getting-worse { background: var(--worse); }
+.warn { color: #8a4b00; } .story { border-left: 3px solid var(--line); padding-left: .7rem;
+        font-style: italic; }
+figure { margin: .5rem 0; } figure svg { max-width: 100%; height: auto; }
+.illustrative { background: #fff4ce; padding: .4rem .7rem; border-radius: 6px; }
+@media print { body { margin: 0; max-width: none; } h2 { page-break-before: auto; } }
+"""
+
+
+def _svg(ax: Any) -> str:
+    fig = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    text = buf.getvalue()
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else text
+
+
+def _badge(status: str | None) -> str:
+    if status is None:
+        return '<span class="badge">no target</span>'
+    cls = status.replace(" ", "-")
+    return f'<span class="badge {html.escape(cls)}">{html.escape(status)}</span>'
+
+
+def _indicator_html(s: IndicatorSummary, series: IndicatorSeries | None, charts: bool) -> str:
+    ind: Indicator = s.indicator
+    e = html.escape
+    parts = [
+        f'<h3 id="ind-{e(ind.id)}">{e(ind.name)} <span class="muted">({e(ind.unit)})</span></h3>'
+    ]
+    if ind.description:
+        parts.append(f'<p class="muted">{e(ind.description)}</p>')
+    if not s.has_data:
+        parts.append('<p class="warn">No data yet for this indicator (see the data inventory).</p>')
+        return "\n".join(parts)
+    moe = f" ± {_fmt(s.moe)}" if s.moe is not None else ""
+    rows = [
+        ("Place", e(str(s.place))),
+        (
+            "Latest",
+            f"{e(_fmt(s.value, ind.unit))}{e(moe)} ({e(str(s.period))})"
+            + (" <em>— withheld</em>" if s.status in _WITHHELD else ""),
+        ),
+    ]
+    if s.change is not None:
+        sig = {True: "significant", False: "not significant", None: "significance unknown"}[
+            s.significant
+        ]
+        cm = f" ± {_fmt(s.change_moe)}" if s.change_moe is not None else ""
+        rows.append(("Change since " + e(str(s.previous)), f"{e(_fmt(s.change))}{e(cm)} ({sig})"))
+    if s.target is not None:
+        ach = (
+            f", {s.percent_achieved:.0f}% of targeted change"
+            if s.percent_achieved is not None
+            else ""
+        )
+        rows.append(("Progress to target", f"{_badge(s.progress)}{e(ach)}"))
+    parts.append(
+        "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
+    )
+    if s.unreliable:
+        parts.append(
+            f'<p class="warn">Unreliable estimates (CV above 40%): '
+            f"{e(', '.join(s.unreliable))}. Read them with care.</p>"
+        )
+    if s.suppressed:
+        parts.append(
+            f'<p class="warn">{s.suppressed} cell(s) suppressed to protect privacy; '
+            "they are marked, never shown.</p>"
+        )
+    if charts and series is not None:
+        try:
+            from feedbackloop import plot
+
+            ax = plot.trend(
+                series if len(series.geographies) == 1 else series.filter(geography=str(s.place)),
+                target=s.target,
+            )
+            parts.append(f"<figure>{_svg(ax)}</figure>")
+        except FeedbackloopError as err:
+            parts.append(f'<p class="muted">No chart: {e(str(err))}</p>')
+    if s.disparities is not None and len(s.disparities):
+        d = s.disparities
+        body = "".join(
+            "<tr>" + f"<td>{e(str(r['group']))}</td><td>{e(_fmt(_num(r['value'])))}</td>"
+            f"<td>{e(_fmt(_num(r['disparity'])))} ± {e(_fmt(_num(r['disparity_moe'])))}</td>"
+            f"<td>{_yes_no(r['significant'])}</td></tr>"
+            for _, r in d.iterrows()
+        )
+        parts.append(
+            "<table><tr><th>Group</th><th>Value</th><th>Ratio to all</th>"
+            "<th>Differs significantly</th></tr>" + body + "</table>"
+        )
+    if ind.story:
+        parts.append(f'<p class="story">{e(ind.story)}</p>')
+    return "\n".join(parts)
+
+
+def _node_html(
+    node: Node,
+    summaries: Mapping[str, IndicatorSummary],
+    data: Mapping[str, IndicatorSeries],
+    charts: bool,
+) -> str:
+    e = html.escape
+    partners = getattr(node, "partners", ())
+    bits = [
+        f'<section class="node" id="node-{e(node.id)}">',
+        f'<div class="tier">{e(node.tier.label)}</div><h2>{e(node.title)}</h2>',
+    ]
+    if partners:
+        bits.append(f'<p class="muted">Partners: {e(", ".join(partners))}</p>')
+    if getattr(node, "story", ""):
+        bits.append(f'<p class="story">{e(node.story)}</p>')
+    if not node.indicators:
+        bits.append('<p class="warn">No indicator yet: how will we know it moved?</p>')
+    for ind_id in node.indicators:
+        bits.append(_indicator_html(summaries[ind_id], data.get(ind_id), charts))
+    bits.append("</section>")
+    return "\n".join(bits)
+
+
+def _discussion(loop: FeedbackLoop, summaries: Mapping[str, IndicatorSummary]) -> str:
+    e = html.escape
+    worse = [s.indicator.name for s in summaries.values() if s.progress == "getting worse"]
+    better = [s.indicator.name for s in summaries.values() if s.progress in ("met", "improving")]
+    missing = [s.indicator.name for s in summaries.values() if not s.has_data]
+    unreliable = [s.indicator.name for s in summaries.values() if s.unreliable]
+    facts = []
+    if better:
+        facts.append(f"Moving the right way: {', '.join(better)}.")
+    if worse:
+        facts.append(f"Getting worse: {', '.join(worse)}. What is the story behind these curves?")
+    if missing:
+        facts.append(f"No data yet: {', '.join(missing)} (a data development agenda item).")
+    if unreliable:
+        facts.append(f"Unreliable for some groups: {', '.join(unreliable)}.")
+    partners = sorted({p for n in loop.strategies for p in n.partners})
+    hints = {
+        3: "Indicators in this report: " + ", ".join(i.name for i in loop.indicators) + ".",
+        4: " ".join(facts) or "Not enough data to say yet.",
+        5: ("Partners named in the loop: " + ", ".join(partners) + ".") if partners else "",
+    }
+    items = "".join(
+        f"<li>{e(q)}"
+        + (f'<br><span class="muted">{e(hints[i])}</span>' if hints.get(i) else "")
+        + "</li>"
+        for i, q in enumerate(POPULATION_QUESTIONS, start=1)
+    )
+    perf = "".join(f"<li>{e(q)}</li>" for q in PERFORMANCE_QUESTIONS)
+    return (
+        "<h2>Questions for discussion</h2><p>Results-Based Accountability, population "
+        f"accountability:</p><ol>{items}</ol><p>For each strategy (performance accountability):"
+        f"</p><ol>{perf}</ol>"
+    )
+
+
+def render(
+    loop: FeedbackLoop,
+    data: Mapping[str, IndicatorSeries],
+    *,
+    title: str | None = None,
+    charts: bool = True,
+    extra_sections: Mapping[str, str] | None = None,
+    illustrative: bool = False,
+) -> str:
+    """Return the report as one HTML string (see :func:`report`)."""
+    e = html.escape
+    summaries = {i.id: summarize(loop, i, data.get(i.id)) for i in loop.indicators}
+    status = {}
+    for node in loop.nodes:
+        states = [summaries[i].progress for i in node.indicators if summaries[i].progress]
+        if states:
+            order = ["getting worse", "little or no detectable change", "improving", "met"]
+            status[node.id] = min(states, key=lambda s: order.index(s) if s in order else 1)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(title or loop.name)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(title or loop.name)}</h1>",
+        (
+            f'<p class="muted">Progress report generated {_dt.date.today().isoformat()} by '
+            "feedbackloop. Values are 90% margins of error where shown.</p>"
+        ),
+    ]
+    if illustrative:
+        parts.append(
+            '<p class="illustrative"><strong>Illustrative data.</strong> The numbers '
+            "in this report are generated, not real.</p>"
+        )
+    if loop.description:
+        parts.append(f"<p>{e(loop.description)}</p>")
+    if charts:
+        from feedbackloop import plot
+
+        parts.append(f"<figure>{_svg(plot.loop(loop, status=status))}</figure>")
+    for node in loop.nodes:
+        parts.append(_node_html(node, summaries, data, charts))
+    parts.append(_discussion(loop, summaries))
+    sections = dict(extra_sections or {})
+    parts.append("<h2>Data inventory and action plan</h2>")
+    if sections:
+        parts.extend(f"<h3>{e(k)}</h3>{v}" for k, v in sections.items())
+    else:
+        parts.append(
+            '<p class="muted">No data inventory or action plan attached to this loop yet.</p>'
+        )
+    sources = sorted(
+        {
+            f"{s.provenance.adapter}: {s.provenance.source}"
+            for s in data.values()
+            if s.provenance is not None
+        }
+    )
+    if sources:
+        parts.append(
+            "<h2>Sources</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in sources) + "</ul>"
+        )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def report(
+    loop: FeedbackLoop,
+    data: Mapping[str, IndicatorSeries],
+    path: str | Path,
+    *,
+    title: str | None = None,
+    charts: bool = True,
+    extra_sections: Mapping[str, str] | None = None,
+    illustrative: bool = False,
+) -> Path:
+    """Write the progress report to ``path`` as one self-contained HTML file.
+
+    Parameters
+    ----------
+    loop : FeedbackLoop
+    data : mapping of indicator id to IndicatorSeries
+        E.g. the result of :func:`feedbackloop.collect`.
+    path : path
+        Where to write (atomically).
+    title : str, optional
+        Default the loop's name.
+    charts : bool
+        Draw charts (needs the ``plot`` extra).
+    extra_sections : mapping of str to str, optional
+        Titled HTML fragments for the inventory and action-plan section.
+    illustrative : bool
+        Mark the report as made from illustrative data.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    out = Path(path)
+    text = render(
+        loop,
+        data,
+        title=title,
+        charts=charts,
+        extra_sections=extra_sections,
+        illustrative=illustrative,
+    )
+    atomic_write_text(out, text)
+    return out

@@ -139,10 +139,10 @@ def trend(
         use :data:`~feedbackloop.TOTAL`.
     target : Target, optional
         Draws the straight path from the target's baseline to its level.
-    forecast_until : period, optional
+    forecast_until : Period, str or int, optional
         Draws the baseline forecast (the curve if nothing changes) to this
         period, fitted on the periods up to ``baseline_before``.
-    baseline_before : period, optional
+    baseline_before : Period, str or int, optional
         Last period of the pre-strategy history used for the forecast.
     ax : matplotlib.axes.Axes, optional
 
@@ -252,7 +252,7 @@ def breakdown(
     series : IndicatorSeries
     by : str or sequence of str
         One or two dimensions (``"geography"`` counts as one).
-    period : period, optional
+    period : Period, str or int, optional
         Default the latest.
     geography : str, optional
         The place, when ``geography`` is not in ``by`` and the series has several.
@@ -288,11 +288,15 @@ def breakdown(
     panels = sorted(df[dims[1]].unique(), key=lambda v: (v == TOTAL, v))
     figure = import_optional("matplotlib.figure", extra="plot", purpose="drawing charts")
     n_rows = max(len(df[dims[0]].unique()), 3)
-    fig = figure.Figure(figsize=(3.2 * len(panels), 0.45 * n_rows + 1.5), layout="constrained")
+    fig = figure.Figure(
+        figsize=(2.2 * len(panels) + 2.5, 0.45 * n_rows + 1.5), layout="constrained"
+    )
     axes = fig.subplots(1, len(panels), sharex=True, squeeze=False)[0]
-    for panel_ax, panel in zip(axes, panels, strict=True):
+    for i, (panel_ax, panel) in enumerate(zip(axes, panels, strict=True)):
         _bars(panel_ax, df[df[dims[1]] == panel], dims[0], series, reference, sort=False)
         panel_ax.set_title("all" if panel == TOTAL else str(panel), fontsize=10)
+        if i:  # the categories are the same in every panel: label them once
+            panel_ax.tick_params(labelleft=False)
     fig.suptitle(f"{series.indicator.name}, {when}: {dims[0]} within {dims[1]}", fontsize=11)
     out: np.ndarray[Any, np.dtype[np.object_]] = axes
     return out
@@ -360,7 +364,7 @@ def disparity(
     reference : str
         A category or :data:`~feedbackloop.TOTAL`.
     measure : {"ratio", "difference"}
-    period : period, optional
+    period : Period, str or int, optional
         Default the latest.
     geography : str, optional
     ax : matplotlib.axes.Axes, optional
@@ -398,7 +402,9 @@ def disparity(
     what = "ratio to" if measure == "ratio" else f"difference ({series.unit}) from"
     ax.set_xlabel(f"{what} {ref}")
     ax.set_title(
-        f"{series.indicator.name}, {when}: {dimension} vs {ref} ({place})", loc="left", fontsize=11
+        _wrap(f"{series.indicator.name}, {when}: {dimension} vs {ref} ({place})", 60),
+        loc="left",
+        fontsize=11,
     )
     _style(ax)
     ax.legend(frameon=False, fontsize=8)

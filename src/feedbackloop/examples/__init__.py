@@ -14,7 +14,7 @@ from pathlib import Path
 
 from feedbackloop.model import FeedbackLoop
 
-__all__ = ["EXAMPLES", "example_path", "load_example"]
+__all__ = ["EXAMPLES", "example_data_dir", "example_path", "load_example"]
 
 EXAMPLES = ("opportunity_youth",)
 
@@ -35,6 +35,15 @@ def example_path(name: str = "opportunity_youth") -> Path:
     if name not in EXAMPLES:
         raise KeyError(f"no bundled example {name!r}; available: {', '.join(EXAMPLES)}")
     return Path(str(resources.files(__package__).joinpath(f"{name}.yaml")))
+
+
+def example_data_dir() -> Path:
+    """Return the folder of the bundled illustrative data files.
+
+    The files are made by :mod:`feedbackloop.examples.generate` with a fixed
+    seed: made-up numbers shaped like the real thing.
+    """
+    return Path(str(resources.files(__package__).joinpath("data")))
 
 
 def load_example(name: str = "opportunity_youth") -> FeedbackLoop:

@@ -335,9 +335,12 @@ def _bars(
         )
     for yy, v, w in zip(ypos, values, withheld.loc[df.index], strict=True):
         if w:
-            ax.text(0, float(yy), "  suppressed / missing", va="center", fontsize=8, color="#555555")
+            note = "  suppressed / missing"
         elif not np.isfinite(v):
-            ax.text(0, float(yy), "  no value", va="center", fontsize=8, color="#555555")
+            note = "  no value"
+        else:
+            continue
+        ax.text(0, float(yy), note, va="center", fontsize=8, color="#555555")
     ax.set_yticks(ypos, labels)
     ax.set_xlabel(series.unit)
     _style(ax)

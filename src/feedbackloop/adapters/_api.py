@@ -7,7 +7,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from attrs import field, frozen
 
@@ -119,7 +119,8 @@ def read(adapter: str | None, source: Source | None = None, /, **options: Any) -
     impl = _choose(adapter, source)
     _check_options(impl, "read", options)
     _check_source(impl, "read", source)
-    series: IndicatorSeries = impl.read(source, **options)
+    # _check_source let None through only to adapters whose source is optional.
+    series: IndicatorSeries = impl.read(cast(Source, source), **options)
     return series
 
 
@@ -135,7 +136,7 @@ def discover(adapter: str | None, source: Source | None = None, /, **options: An
     impl = _choose(adapter, source)
     _check_options(impl, "discover", options)
     _check_source(impl, "discover", source)
-    info: SourceInfo = impl.discover(source, **options)
+    info: SourceInfo = impl.discover(cast(Source, source), **options)
     return info
 
 
@@ -245,7 +246,7 @@ def _read_indicator(indicator: Indicator, base_dir: Path | None) -> IndicatorSer
         raise AdapterOptionError(
             f"indicator {indicator.id!r}: {err}; add 'path:' to its source in the loop file"
         ) from err
-    series: IndicatorSeries = impl.read(source, **options)
+    series: IndicatorSeries = impl.read(cast(Source, source), **options)
     return series
 
 

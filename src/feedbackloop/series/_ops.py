@@ -597,11 +597,21 @@ def disparity(
     out = pd.DataFrame(block.T, columns=floats, copy=False)
     for i, c in enumerate(others):
         codes, labels = factors[c]
-        out.insert(i, c, _categorical(labels, codes[rows]))
-    out.insert(len(others), "group", _categorical(dim_labels, dim_codes[rows]))
+        out.insert(i, c, pd.Series(_categorical(labels, codes[rows]), copy=False))
+    out.insert(
+        len(others), "group", pd.Series(_categorical(dim_labels, dim_codes[rows]), copy=False)
+    )
     constant = np.zeros(len(rows), dtype=np.int8)
-    out.insert(len(others) + 1, "reference", pd.Categorical.from_codes(constant, [reference]))
-    out.insert(len(others) + 6, "measure", pd.Categorical.from_codes(constant, [measure]))
+    out.insert(
+        len(others) + 1,
+        "reference",
+        pd.Series(pd.Categorical.from_codes(constant, pd.Index([reference])), copy=False),
+    )
+    out.insert(
+        len(others) + 6,
+        "measure",
+        pd.Series(pd.Categorical.from_codes(constant, pd.Index([measure])), copy=False),
+    )
     out["significant"] = significant
     return out
 

@@ -32,8 +32,12 @@ from feedbackloop.model import (
 from feedbackloop.period import Period
 
 if TYPE_CHECKING:
-    from feedbackloop import adapters, stats, units
+    from feedbackloop import adapters, measures, privacy, stats, units
+    from feedbackloop.actions import ActionPlan
     from feedbackloop.adapters import collect, discover, read
+    from feedbackloop.agreements import DataSharingAgreement
+    from feedbackloop.benchmarking import benchmark
+    from feedbackloop.inventory import DataInventory
     from feedbackloop.series import (
         TOTAL,
         IndicatorSeries,
@@ -46,8 +50,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TOTAL",
+    "ActionPlan",
     "Aggregation",
     "Baseline",
+    "DataInventory",
+    "DataSharingAgreement",
     "Direction",
     "FeedbackLoop",
     "Horizon",
@@ -67,10 +74,13 @@ __all__ = [
     "Tier",
     "__version__",
     "adapters",
+    "benchmark",
     "collect",
     "discover",
     "errors",
     "load_loop",
+    "measures",
+    "privacy",
     "proportion",
     "ratio",
     "read",
@@ -81,11 +91,17 @@ __all__ = [
 
 # name -> module that defines it; imported on first attribute access
 _LAZY: dict[str, str] = {
+    "ActionPlan": "feedbackloop.actions",
+    "DataInventory": "feedbackloop.inventory",
+    "DataSharingAgreement": "feedbackloop.agreements",
     "adapters": "feedbackloop.adapters",
+    "benchmark": "feedbackloop.benchmarking",
     "collect": "feedbackloop.adapters",
     "discover": "feedbackloop.adapters",
     "read": "feedbackloop.adapters",
     "IndicatorSeries": "feedbackloop.series",
+    "measures": "feedbackloop.measures",
+    "privacy": "feedbackloop.privacy",
     "Provenance": "feedbackloop.series",
     "Status": "feedbackloop.series",
     "TOTAL": "feedbackloop.series",

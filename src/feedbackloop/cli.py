@@ -7,6 +7,7 @@ message and a non-zero exit status, with the traceback only under ``--debug``.
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -43,9 +44,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for e in result.errors:
             print(f"  - {e}", file=sys.stderr)
         return EXIT_PROBLEMS
+    att = loop.attachments(path.parent)
+    attached = []
+    if att.inventory is not None:
+        attached.append(f"inventory of {len(att.inventory)} needs")
+    if att.agreements:
+        attached.append(f"{len(att.agreements)} agreement(s)")
+    if att.action_plan is not None:
+        attached.append(f"action plan of {len(att.action_plan)} actions")
     print(
         f"{path}: OK — {loop.name!r}, {len(loop.nodes)} nodes, {len(loop.indicators)} indicators"
         + (f", {len(result.warnings)} warnings" if result.warnings else "")
+        + (f"; {', '.join(attached)}" if attached else "")
     )
     return EXIT_OK
 
@@ -99,7 +109,14 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
-def _write_report(loop_path: Path, output: Path, *, charts: bool, illustrative: bool) -> int:
+def _write_report(
+    loop_path: Path,
+    output: Path,
+    *,
+    charts: bool,
+    illustrative: bool,
+    as_of: datetime.date | None = None,
+) -> int:
     from feedbackloop.adapters import CollectResult
     from feedbackloop.model import FeedbackLoop
     from feedbackloop.report import report
@@ -108,15 +125,35 @@ def _write_report(loop_path: Path, output: Path, *, charts: bool, illustrative: 
     assert isinstance(loop, FeedbackLoop) and isinstance(result, CollectResult)
     if not result.ok:
         print(result.report(), file=sys.stderr)
-    written = report(loop, result, output, charts=charts, illustrative=illustrative)
+    att = loop.attachments(loop_path.parent)
+    written = report(
+        loop,
+        result,
+        output,
+        charts=charts,
+        illustrative=illustrative,
+        inventory=att.inventory,
+        agreements=att.agreements,
+        action_plan=att.action_plan,
+        as_of=as_of,
+    )
     print(f"report written to {written.resolve()}")
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     return _write_report(
-        _loop_path(args.path), Path(args.output), charts=not args.no_charts, illustrative=False
+        _loop_path(args.path),
+        Path(args.output),
+        charts=not args.no_charts,
+        illustrative=False,
+        as_of=args.as_of,
     )
+
+
+#: The date the bundled example's action plan is judged on in ``feedbackloop demo``
+#: (a steering-committee meeting in its illustrative 2024/25 plan year).
+DEMO_AS_OF = datetime.date(2025, 3, 3)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -124,7 +161,66 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    return _write_report(example_path(), out / "report.html", charts=True, illustrative=True)
+    return _write_report(
+        example_path(),
+        out / "report.html",
+        charts=True,
+        illustrative=True,
+        as_of=args.as_of or DEMO_AS_OF,
+    )
+
+
+def _as_of(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date: {text!r}; write it as YYYY-MM-DD, e.g. 2025-03-03"
+        ) from None
+
+
+def _cmd_gaps(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from feedbackloop.adapters import CollectResult
+    from feedbackloop.inventory import DataInventory
+    from feedbackloop.model import FeedbackLoop
+
+    path = _loop_path(args.path)
+    loop, result = _collect(path, None)
+    assert isinstance(loop, FeedbackLoop) and isinstance(result, CollectResult)
+    if not result.ok:
+        print(result.report(), file=sys.stderr)
+    inventory = loop.attachments(path.parent).inventory
+    if inventory is None:
+        print(f"{path}: no inventory attached; starting from the loop's indicators")
+        inventory = DataInventory.from_loop(loop)
+    gaps = inventory.gaps(loop, result, as_of=args.as_of)
+    if not len(gaps):
+        print("no data gaps")
+        return EXIT_OK
+    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+        print(gaps[["indicator", "gap", "detail", "importance", "owner"]].to_string(index=False))
+    return EXIT_PROBLEMS
+
+
+def _cmd_followups(args: argparse.Namespace) -> int:
+    from feedbackloop.io import load_loop
+
+    path = _loop_path(args.path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LoopWarning)
+        loop = load_loop(path)
+    plan = loop.attachments(path.parent).action_plan
+    if plan is None:
+        print(f"error: {path} attaches no action plan (add action_plan: to it)", file=sys.stderr)
+        return EXIT_PROBLEMS
+    as_of = args.as_of or datetime.date.today()
+    print(plan.followups(as_of, due_soon_days=args.days))
+    if args.status:
+        print()
+        print(plan.status(as_of, loop=loop, due_soon_days=args.days))
+    return EXIT_OK
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -158,13 +254,31 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
     p.add_argument("-o", "--output", default="report.html", help="the HTML file to write")
     p.add_argument("--no-charts", action="store_true", help="leave the charts out")
+    p.add_argument("--as-of", type=_as_of, help="judge plans and gaps on this date (YYYY-MM-DD)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
         "demo", help="write the progress report of the bundled example initiative (offline)"
     )
     p.add_argument("-o", "--output", default="feedbackloop-demo", help="folder to write into")
+    p.add_argument(
+        "--as-of", type=_as_of, help=f"judge the example plan on this date (default {DEMO_AS_OF})"
+    )
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("gaps", help="list data gaps: missing data, breakdowns, stale sources")
+    p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    p.add_argument("--as-of", type=_as_of, help="judge freshness on this date (YYYY-MM-DD)")
+    p.set_defaults(func=_cmd_gaps)
+
+    p = sub.add_parser(
+        "followups", help="print the action plan's follow-ups, grouped by responsible party"
+    )
+    p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    p.add_argument("--as-of", type=_as_of, help="the meeting date, YYYY-MM-DD (default today)")
+    p.add_argument("--days", type=int, default=14, help="days ahead that count as due soon")
+    p.add_argument("--status", action="store_true", help="also print status per partner and node")
+    p.set_defaults(func=_cmd_followups)
     return parser
 
 

@@ -17,7 +17,7 @@ import html
 import io
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,9 @@ from feedbackloop.io._loopfile import atomic_write_text
 from feedbackloop.series._status import TOTAL, Status
 
 if TYPE_CHECKING:
+    from feedbackloop.actions import ActionPlan
+    from feedbackloop.agreements import DataSharingAgreement
+    from feedbackloop.inventory import DataInventory
     from feedbackloop.model import FeedbackLoop, Indicator, Node, Target
     from feedbackloop.series import IndicatorSeries
 
@@ -398,6 +401,72 @@ def _discussion(loop: FeedbackLoop, summaries: Mapping[str, IndicatorSummary]) -
     )
 
 
+def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
+    return str(frame.to_html(index=index, na_rep="—", border=0, escape=True))
+
+
+def _gaps_html(gaps: pd.DataFrame, day: _dt.date) -> str:
+    head = f'<h3 id="data-gaps">Data gaps as of {day.isoformat()}</h3>'
+    if not len(gaps):
+        return head + "<p>No gaps: every indicator has the data and breakdowns wanted.</p>"
+    counts = gaps["gap"].value_counts()
+    summary = ", ".join(f"{n} {html.escape(str(k))}" for k, n in counts.items())
+    cols = ["indicator", "gap", "detail", "importance", "owner", "acquisition"]
+    return head + f"<p>{summary}.</p>" + _table(gaps[cols])
+
+
+def _agreements_html(agreements: Sequence[DataSharingAgreement], day: _dt.date) -> str:
+    rows = []
+    for a in agreements:
+        nxt = a.next_due(day)
+        due = "—" if nxt is None else f"{nxt.due}" + (f" ({nxt.period})" if nxt.period else "")
+        keep = a.retention_until(None) if isinstance(a.retention, _dt.date) else a.retention
+        rows.append(
+            {
+                "agreement": a.title or a.id,
+                "parties": ", ".join(a.parties),
+                "format": a.format.value.upper(),
+                "cadence": a.cadence.value,
+                "next due": due,
+                "audiences": ", ".join(a.audiences) or "—",
+                "retention": "—" if keep is None else str(keep),
+            }
+        )
+    return '<h3 id="agreements">Data-sharing agreements</h3>' + _table(pd.DataFrame(rows))
+
+
+def _plan_html(plan: ActionPlan, loop: FeedbackLoop, day: _dt.date) -> str:
+    e = html.escape
+    st = plan.status(day, loop=loop)
+    title = e(plan.name) if plan.name else "Action plan"
+    parts = [f'<h3 id="action-plan">{title}: status as of {day.isoformat()}</h3>']
+    from feedbackloop.actions import STATUS_ORDER
+
+    counts = ", ".join(f"{st.count(s)} {s}" for s in STATUS_ORDER if st.count(s))
+    parts.append(f"<p>{len(plan)} actions: {e(counts) or 'none'}.</p>")
+    parts.append("<h4>By partner</h4>" + _table(st.by_partner, index=True))
+    parts.append("<h4>By loop node</h4>" + _table(st.by_node, index=True))
+    overdue = st.overdue
+    parts.append('<h4 id="overdue">Overdue</h4>')
+    if len(overdue):
+        cols = ["task", "deliverable", "responsible", "stop", "days_late"]
+        parts.append(_table(overdue[cols]))
+    else:
+        parts.append("<p>Nothing overdue.</p>")
+    follow = plan.followups(day)
+    parts.append('<h4 id="followups">Follow-ups</h4>')
+    if len(follow):
+        for party, items in follow.by_party().items():
+            lis = "".join(f"<li>{e(str(f))}</li>" for f in items)
+            parts.append(f"<p><strong>{e(party)}</strong></p><ul>{lis}</ul>")
+    else:
+        parts.append("<p>Nothing overdue or due soon.</p>")
+    if st.flags:
+        lis = "".join(f'<li class="warn">{e(str(p))}</li>' for p in st.flags)
+        parts.append(f"<h4>Flags</h4><ul>{lis}</ul>")
+    return "\n".join(parts)
+
+
 def render(
     loop: FeedbackLoop,
     data: Mapping[str, IndicatorSeries],
@@ -406,6 +475,10 @@ def render(
     charts: bool = True,
     extra_sections: Mapping[str, str] | None = None,
     illustrative: bool = False,
+    inventory: DataInventory | None = None,
+    agreements: Sequence[DataSharingAgreement] = (),
+    action_plan: ActionPlan | None = None,
+    as_of: _dt.date | None = None,
 ) -> str:
     """Return the report as one HTML string (see :func:`report`)."""
     e = html.escape
@@ -442,12 +515,20 @@ def render(
         parts.append(_node_html(node, summaries, data, charts))
     parts.append(_discussion(loop, summaries))
     sections = dict(extra_sections or {})
-    parts.append("<h2>Data inventory and action plan</h2>")
+    parts.append('<h2 id="data-to-action">Data inventory, agreements and action plan</h2>')
+    day = as_of or _dt.date.today()
+    if inventory is not None:
+        parts.append(_gaps_html(inventory.gaps(loop, data, as_of=day), day))
+    if agreements:
+        parts.append(_agreements_html(agreements, day))
+    if action_plan is not None:
+        parts.append(_plan_html(action_plan, loop, day))
     if sections:
         parts.extend(f"<h3>{e(k)}</h3>{v}" for k, v in sections.items())
-    else:
+    if inventory is None and not agreements and action_plan is None and not sections:
         parts.append(
-            '<p class="muted">No data inventory or action plan attached to this loop yet.</p>'
+            '<p class="muted">No data inventory, agreement or action plan attached to this '
+            "loop yet (see the loop file's inventory, agreements and action_plan keys).</p>"
         )
     sources = sorted(
         {
@@ -473,6 +554,10 @@ def report(
     charts: bool = True,
     extra_sections: Mapping[str, str] | None = None,
     illustrative: bool = False,
+    inventory: DataInventory | None = None,
+    agreements: Sequence[DataSharingAgreement] = (),
+    action_plan: ActionPlan | None = None,
+    as_of: _dt.date | None = None,
 ) -> Path:
     """Write the progress report to ``path`` as one self-contained HTML file.
 
@@ -488,9 +573,18 @@ def report(
     charts : bool
         Draw charts (needs the ``plot`` extra).
     extra_sections : mapping of str to str, optional
-        Titled HTML fragments for the inventory and action-plan section.
+        More titled HTML fragments for the inventory and action-plan section.
     illustrative : bool
         Mark the report as made from illustrative data.
+    inventory : DataInventory, optional
+        Shown as a table of data gaps (:meth:`DataInventory.gaps`).
+    agreements : sequence of DataSharingAgreement
+        Shown with their next due date and retention.
+    action_plan : ActionPlan, optional
+        Shown as status per partner and per loop node, overdue items,
+        follow-ups and flags (:meth:`ActionPlan.status`).
+    as_of : datetime.date, optional
+        The day gaps, due dates and statuses are judged on (default today).
 
     Returns
     -------
@@ -505,6 +599,10 @@ def report(
         charts=charts,
         extra_sections=extra_sections,
         illustrative=illustrative,
+        inventory=inventory,
+        agreements=agreements,
+        action_plan=action_plan,
+        as_of=as_of,
     )
     atomic_write_text(out, text)
     return out

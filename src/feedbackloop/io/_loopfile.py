@@ -30,7 +30,7 @@ from feedbackloop.model._indicator import (
     SourceSpec,
     Target,
 )
-from feedbackloop.model._loop import FeedbackLoop
+from feedbackloop.model._loop import Attachment, FeedbackLoop
 from feedbackloop.model._nodes import Horizon, KeyDriver, Node, Outcome, SharedResult, Strategy
 from feedbackloop.period import Period
 
@@ -250,7 +250,15 @@ _TOP_KEYS = (
     "outcomes",
     "key_drivers",
     "strategies",
+    "inventory",
+    "agreements",
+    "action_plan",
 )
+_ATTACHMENT_OPTIONS = {
+    "inventory": (),
+    "agreements": (),
+    "action_plan": ("plan_year", "sheet", "ignore_columns"),
+}
 
 
 def _source(r: _Reader, value: object, path: _Path) -> SourceSpec | None:
@@ -394,6 +402,51 @@ def _node(r: _Reader, value: object, path: _Path, cls: type[Node], **extra: Any)
     )
 
 
+def _attachment(r: _Reader, value: object, path: _Path, key: str) -> Attachment | None:
+    """Read ``file.yaml`` or ``{path: file.csv, plan_year: 2024}``."""
+    if isinstance(value, str) and value.strip():
+        return Attachment(value)
+    data = r.mapping(value, path) if not isinstance(value, str) else None
+    if data is None:
+        if isinstance(value, str):
+            r.fail(path, "must be a file path")
+        return None
+    r.unknown_keys(data, ("path", *_ATTACHMENT_OPTIONS[key]), path)
+    file = r.text(data, "path", path, required=True)
+    if not file.strip():
+        return None
+    return Attachment(file, {k: v for k, v in data.items() if k != "path"})
+
+
+def _attached(r: _Reader, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Read the top-level ``inventory``, ``agreements`` and ``action_plan`` keys."""
+    out: dict[str, Any] = {}
+    for key in ("inventory", "action_plan"):
+        if doc.get(key) is not None:
+            out[key] = _attachment(r, doc[key], (key,), key)
+    value = doc.get("agreements")
+    if value is not None:
+        items = [value] if isinstance(value, str | Mapping) else value
+        if not isinstance(items, list):
+            r.fail(("agreements",), "must be a file path or a list of file paths")
+            items = []
+        path_of = (lambda i: ("agreements",)) if not isinstance(value, list) else None
+        found = []
+        for i, item in enumerate(items):
+            where: _Path = path_of(i) if path_of else ("agreements", i)
+            att = _attachment(r, item, where, "agreements")
+            if att is not None:
+                found.append(att)
+        out["agreements"] = tuple(found)
+    return out
+
+
+def _attachment_to_yaml(att: Attachment) -> str | dict[str, Any]:
+    if not att.options:
+        return att.path
+    return {"path": att.path, **dict(att.options)}
+
+
 def loop_from_dict(
     data: object, *, source: str = "<dict>", lines: Mapping[_Path, int] | None = None
 ) -> FeedbackLoop:
@@ -441,6 +494,7 @@ def loop_from_dict(
         for p, v in r.items(doc, "strategies", ())
         if (s := _node(r, v, p, Strategy, partners=True))
     ]
+    attached = _attached(r, doc)
     if r.problems or shared is None:
         raise LoopFileError(source, r.problems)
     loop = r.build(
@@ -453,6 +507,7 @@ def loop_from_dict(
         outcomes=outcomes,
         key_drivers=drivers,
         strategies=strategies,
+        **attached,
     )
     if loop is None:
         raise LoopFileError(source, r.problems)
@@ -550,6 +605,12 @@ def loop_to_dict(loop: FeedbackLoop) -> dict[str, Any]:
         nodes = getattr(loop, key)
         if nodes:
             out[key] = [_node_to_dict(n) for n in nodes]
+    if loop.inventory is not None:
+        out["inventory"] = _attachment_to_yaml(loop.inventory)
+    if loop.agreements:
+        out["agreements"] = [_attachment_to_yaml(a) for a in loop.agreements]
+    if loop.action_plan is not None:
+        out["action_plan"] = _attachment_to_yaml(loop.action_plan)
     return out
 
 

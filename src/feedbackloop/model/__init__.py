@@ -13,7 +13,7 @@ from feedbackloop.model._indicator import (
     SourceSpec,
     Target,
 )
-from feedbackloop.model._loop import FeedbackLoop, LoopCheck
+from feedbackloop.model._loop import Attachment, FeedbackLoop, LoopCheck
 from feedbackloop.model._nodes import (
     Horizon,
     KeyDriver,
@@ -26,6 +26,7 @@ from feedbackloop.model._nodes import (
 
 __all__ = [
     "Aggregation",
+    "Attachment",
     "Baseline",
     "Direction",
     "FeedbackLoop",

@@ -25,7 +25,9 @@ from feedbackloop.model._nodes import KeyDriver, Node, Outcome, SharedResult, St
 if TYPE_CHECKING:
     import networkx
 
-__all__ = ["FeedbackLoop", "LoopCheck"]
+    from feedbackloop.io._attachments import Attachments
+
+__all__ = ["Attachment", "FeedbackLoop", "LoopCheck"]
 
 
 def _indicators(value: Iterable[Indicator]) -> tuple[Indicator, ...]:
@@ -42,6 +44,42 @@ def _key_drivers(value: Iterable[KeyDriver]) -> tuple[KeyDriver, ...]:
 
 def _strategies(value: Iterable[Strategy]) -> tuple[Strategy, ...]:
     return tuple(value)
+
+
+def _options(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(value or {})
+
+
+@frozen
+class Attachment:
+    """A file attached to a loop: its data inventory, an agreement, its action plan.
+
+    Parameters
+    ----------
+    path : str
+        The file, relative paths being resolved against the loop file's folder.
+    options : mapping
+        Options for reading it (for an action plan: ``plan_year``, ``sheet``).
+
+    .. versionadded:: 0.1.0
+    """
+
+    path: str = field(validator=v.min_len(1))
+    options: Mapping[str, Any] = field(factory=dict, converter=_options, hash=False)
+
+
+def _attachment(value: Attachment | str | None) -> Attachment | None:
+    if value is None or isinstance(value, Attachment):
+        return value
+    return Attachment(str(value))
+
+
+def _attachments(value: Iterable[Attachment | str] | str | None) -> tuple[Attachment, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = (value,)
+    return tuple(a if isinstance(a, Attachment) else Attachment(str(a)) for a in value)
 
 
 @frozen
@@ -84,6 +122,12 @@ class FeedbackLoop:
         The other nodes.
     description : str
         Free text.
+    inventory : Attachment, optional
+        The data inventory file (YAML or CSV), see :mod:`feedbackloop.inventory`.
+    agreements : tuple of Attachment
+        Data-sharing agreement files (YAML), see :mod:`feedbackloop.agreements`.
+    action_plan : Attachment, optional
+        The action plan (YAML, CSV or XLSX), see :mod:`feedbackloop.actions`.
 
     .. versionadded:: 0.1.0
     """
@@ -95,6 +139,9 @@ class FeedbackLoop:
     key_drivers: tuple[KeyDriver, ...] = field(default=(), converter=_key_drivers)
     strategies: tuple[Strategy, ...] = field(default=(), converter=_strategies)
     description: str = ""
+    inventory: Attachment | None = field(default=None, converter=_attachment)
+    agreements: tuple[Attachment, ...] = field(default=(), converter=_attachments)
+    action_plan: Attachment | None = field(default=None, converter=_attachment)
 
     # ------------------------------------------------------------------ access
 
@@ -550,6 +597,32 @@ class FeedbackLoop:
             + "".join(rows)
             + "</tbody></table></div>"
         )
+
+    # ------------------------------------------------------------ attachments
+
+    def attachments(self, base_dir: str | Path | None = None) -> Attachments:
+        """Read the files attached to the loop: inventory, agreements, action plan.
+
+        Parameters
+        ----------
+        base_dir : path, optional
+            The folder relative paths are resolved against (the loop file's
+            folder; default the current directory).
+
+        Returns
+        -------
+        Attachments
+
+        Raises
+        ------
+        FileNotFoundError
+            If an attached file is missing (the message names the loop key).
+        InventoryError, AgreementError, ActionPlanError
+            If an attached file is malformed (every problem, with row and column).
+        """
+        from feedbackloop.io._attachments import load_attachments
+
+        return load_attachments(self, base_dir)
 
     # ---------------------------------------------------------------- file I/O
 

@@ -29,6 +29,7 @@ from feedbackloop.series._status import TOTAL, Status
 
 if TYPE_CHECKING:
     from feedbackloop.model import Target
+    from feedbackloop.privacy import Policy, SuppressionPolicy
 
 __all__ = [
     "COLUMNS",
@@ -852,6 +853,42 @@ denominator_moe, status : str, optional
         from feedbackloop.series._ops import check_additivity
 
         return check_additivity(self, dimension, level=level)
+
+    # ---------------------------------------------------------------- privacy
+
+    def suppress(
+        self,
+        policy: SuppressionPolicy | None = None,
+        *,
+        geography_parents: Mapping[str, str] | None = None,
+    ) -> IndicatorSeries:
+        """Withhold small counts and every cell that would reveal them.
+
+        See :func:`feedbackloop.privacy.suppress`.
+
+        .. versionadded:: 0.1.0
+        """
+        from feedbackloop.privacy import suppress
+
+        return suppress(self, policy, geography_parents=geography_parents)
+
+    def export(
+        self,
+        audience: str | None,
+        policies: Mapping[str, Mapping[str, Any] | Policy] | None = None,
+        *,
+        geography_parents: Mapping[str, str] | None = None,
+    ) -> IndicatorSeries:
+        """Return the series as ``audience`` may see it.
+
+        A series marked ``sensitive`` cannot be exported without an audience.
+        See :func:`feedbackloop.privacy.export`.
+
+        .. versionadded:: 0.1.0
+        """
+        from feedbackloop.privacy import export
+
+        return export(self, audience, policies, geography_parents=geography_parents)
 
 
 def _duplicate_mask(keys: pa.Table) -> np.ndarray[Any, np.dtype[np.bool_]]:

@@ -1,0 +1,486 @@
+"""The ``excel`` adapter: partner workbooks (``.xlsx``), read with openpyxl.
+
+openpyxl is an optional dependency (``pip install 'feedbackloop[excel]'``); it
+is imported when a workbook is read, never when this module is imported. Sheets
+are read like CSV files (same layouts and options, see "Reading partner
+spreadsheets"); the header row is found below title rows and merged title cells
+unless ``header_row`` says where it is.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+
+from feedbackloop._optional import import_optional
+from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_label
+from feedbackloop.adapters._tabular import (
+    Errors,
+    Layout,
+    ReadOptions,
+    SpreadsheetReadError,
+    TabularRead,
+    _Problems,
+    build_series,
+    describe,
+    numeric_columns,
+    resolve_roles,
+)
+from feedbackloop.errors import AdapterWarning, SourceReadError
+
+if TYPE_CHECKING:
+    from feedbackloop.model import Indicator
+    from feedbackloop.series import IndicatorSeries
+
+__all__ = ["ExcelAdapter", "SpreadsheetReadError", "TabularRead"]
+
+_NAME = "excel"
+_SUFFIXES = (".xlsx", ".xlsm")
+_HEADER_SEARCH = 50
+_SAMPLE_ROWS = 1000
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat() if value.time() == _dt.time() else value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class _Sheet:
+    """The table on one worksheet: header, data rows and their sheet row numbers."""
+
+    def __init__(
+        self,
+        source: Source,
+        *,
+        sheet: str | int | None,
+        header_row: int | None,
+        limit: int | None = None,
+    ) -> None:
+        openpyxl = import_optional("openpyxl", extra="excel", purpose="reading Excel workbooks")
+        self.label = source_label(source)
+        path = Path(self.label)
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except FileNotFoundError as err:
+            raise SourceReadError(
+                "cannot open the workbook: no such file; check the path",
+                adapter=_NAME,
+                source=self.label,
+            ) from err
+        except Exception as err:  # openpyxl raises many types for files it cannot read
+            raise SourceReadError(
+                f"cannot open the workbook ({type(err).__name__}: {err}); is it an .xlsx file?",
+                adapter=_NAME,
+                source=self.label,
+            ) from err
+        try:
+            names = list(wb.sheetnames)
+            if sheet is None:
+                ws = wb.worksheets[0]
+            elif isinstance(sheet, int):
+                if not 0 <= sheet < len(names):
+                    raise SourceReadError(
+                        f"sheet={sheet} is out of range; the workbook has {len(names)} sheet(s): "
+                        + ", ".join(map(repr, names)),
+                        adapter=_NAME,
+                        source=self.label,
+                    )
+                ws = wb.worksheets[sheet]
+            elif sheet in names:
+                ws = wb[sheet]
+            else:
+                raise SourceReadError(
+                    f"no sheet named {sheet!r}; the sheets are: " + ", ".join(map(repr, names)),
+                    adapter=_NAME,
+                    source=self.label,
+                )
+            self.sheet_name = str(ws.title)
+            self.sheets = names
+            rows = ws.iter_rows(values_only=True)
+            self._load(rows, header_row, limit)
+        finally:
+            wb.close()
+
+    def _load(self, rows: Any, header_row: int | None, limit: int | None) -> None:
+        head: list[tuple[int, tuple[Any, ...]]] = []
+        found: int | None = None
+        for number, row in enumerate(rows, start=1):
+            head.append((number, tuple(row)))
+            if header_row is not None:
+                if number == header_row:
+                    found = len(head) - 1
+                    break
+            elif len(head) >= _HEADER_SEARCH:
+                break
+        if header_row is None:
+            found = _guess_header([r for _, r in head])
+        if found is None or not head:
+            where = f"row {header_row}" if header_row is not None else "the first rows"
+            raise SourceReadError(
+                f"no header row found in {where} of sheet {getattr(self, 'sheet_name', '')!r}; "
+                "pass header_row=... (1-based sheet row)",
+                adapter=_NAME,
+                source=self.label,
+            )
+        self.header_row = head[found][0]
+        raw_header = head[found][1]
+        width = max(
+            (i + 1 for i, v in enumerate(raw_header) if v is not None and str(v).strip()),
+            default=0,
+        )
+        header = [_cell_text(v).strip() for v in raw_header[:width]]
+        from feedbackloop.adapters.csv import _check_header
+
+        _check_header(header, f"{self.label} [{self.sheet_name}]")
+        self.header = header
+        data: list[tuple[Any, ...]] = []
+        numbers: list[int] = []
+
+        def take(number: int, row: tuple[Any, ...]) -> bool:
+            cells = tuple(row[:width]) + (None,) * (width - len(row[:width]))
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                return True
+            data.append(cells)
+            numbers.append(number)
+            return limit is None or len(data) < limit
+
+        going = True
+        for number, row in head[found + 1 :]:
+            going = take(number, row)
+            if not going:
+                break
+        if going:
+            for number, row in enumerate(rows, start=head[-1][0] + 1):
+                if not take(number, tuple(row)):
+                    break
+        self.data = data
+        self.numbers = np.asarray(numbers, dtype=np.int64)
+        self.complete = limit is None or len(data) < limit
+
+    def table(self, numeric: Sequence[str] = ()) -> pa.Table:
+        """Cells as Arrow columns: numeric columns of plain numbers stay float64."""
+        cols: dict[str, pa.Array] = {}
+        for i, name in enumerate(self.header):
+            cells = [r[i] for r in self.data]
+            if name in numeric and all(c is None or _is_number(c) for c in cells):
+                cols[name] = pa.array(
+                    [None if c is None else float(c) for c in cells], type=pa.float64()
+                )
+            else:
+                cols[name] = pa.array([_cell_text(c) for c in cells], type=pa.string())
+        return pa.table(cols) if cols else pa.table({})
+
+    def numeric_cells(self, column: str) -> np.ndarray[Any, Any]:
+        i = self.header.index(column)
+        return np.flatnonzero([_is_number(r[i]) for r in self.data])
+
+    def locate(self, rows: np.ndarray[Any, Any]) -> list[str]:
+        return [f"sheet {self.sheet_name!r} row {int(self.numbers[r])}" for r in rows]
+
+
+def _guess_header(rows: list[tuple[Any, ...]]) -> int | None:
+    """Return the first row filled at least half as wide as the widest first rows.
+
+    Title rows (one merged cell) and notes above a table have one or two filled
+    cells; the header is the first row as wide as the table.
+    """
+
+    def filled(row: tuple[Any, ...]) -> int:
+        return sum(1 for v in row if v is not None and str(v).strip())
+
+    counts = [filled(r) for r in rows]
+    if not counts or max(counts) == 0:
+        return None
+    widest = max(counts)
+    for i, c in enumerate(counts):
+        if (c >= 2 and c * 2 >= widest) or c == widest:
+            return i
+    return None
+
+
+class ExcelAdapter:
+    """Read tables from ``.xlsx`` workbooks into indicator series.
+
+    Takes the options of :class:`~feedbackloop.adapters.csv.CsvAdapter` (layouts,
+    column and code mappings, missing markers, ``wide=``...) plus ``sheet`` and
+    ``header_row``; locations in errors are sheet rows. Needs openpyxl
+    (``pip install 'feedbackloop[excel]'``).
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: ClassVar[str] = _NAME
+    api_version: ClassVar[int] = ADAPTER_API
+    description: ClassVar[str] = "Excel workbooks (.xlsx): one table per sheet, via openpyxl"
+
+    def can_read(self, source: Source) -> bool:
+        """Whether ``source`` is an ``.xlsx``/``.xlsm`` file path (by its suffix only)."""
+        try:
+            label = source_label(source)
+        except TypeError:
+            return False
+        return "://" not in label and Path(label).suffix.lower() in _SUFFIXES
+
+    def discover(
+        self,
+        source: Source,
+        *,
+        sheet: str | int | None = None,
+        header_row: int | None = None,
+        layout: Layout = "auto",
+        value: str | None = None,
+        geography: str | None = None,
+        period: str | None = None,
+        dimensions: Sequence[str] | None = None,
+        category: str | None = None,
+        category_map: Mapping[str, Mapping[str, str]] | None = None,
+        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
+        wide: str | None = None,
+        wide_columns: Sequence[str] | None = None,
+    ) -> SourceInfo:
+        """Describe one sheet from its first 1,000 rows.
+
+        Parameters
+        ----------
+        source : str or path
+            The workbook.
+        sheet, header_row, layout, value, geography, period, dimensions, category, \
+category_map, column_mapping, wide, wide_columns
+            As for :meth:`read`.
+
+        Returns
+        -------
+        SourceInfo
+            As for the CSV adapter, plus ``extra["sheets"]``, ``extra["sheet"]``
+            and ``extra["header_row"]``.
+        """
+        ws = _Sheet(source, sheet=sheet, header_row=header_row, limit=_SAMPLE_ROWS)
+        opts = ReadOptions(
+            layout=layout,
+            value=value,
+            geography=geography,
+            period=period,
+            dimensions=dimensions,
+            category=category,
+            category_map=category_map,
+            column_mapping=column_mapping,
+            wide=wide,
+            wide_columns=wide_columns,
+        )
+        table = ws.table()
+        _, found = describe(table, opts, complete=ws.complete)
+        return SourceInfo(
+            adapter=self.name,
+            source=ws.label,
+            columns=tuple(ws.header),
+            dimensions=found["dimensions"],
+            periods=found["periods"],
+            units=found["units"],
+            rows=table.num_rows if ws.complete else None,
+            notes=found["notes"],
+            extra={
+                **found["extra"],
+                "sheets": tuple(ws.sheets),
+                "sheet": ws.sheet_name,
+                "header_row": ws.header_row,
+            },
+        )
+
+    def read(
+        self,
+        source: Source,
+        *,
+        sheet: str | int | None = None,
+        header_row: int | None = None,
+        indicator: Indicator | str | None = None,
+        unit: str | None = None,
+        value: str | None = None,
+        moe: str | None = None,
+        geography: str | None = None,
+        period: str | None = None,
+        dimensions: Sequence[str] | None = None,
+        numerator: str | None = None,
+        denominator: str | None = None,
+        status: str | None = None,
+        default_geography: str | None = None,
+        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
+        code_mapping: Mapping[str, Mapping[str, str]] | str | os.PathLike[str] | None = None,
+        category: str | None = None,
+        category_map: Mapping[str, Mapping[str, str]] | None = None,
+        total: str | Sequence[str] | None = None,
+        wide: str | None = None,
+        wide_columns: Sequence[str] | None = None,
+        select: Mapping[str, str | Sequence[str]] | None = None,
+        missing: Mapping[str, str] | Sequence[str] | None = None,
+        thousands: str | None = ",",
+        decimal: str = ".",
+        multiplier: float = 1.0,
+        layout: Layout = "auto",
+        errors: Errors = "raise",
+    ) -> IndicatorSeries:
+        """Read one sheet into a validated :class:`~feedbackloop.IndicatorSeries`.
+
+        Parameters
+        ----------
+        source : str or path
+            The workbook.
+        sheet : str or int, optional
+            Sheet name or 0-based position (default: the first sheet).
+        header_row : int, optional
+            1-based sheet row of the header (default: the first row as wide as
+            the table, so title rows and merged title cells above it are skipped).
+        indicator, unit, value, moe, geography, period, dimensions, numerator, \
+denominator, status, default_geography, column_mapping, code_mapping, category, \
+category_map, total, wide, wide_columns, select, missing, thousands, decimal, \
+multiplier, layout, errors
+            As for :meth:`feedbackloop.adapters.csv.CsvAdapter.read`. Cells
+            holding numbers are taken as they are; text cells are parsed like CSV
+            cells. Geography codes stored as numbers are refused (leading zeros
+            are lost): format that column as text.
+
+        Returns
+        -------
+        IndicatorSeries
+
+        Raises
+        ------
+        SpreadsheetReadError
+            Every offending cell, with its sheet row.
+        SourceReadError
+            The workbook or sheet cannot be read, or options do not fit it.
+        MissingDependencyError
+            openpyxl is not installed.
+        """
+        return self.read_report(
+            source,
+            sheet=sheet,
+            header_row=header_row,
+            indicator=indicator,
+            unit=unit,
+            value=value,
+            moe=moe,
+            geography=geography,
+            period=period,
+            dimensions=dimensions,
+            numerator=numerator,
+            denominator=denominator,
+            status=status,
+            default_geography=default_geography,
+            column_mapping=column_mapping,
+            code_mapping=code_mapping,
+            category=category,
+            category_map=category_map,
+            total=total,
+            wide=wide,
+            wide_columns=wide_columns,
+            select=select,
+            missing=missing,
+            thousands=thousands,
+            decimal=decimal,
+            multiplier=multiplier,
+            layout=layout,
+            errors=errors,
+            warn=True,
+        ).series
+
+    def read_report(
+        self,
+        source: Source,
+        *,
+        sheet: str | int | None = None,
+        header_row: int | None = None,
+        indicator: Indicator | str | None = None,
+        unit: str | None = None,
+        value: str | None = None,
+        moe: str | None = None,
+        geography: str | None = None,
+        period: str | None = None,
+        dimensions: Sequence[str] | None = None,
+        numerator: str | None = None,
+        denominator: str | None = None,
+        status: str | None = None,
+        default_geography: str | None = None,
+        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
+        code_mapping: Mapping[str, Mapping[str, str]] | str | os.PathLike[str] | None = None,
+        category: str | None = None,
+        category_map: Mapping[str, Mapping[str, str]] | None = None,
+        total: str | Sequence[str] | None = None,
+        wide: str | None = None,
+        wide_columns: Sequence[str] | None = None,
+        select: Mapping[str, str | Sequence[str]] | None = None,
+        missing: Mapping[str, str] | Sequence[str] | None = None,
+        thousands: str | None = ",",
+        decimal: str = ".",
+        multiplier: float = 1.0,
+        layout: Layout = "auto",
+        errors: Errors = "collect",
+        warn: bool = False,
+    ) -> TabularRead:
+        """Read like :meth:`read` and also return the rejected-rows report.
+
+        Returns
+        -------
+        TabularRead
+            ``.series`` and ``.rejected``; ``errors`` defaults to ``"collect"``.
+        """
+        options = {k: v for k, v in locals().items() if k not in ("self", "source", "warn")}
+        from feedbackloop.adapters.csv import _FILE_OPTIONS, _provenance
+
+        opts = ReadOptions(**{k: v for k, v in options.items() if k not in _FILE_OPTIONS})
+        ws = _Sheet(source, sheet=sheet, header_row=header_row)
+        roles = resolve_roles(ws.header, opts)
+        table = ws.table(numeric_columns(roles))
+        problems = _Problems()
+        if roles.geography is not None:
+            rows = ws.numeric_cells(roles.geography)
+            problems.add(
+                roles.geography,
+                rows,
+                [_cell_text(ws.data[r][ws.header.index(roles.geography)]) for r in rows],
+                "place codes stored as numbers lose leading zeros; format the column as text",
+            )
+        prov = _provenance(options, "xlsx")
+        prov.pop("encoding", None)
+        prov["sheet"] = ws.sheet_name
+        result = build_series(
+            table,
+            opts,
+            adapter=self.name,
+            source=ws.label,
+            locate=ws.locate,
+            provenance_options=prov,
+            roles=roles,
+            extra_problems=problems,
+        )
+        if warn and not result.rejected.empty:
+            warnings.warn(
+                f"{ws.label}: left out {result.rejected['row'].nunique()} row(s) with problems "
+                f"(first: {result.rejected['location'].iloc[0]}, "
+                f"{result.rejected['reason'].iloc[0]}); ExcelAdapter().read_report(...) "
+                "returns the full list",
+                AdapterWarning,
+                stacklevel=3,
+            )
+        return result

@@ -1,0 +1,583 @@
+"""Public functions: read series, tidycensus-style tables, variable search."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
+
+from feedbackloop.census._client import CensusClient
+from feedbackloop.census._errors import CensusError
+from feedbackloop.census._geo import geography_level, state_fips
+from feedbackloop.census._meta import RACE_ITERATIONS, Variable
+from feedbackloop.census._read import Pull, acs_period, plan, run
+from feedbackloop.series._status import TOTAL
+
+if TYPE_CHECKING:
+    import os
+
+    import pandas as pd
+
+    from feedbackloop.model import Indicator
+    from feedbackloop.series import IndicatorSeries
+
+__all__ = [
+    "EXCLUSIVE_RACES",
+    "RACE_NOTE",
+    "ClientOptions",
+    "get_acs",
+    "get_decennial",
+    "load_variables",
+    "read_census",
+    "search_variables",
+]
+
+#: Race iterations A–G: mutually exclusive and exhaustive (each includes Hispanics).
+EXCLUSIVE_RACES: tuple[str, ...] = tuple(RACE_ITERATIONS[x] for x in "ABCDEFG")
+
+#: What a ``race`` dimension read with ``by_race=True`` records about its categories.
+RACE_NOTE = (
+    "Census race iterations: A–G are mutually exclusive and sum to the total; "
+    "H (White alone, not Hispanic or Latino) is a subset of A (White alone); "
+    "I (Hispanic or Latino) overlaps A–G. Never sum across all of them."
+)
+
+
+class ClientOptions(TypedDict, total=False):
+    """Options for the :class:`CensusClient` the functions create (see its parameters).
+
+    .. versionadded:: 0.1.0
+    """
+
+    key: str | None
+    base_url: str | None
+    cache_dir: str | os.PathLike[str] | None
+    cache: bool
+    offline: bool
+    max_age: float | timedelta | None
+    timeout: float
+    retries: int
+    backoff: float
+    concurrency: int
+    progress: bool | None
+
+
+def _client(client: CensusClient | None, options: ClientOptions) -> tuple[CensusClient, bool]:
+    if client is not None:
+        if options:
+            raise CensusError(
+                f"give either client= or client options ({', '.join(options)}), not both"
+            )
+        return client, False
+    return CensusClient(**options), True
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "census"
+    return slug if slug[0].isalpha() else "v_" + slug
+
+
+def _kind(var: Variable) -> str:
+    text = f"{var.label} {var.concept}".lower()
+    if var.is_percent:
+        return "percent"
+    money = "dollar" in text
+    if "aggregate" in text:
+        return "usd_sum" if money else "count"
+    if re.search(r"median|average|mean|per capita|quartile|ratio|index|rate\b", text):
+        return "usd" if money else "other"
+    return "count"
+
+
+_UNITS = {
+    "percent": ("percent", "none"),
+    "usd": ("USD", "none"),
+    "usd_sum": ("USD", "sum"),
+    "count": ("count", "sum"),
+    "other": ("dimensionless", "none"),
+}
+
+
+def default_indicator(pull: Pull, unit: str | None) -> Indicator:
+    """Return an indicator describing the pull, for callers that give none."""
+    from feedbackloop.model import Indicator
+
+    kinds = {_kind(it.var) for it in pull.items}
+    guessed, aggregation = _UNITS[kinds.pop()] if len(kinds) == 1 else ("dimensionless", "none")
+    labels = list(dict.fromkeys(it.label for it in pull.items))
+    first = pull.items[0].var
+    if len(labels) == 1:
+        ident = _slug(labels[0])
+        name = first.clean_label or labels[0]
+        if labels[0] != first.short_name:
+            name = f"{labels[0]} ({first.short_name}: {name})"
+    else:
+        groups = list(dict.fromkeys(it.var.group for it in pull.items if it.race in (None, TOTAL)))
+        ident = _slug(groups[0] if len(groups) == 1 else f"census_{pull.dataset}")
+        name = (first.concept or pull.vintage).capitalize()
+    return Indicator(
+        id=ident,
+        name=name,
+        unit=unit or guessed,
+        direction="higher_is_better",
+        aggregation=aggregation if unit is None else None,
+        description=f"Census {pull.vintage}: "
+        + ", ".join(labels[:10])
+        + (" ..." if len(labels) > 10 else ""),
+    )
+
+
+def read_census(
+    *,
+    dataset: str,
+    year: int,
+    geography: str,
+    variables: str | Sequence[str] | Mapping[str, str] | None = None,
+    table: str | Sequence[str] | None = None,
+    within: Mapping[str, Any] | None = None,
+    by_race: bool = False,
+    race_total: bool = True,
+    moe: bool = True,
+    annotations: bool | Literal["auto"] = "auto",
+    indicator: Indicator | None = None,
+    unit: str | None = None,
+    client: CensusClient | None = None,
+    **options: Unpack[ClientOptions],
+) -> IndicatorSeries:
+    """Read Census estimates, margins of error and statuses into an IndicatorSeries.
+
+    Parameters
+    ----------
+    dataset : str
+        ``acs/acs5``, ``acs/acs1``, ``acs/acs5/subject``, ``acs/acs5/profile``,
+        ``acs/acsse``, ``dec/pl``, ``dec/dhc``...
+    year : int
+        The vintage (for ACS 5-year 2022 the period is ``2018-2022``).
+    geography : str
+        ``us``, ``state``, ``county``, ``county subdivision``, ``place``,
+        ``tract``, ``block group`` or ``zcta``, optionally with codes
+        (``"state:CA,IL"``, ``"county:075"``).
+    variables : str, sequence or mapping, optional
+        Estimate names without suffix (``B19013_001``), or a mapping of your
+        names to them (``{"median_income": "B19013_001"}``); their MOE (and
+        annotations) come with them.
+    table : str or sequence, optional
+        Whole tables (``"B19013"``), one ``group()`` request each.
+    within : mapping, optional
+        Parent geographies: ``{"state": "CA", "county": "075"}``. States may be
+        names, postal codes or FIPS codes.
+    by_race : bool
+        Read the race/ethnicity iterations A–I as a ``race`` dimension (Census
+        labels; the all-races estimate as ``(total)``). The dimension is marked
+        non-additive: H is inside A and I overlaps A–G.
+    race_total : bool
+        With ``by_race``, also read the all-races table as ``(total)``.
+    moe : bool
+        Request margins of error (default). ``False`` reads estimates only.
+    annotations : bool or "auto"
+        Request estimate/MOE annotations (``EA``/``MA``): ``"auto"`` for medians
+        and quartiles (to flag top- and bottom-coded values), ``True`` for every
+        variable that has them, ``False`` never.
+    indicator : Indicator, optional
+        What the values measure; by default one is made from the metadata.
+    unit : str, optional
+        Unit of the values (default: guessed from the metadata).
+    client : CensusClient, optional
+        A client to reuse; otherwise ``**options`` build one.
+    **options
+        :class:`ClientOptions`: ``key``, ``base_url``, ``cache_dir``,
+        ``offline``, ``max_age``, ``timeout``, ``retries``, ``backoff``,
+        ``concurrency``, ``progress``, ``cache``.
+
+    Returns
+    -------
+    IndicatorSeries
+
+    Raises
+    ------
+    CensusError
+        One of its subclasses, naming the request (never the key) and a remedy.
+
+    .. versionadded:: 0.1.0
+    """
+    cl, owned = _client(client, options)
+    try:
+        pull = plan(
+            cl,
+            dataset=dataset,
+            year=year,
+            variables=variables,
+            table=table,
+            geography=geography,
+            within=within,
+            by_race=by_race,
+            race_total=race_total,
+            moe=moe,
+            annotations=annotations,
+        )
+        long, info = run(cl, pull)
+        return _series(cl, pull, long, info, indicator=indicator, unit=unit)
+    finally:
+        if owned:
+            cl.close()
+
+
+def _series(
+    client: CensusClient,
+    pull: Pull,
+    long: pd.DataFrame,
+    info: Mapping[str, Any],
+    *,
+    indicator: Indicator | None,
+    unit: str | None,
+) -> IndicatorSeries:
+    from feedbackloop.series import IndicatorSeries, Provenance
+
+    dims = [
+        d for d, on in (("variable", pull.variable_dimension), ("race", pull.race_dimension)) if on
+    ]
+    frame = long.drop(columns=[c for c in ("NAME", "variable", "race") if c not in dims])
+    frame.insert(1, "period", acs_period(pull.year, pull.dataset))
+    has_moe = pull.moe and any(it.var.moe for it in pull.items)
+    if not has_moe:
+        frame = frame.drop(columns=["moe"])
+    options: dict[str, Any] = {
+        "dataset": pull.dataset,
+        "year": pull.year,
+        "variables": list(pull.api_variables),
+        "geography": pull.geography.for_clause,
+        "within": pull.geography.in_clause,
+        "requests": info.get("requests", 0),
+        "from_cache": info.get("from_cache", 0),
+    }
+    if pull.race_dimension:
+        options["by_race"] = True
+        options["race_note"] = RACE_NOTE
+    if pull.notes:
+        options["notes"] = list(pull.notes)
+    retrieved = str(info.get("retrieved") or "")
+    prov = Provenance(
+        adapter="census",
+        source=f"{client.base_url}/{pull.vintage}",
+        options=options,
+        **({"retrieved": retrieved} if retrieved else {}),
+    )
+    ind = indicator if indicator is not None else default_indicator(pull, unit)
+    return IndicatorSeries.from_frame(
+        frame,
+        indicator=ind,
+        unit=unit,
+        moe="moe" if has_moe else None,
+        status="status",
+        dimensions=dims,
+        non_additive=dims,
+        provenance=prov,
+    )
+
+
+def _acs_dataset(survey: str, names: Sequence[str]) -> str:
+    prefixes = {
+        "profile"
+        if n.upper().startswith("DP")
+        else "subject"
+        if n.upper().startswith("S")
+        else "cprofile"
+        if n.upper().startswith("CP")
+        else ""
+        for n in names
+    }
+    if len(prefixes) > 1:
+        raise CensusError(
+            "variables from detailed, subject and profile tables cannot be read together "
+            f"(got {', '.join(names)}); make one call per kind of table"
+        )
+    suffix = prefixes.pop() if prefixes else ""
+    return f"acs/{survey}" + (f"/{suffix}" if suffix else "")
+
+
+def _tidycensus_geography(geography: str, state: Any, county: Any) -> tuple[str, dict[str, Any]]:
+    level = geography_level(geography)
+    within: dict[str, Any] = {}
+    states = None
+    if state is not None:
+        states = [state] if isinstance(state, str | int) else list(state)
+    if level.name == "state":
+        codes = ",".join(state_fips(s) for s in states) if states else "*"
+        return f"state:{codes}", within
+    if states:
+        within["state"] = states if len(states) > 1 else states[0]
+    if level.name == "county" and county is not None:
+        counties = [county] if isinstance(county, str | int) else list(county)
+        return "county:" + ",".join(str(c).zfill(3) for c in counties), within
+    if county is not None:
+        within["county"] = county
+    return geography, within
+
+
+def _tidy(long: pd.DataFrame, pull: Pull, output: str, moe_level: float) -> pd.DataFrame:
+    from feedbackloop import stats
+
+    out = long.rename(columns={"geography": "GEOID", "value": "estimate"})
+    if not pull.race_dimension:
+        out = out.drop(columns=["race"])
+    level = float(moe_level) / (100.0 if moe_level > 1 else 1.0)
+    if level not in (0.90, 0.95, 0.99):
+        raise CensusError(f"moe_level must be 90, 95 or 99 (got {moe_level!r})")
+    if level != 0.90:
+        # Sentinels were decoded already (MOE 0 for controlled, NaN for not computable),
+        # so scaling can never touch a Census code.
+        out["moe"] = stats.rescale_moe(out["moe"].to_numpy(dtype=float), to_level=level)
+    if output == "tidy":
+        return out.reset_index(drop=True)
+    if output != "wide":
+        raise CensusError(f"output must be 'tidy' or 'wide' (got {output!r})")
+    keys = ["GEOID", "NAME"]
+    if pull.race_dimension:
+        out["variable"] = out["variable"] + "_" + out["race"].astype(str)
+    wide = out.pivot(index=keys, columns="variable", values=["estimate", "moe"])
+    order = list(dict.fromkeys(out["variable"]))
+    cols = {}
+    for v in order:
+        cols[f"{v}E"] = wide[("estimate", v)]
+        cols[f"{v}M"] = wide[("moe", v)]
+    import pandas as pd
+
+    return pd.DataFrame(cols).reset_index()
+
+
+def get_acs(
+    geography: str,
+    variables: str | Sequence[str] | Mapping[str, str] | None = None,
+    table: str | None = None,
+    *,
+    year: int = 2022,
+    survey: Literal["acs1", "acs3", "acs5", "acsse"] = "acs5",
+    state: str | int | Sequence[str | int] | None = None,
+    county: str | int | Sequence[str | int] | None = None,
+    output: Literal["tidy", "wide"] = "tidy",
+    moe_level: float = 90,
+    by_race: bool = False,
+    client: CensusClient | None = None,
+    **options: Unpack[ClientOptions],
+) -> pd.DataFrame:
+    """Read ACS estimates as tidycensus's ``get_acs`` does, into a pandas DataFrame.
+
+    Parameters
+    ----------
+    geography : str
+        ``us``, ``state``, ``county``, ``county subdivision``, ``place``,
+        ``tract``, ``block group``, ``zcta``.
+    variables : str, sequence or mapping, optional
+        Variables without suffix; a mapping renames them.
+    table : str, optional
+        A whole table.
+    year : int
+        Last year of the period (2022 → 2018-2022 for ``acs5``).
+    survey : {"acs5", "acs1", "acs3", "acsse"}
+        Profile (``DP``), subject (``S``) and comparison (``CP``) tables are
+        recognised from the variable names, as in tidycensus.
+    state, county : optional
+        Names, postal codes or FIPS codes (one or several).
+    output : {"tidy", "wide"}
+        ``tidy``: GEOID, NAME, variable, estimate, moe, status (one row per
+        place and variable); ``wide``: one row per place, ``<var>E``/``<var>M``.
+    moe_level : {90, 95, 99}
+        Confidence level of ``moe`` (converted after the sentinel codes are
+        decoded, so a controlled MOE stays 0).
+    by_race : bool
+        Add a ``race`` column with the A–I iterations.
+    client : CensusClient, optional
+    **options
+        :class:`ClientOptions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    .. versionadded:: 0.1.0
+    """
+    names: list[str] = []
+    if isinstance(variables, str):
+        names = [variables]
+    elif isinstance(variables, Mapping):
+        names = [str(v) for v in variables.values()]
+    elif variables is not None:
+        names = [str(v) for v in variables]
+    if table is not None:
+        names.append(table)
+    dataset = _acs_dataset(survey, names)
+    return _get(
+        dataset,
+        year,
+        geography,
+        variables,
+        table,
+        state,
+        county,
+        output,
+        moe_level,
+        by_race,
+        client,
+        options,
+    )
+
+
+def get_decennial(
+    geography: str,
+    variables: str | Sequence[str] | Mapping[str, str] | None = None,
+    table: str | None = None,
+    *,
+    year: int = 2020,
+    sumfile: str = "dhc",
+    state: str | int | Sequence[str | int] | None = None,
+    county: str | int | Sequence[str | int] | None = None,
+    output: Literal["tidy", "wide"] = "tidy",
+    client: CensusClient | None = None,
+    **options: Unpack[ClientOptions],
+) -> pd.DataFrame:
+    """Read decennial census counts as tidycensus's ``get_decennial`` does (no MOE).
+
+    Parameters
+    ----------
+    geography, variables, table, state, county, output, client, options
+        As in :func:`get_acs`.
+    year : int
+        2020 (``dec/pl``, ``dec/dhc``...) or 2010 (``dec/sf1``, ``dec/pl``).
+    sumfile : str
+        ``pl``, ``dhc``, ``dp``, ``sf1``...
+
+    Returns
+    -------
+    pandas.DataFrame
+        GEOID, NAME, variable, value, status (tidy), or one column per variable.
+
+    .. versionadded:: 0.1.0
+    """
+    out = _get(
+        f"dec/{sumfile}",
+        year,
+        geography,
+        variables,
+        table,
+        state,
+        county,
+        output,
+        90,
+        False,
+        client,
+        options,
+    )
+    if output == "tidy":
+        out = out.drop(columns=["moe"]).rename(columns={"estimate": "value"})
+    else:
+        out = out.drop(columns=[c for c in out.columns if str(c).endswith("M")])
+    return out
+
+
+def _get(
+    dataset: str,
+    year: int,
+    geography: str,
+    variables: str | Sequence[str] | Mapping[str, str] | None,
+    table: str | None,
+    state: Any,
+    county: Any,
+    output: str,
+    moe_level: float,
+    by_race: bool,
+    client: CensusClient | None,
+    options: ClientOptions,
+) -> pd.DataFrame:
+    geo, within = _tidycensus_geography(geography, state, county)
+    cl, owned = _client(client, options)
+    try:
+        pull = plan(
+            cl,
+            dataset=dataset,
+            year=year,
+            variables=variables,
+            table=table,
+            geography=geo,
+            within=within,
+            by_race=by_race,
+            name=True,
+        )
+        long, _ = run(cl, pull)
+        return _tidy(long, pull, output, moe_level)
+    finally:
+        if owned:
+            cl.close()
+
+
+def load_variables(
+    year: int,
+    dataset: str = "acs/acs5",
+    *,
+    client: CensusClient | None = None,
+    **options: Unpack[ClientOptions],
+) -> pd.DataFrame:
+    """List a vintage's estimate variables, as tidycensus's ``load_variables`` does.
+
+    Parameters
+    ----------
+    year : int
+    dataset : str
+        ``acs/acs5``, ``acs/acs5/profile``, ``dec/pl``...
+    client : CensusClient, optional
+    **options
+        :class:`ClientOptions` (``offline=True`` reads a cached ``variables.json``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name`` (without suffix), ``api_name``, ``label``, ``concept``, ``group``,
+        ``predicate_type``, ``moe`` (its MOE variable, from ``attributes``).
+
+    .. versionadded:: 0.1.0
+    """
+    cl, owned = _client(client, options)
+    try:
+        return cl.variables(year, dataset).frame()
+    finally:
+        if owned:
+            cl.close()
+
+
+def search_variables(
+    query: str,
+    *,
+    year: int,
+    dataset: str = "acs/acs5",
+    n: int | None = 20,
+    client: CensusClient | None = None,
+    **options: Unpack[ClientOptions],
+) -> pd.DataFrame:
+    """Find variables whose label or concept contains every word of ``query``.
+
+    Parameters
+    ----------
+    query : str
+        Words such as ``"median household income"``.
+    year : int
+    dataset : str
+    n : int or None
+        Most rows to return (``None``: all).
+    client : CensusClient, optional
+    **options
+        :class:`ClientOptions`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``label``, ``concept``, ``group``, ``score`` — best match first
+        (whole-phrase matches, then shorter labels).
+
+    .. versionadded:: 0.1.0
+    """
+    cl, owned = _client(client, options)
+    try:
+        return cl.variables(year, dataset).search(query, n=n)
+    finally:
+        if owned:
+            cl.close()

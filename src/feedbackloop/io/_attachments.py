@@ -1,0 +1,95 @@
+"""Read the files a loop document attaches: data inventory, agreements, action plan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from attrs import field, frozen
+
+if TYPE_CHECKING:
+    from feedbackloop.actions import ActionPlan
+    from feedbackloop.agreements import DataSharingAgreement
+    from feedbackloop.inventory import DataInventory
+    from feedbackloop.model import FeedbackLoop
+    from feedbackloop.model._loop import Attachment
+
+__all__ = ["Attachments", "load_attachments"]
+
+
+def _agreements(value: Iterable[DataSharingAgreement]) -> tuple[DataSharingAgreement, ...]:
+    return tuple(value)
+
+
+@frozen(kw_only=True)
+class Attachments:
+    """What a loop's attached files hold (each ``None`` or empty when not attached).
+
+    .. versionadded:: 0.1.0
+    """
+
+    inventory: DataInventory | None = None
+    agreements: tuple[DataSharingAgreement, ...] = field(default=(), converter=_agreements)
+    action_plan: ActionPlan | None = None
+
+
+_PLAN_OPTIONS = ("plan_year", "sheet", "ignore_columns")
+
+
+def _resolve(att: Attachment, base: Path, key: str) -> Path:
+    p = Path(att.path).expanduser()
+    if not p.is_absolute():
+        p = base / p
+    if not p.exists():
+        raise FileNotFoundError(f"the loop's {key}: {att.path!r} not found (looked for {p})")
+    return p
+
+
+def load_attachments(loop: FeedbackLoop, base_dir: str | Path | None = None) -> Attachments:
+    """Read every file ``loop`` attaches, resolving relative paths against ``base_dir``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If an attached file is missing.
+    ValueError
+        If a file is malformed (an ``InventoryError``, ``AgreementError`` or
+        ``ActionPlanError`` listing every problem), or an option is unknown.
+    """
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    inventory = None
+    if loop.inventory is not None:
+        from feedbackloop.inventory import DataInventory
+
+        _no_options(loop.inventory, "inventory", ())
+        inventory = DataInventory.load(_resolve(loop.inventory, base, "inventory"))
+    agreements: list[DataSharingAgreement] = []
+    if loop.agreements:
+        from feedbackloop.agreements import load_agreements
+
+        for i, att in enumerate(loop.agreements):
+            _no_options(att, f"agreements[{i}]", ())
+            agreements.extend(load_agreements(_resolve(att, base, f"agreements[{i}]")))
+    plan = None
+    if loop.action_plan is not None:
+        from feedbackloop.actions import ActionPlan
+
+        _no_options(loop.action_plan, "action_plan", _PLAN_OPTIONS)
+        opts = dict(loop.action_plan.options)
+        plan = ActionPlan.load(
+            _resolve(loop.action_plan, base, "action_plan"),
+            plan_year=opts.get("plan_year"),
+            sheet=opts.get("sheet"),
+            ignore_columns=opts.get("ignore_columns") or (),
+        )
+    return Attachments(inventory=inventory, agreements=agreements, action_plan=plan)
+
+
+def _no_options(att: Attachment, key: str, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(att.options) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"the loop's {key} has unknown option(s) {', '.join(map(repr, unknown))}; "
+            f"accepted: {', '.join(allowed) or 'none'}"
+        )

@@ -1,0 +1,257 @@
+"""Page text as lines and words: superscript footnote markers and leader dots taken out.
+
+Works on pdfplumber's char dictionaries (``text``, ``x0``, ``x1``, ``top``,
+``bottom``, ``size``, ``upright``) but imports nothing from it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+__all__ = ["Line", "Word", "build_lines"]
+
+#: A char smaller than this fraction of its line's body size, and raised, is a superscript.
+SUPERSCRIPT_RATIO = 0.8
+#: Word break: a gap wider than this fraction of the font size.
+WORD_GAP = 0.2
+#: Phrase break (a likely column gap): a gap wider than this fraction of the font size.
+PHRASE_GAP = 0.8
+
+
+class Word:
+    """A run of chars without a gap; ``markers`` are superscripts glued to it."""
+
+    __slots__ = ("bottom", "lead", "markers", "size", "text", "top", "x0", "x1")
+
+    def __init__(self, text: str, x0: float, x1: float, top: float, bottom: float, size: float):
+        self.text = text
+        self.x0 = x0
+        self.x1 = x1
+        self.top = top
+        self.bottom = bottom
+        self.size = size
+        self.markers: list[str] = []
+        self.lead: list[str] = []
+
+    @property
+    def center(self) -> float:
+        """Horizontal middle."""
+        return (self.x0 + self.x1) / 2
+
+    def __repr__(self) -> str:
+        return f"Word({self.text!r}, {self.x0:.1f}-{self.x1:.1f})"
+
+
+class Line:
+    """One visual line of text: words left to right, body font size, vertical extent."""
+
+    __slots__ = ("bottom", "leaders", "size", "top", "words")
+
+    def __init__(self, words: list[Word], top: float, bottom: float, size: float, leaders: bool):
+        self.words = words
+        self.top = top
+        self.bottom = bottom
+        self.size = size
+        self.leaders = leaders
+
+    @property
+    def x0(self) -> float:
+        """Left edge."""
+        return self.words[0].x0
+
+    @property
+    def x1(self) -> float:
+        """Right edge."""
+        return self.words[-1].x1
+
+    @property
+    def text(self) -> str:
+        """The words joined by spaces."""
+        return " ".join(w.text for w in self.words)
+
+    def phrases(self, gap: float = PHRASE_GAP) -> list[list[Word]]:
+        """Group words separated by less than ``gap`` × font size."""
+        out: list[list[Word]] = []
+        for w in self.words:
+            if out and w.x0 - out[-1][-1].x1 < gap * self.size:
+                out[-1].append(w)
+            else:
+                out.append([w])
+        return out
+
+    def __repr__(self) -> str:
+        return f"Line({self.text!r}, top={self.top:.1f})"
+
+
+def _cluster_lines(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Group chars into visual lines by their vertical middle, biggest chars leading."""
+    order = sorted(chars, key=lambda c: (c["top"] + c["bottom"]) / 2)
+    groups: list[list[Mapping[str, Any]]] = []
+    ref_mid = ref_size = 0.0
+    for c in order:
+        mid = (c["top"] + c["bottom"]) / 2
+        size = c["size"] or (c["bottom"] - c["top"])
+        if groups and abs(mid - ref_mid) <= 0.5 * max(size, ref_size):
+            groups[-1].append(c)
+            if size > ref_size * 1.05:
+                ref_mid, ref_size = mid, size
+        else:
+            groups.append([c])
+            ref_mid, ref_size = mid, size
+    return groups
+
+
+def _body_size(chars: Iterable[Mapping[str, Any]]) -> float:
+    counts = Counter(round(c["size"], 1) for c in chars if not c["text"].isspace())
+    if not counts:
+        return 0.0
+    top = max(counts.values())
+    return float(max(size for size, n in counts.items() if n == top))
+
+
+def _leader_mask(chars: Sequence[Mapping[str, Any]]) -> list[bool]:
+    """Mark runs of three or more dots (spaces between them allowed): leader dots."""
+    mask = [False] * len(chars)
+    i = 0
+    n = len(chars)
+    while i < n:
+        if chars[i]["text"].strip() != ".":
+            i += 1
+            continue
+        j = i
+        dots = []
+        while j < n and (chars[j]["text"].strip() in (".", "")):
+            if chars[j]["text"].strip() == ".":
+                dots.append(j)
+            j += 1
+        if len(dots) >= 3:
+            for k in range(i, dots[-1] + 1):
+                mask[k] = True
+        i = j
+    return mask
+
+
+def _clean_marker(text: str) -> str:
+    return text.strip().strip("()[]").strip(",") or text.strip()
+
+
+def _line_words(
+    row: Sequence[Mapping[str, Any]],
+    leaders: Sequence[bool],
+    body: float,
+    baseline: float,
+    superscript_ratio: float,
+) -> list[Word]:
+    """Words of one line (chars sorted left to right), superscripts attached as markers."""
+    words: list[Word] = []
+    pending_sup: list[tuple[str, float]] = []
+    sup_text = ""
+    sup_start = sup_x1 = 0.0
+    space_seen = False
+    cur: list[Mapping[str, Any]] = []
+
+    def flush() -> None:
+        if not cur:
+            return
+        text = "".join(c["text"] for c in cur).strip()
+        w = Word(
+            text,
+            cur[0]["x0"],
+            cur[-1]["x1"],
+            min(c["top"] for c in cur),
+            max(c["bottom"] for c in cur),
+            body,
+        )
+        for marker, end in pending_sup:
+            if w.x0 - end < 0.6 * body or not words:
+                w.lead.append(marker)
+            else:
+                words[-1].markers.append(marker)
+        pending_sup.clear()
+        words.append(w)
+        cur.clear()
+
+    def flush_sup() -> None:
+        nonlocal sup_text
+        if not sup_text:
+            return
+        marker = _clean_marker(sup_text)
+        if cur and not space_seen and sup_start - cur[-1]["x1"] < 0.5 * body:
+            flush()
+            words[-1].markers.append(marker)
+        elif not cur and words and not space_seen and sup_start - words[-1].x1 < 0.5 * body:
+            words[-1].markers.append(marker)
+        else:
+            flush()
+            pending_sup.append((marker, sup_x1))
+        sup_text = ""
+
+    for idx, c in enumerate(row):
+        if leaders[idx]:
+            flush_sup()
+            flush()
+            space_seen = True
+            continue
+        t = c["text"]
+        is_sup = (
+            c["size"] < superscript_ratio * body
+            and c["bottom"] < baseline - 0.15 * body
+            and not t.isspace()
+        )
+        if is_sup:
+            if not sup_text:
+                sup_start = c["x0"]
+            elif c["x0"] - sup_x1 > 0.5 * c["size"]:
+                flush_sup()
+                sup_start = c["x0"]
+            sup_text += t
+            sup_x1 = c["x1"]
+            continue
+        if sup_text:
+            flush_sup()
+        if t.isspace():
+            space_seen = True
+            continue
+        if cur:
+            gap = c["x0"] - cur[-1]["x1"]
+            limit = (0.1 if space_seen else WORD_GAP) * max(c["size"], 1.0)
+            if gap > limit:
+                flush()
+        cur.append(c)
+        space_seen = False
+    flush_sup()
+    flush()
+    if pending_sup and words:
+        words[-1].markers.extend(m for m, _ in pending_sup)
+    return words
+
+
+def build_lines(
+    chars: Sequence[Mapping[str, Any]], *, superscript_ratio: float = SUPERSCRIPT_RATIO
+) -> list[Line]:
+    """Turn a page's chars into lines of words, top to bottom.
+
+    Superscripts (chars smaller than ``superscript_ratio`` × the line's body
+    size whose baseline is raised) are removed from the text and attached as
+    footnote markers to the word they touch. Leader dots are dropped.
+    """
+    upright = [c for c in chars if c.get("upright", True)]
+    lines: list[Line] = []
+    for group in _cluster_lines(upright):
+        body = _body_size(group)
+        if body <= 0:
+            continue
+        body_bottoms = sorted(c["bottom"] for c in group if abs(c["size"] - body) < 0.05 * body)
+        baseline = body_bottoms[len(body_bottoms) // 2] if body_bottoms else group[0]["bottom"]
+        row = sorted(group, key=lambda c: c["x0"])
+        leaders = _leader_mask(row)
+        words = _line_words(row, leaders, body, baseline, superscript_ratio)
+        if not words:
+            continue
+        top = min(w.top for w in words)
+        bottom = max(w.bottom for w in words)
+        lines.append(Line(words, top, bottom, body, any(leaders)))
+    lines.sort(key=lambda ln: (ln.top, ln.x0))
+    return lines

@@ -1,0 +1,64 @@
+"""The progress report in a real browser: headless Chromium opens it offline and renders it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("matplotlib", reason="the report's charts need the plot extra")
+Image = pytest.importorskip("PIL.Image", reason="reading the screenshot needs Pillow")
+
+from feedbackloop.cli import main
+
+CHROMIUM = next(
+    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
+)
+WIDTH, HEIGHT = 1200, 1600
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "-o", str(out)]) == 0
+    path = out / "report.html"
+    assert path.is_file()
+    return path
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs Debian's)")
+def test_report_renders_in_headless_chromium(demo_report: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report.png"
+    assert CHROMIUM is not None
+    cmd = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        # Any attempt to reach the network fails instead of hanging: the report is offline.
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={WIDTH},{HEIGHT}",
+        f"--screenshot={shot}",
+        demo_report.as_uri(),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert shot.is_file(), f"no screenshot; chromium said:\n{done.stderr[-2000:]}"
+    with Image.open(shot) as img:
+        assert img.size == (WIDTH, HEIGHT)
+        rgb = img.convert("RGB")
+        colors = rgb.getcolors(maxcolors=1 << 20)
+        # A blank or error page has a handful of colours; the report has text, tables and charts.
+        assert colors is not None and len(colors) > 50
+        # Most of the page is not one flat colour.
+        top = max(count for count, _ in colors)
+        assert top < 0.95 * WIDTH * HEIGHT
+        # Something dark (text) is drawn in the top part, where the title and summary are.
+        head = rgb.crop((0, 0, WIDTH, HEIGHT // 4)).convert("L")
+        assert head.getextrema()[0] < 80

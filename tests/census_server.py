@@ -30,12 +30,12 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 NOT_FOUND_HTML = (
-    "<!doctype html><html lang=\"en\"><head><title>HTTP Status 404 – Not Found</title></head>"
-    "<body><h1>HTTP Status 404 – Not Found</h1><hr class=\"line\" /><p><b>Type</b> Status "
+    '<!doctype html><html lang="en"><head><title>HTTP Status 404 – Not Found</title></head>'
+    '<body><h1>HTTP Status 404 – Not Found</h1><hr class="line" /><p><b>Type</b> Status '
     "Report</p><p><b>Description</b> The origin server did not find a current representation "
     "for the target resource or is not willing to disclose that one exists.</p></body></html>"
 )
@@ -43,7 +43,7 @@ INVALID_KEY_HTML = (
     "<html><head><title>Invalid Key</title></head><body><h1>Invalid Key</h1>"
     "<p>A valid <em>key</em> must be included with each data API request. You included a key "
     "with this request, however, it is not valid. Please check your key and try again.</p>"
-    "<p>If you do not have a key you may sign up for one <a href=\"key_signup.html\">here</a>."
+    '<p>If you do not have a key you may sign up for one <a href="key_signup.html">here</a>.'
     "</p></body></html>"
 )
 SIGNUP_HTML = "<html><body><h1>Request a key</h1></body></html>"
@@ -134,7 +134,7 @@ class CensusServer:
         assert self._httpd is not None
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/data"
 
-    def start(self) -> CensusServer:
+    def start(self) -> Self:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -172,7 +172,7 @@ class CensusServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> CensusServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -202,6 +202,13 @@ class CensusServer:
         parts = urlsplit(h.path)
         params = parse_qsl(parts.query, keep_blank_values=True)
         path = parts.path
+        if path in ("/_stats", "/_reset"):  # for a server running in another process
+            if path == "/_reset":
+                self.reset()
+            stats = {k: self.count(k) for k in ("data", "meta", "signup")}
+            stats["max_in_flight"] = self.max_in_flight
+            self._send(h, 200, json.dumps(stats).encode())
+            return
         if path == "/data/key_signup.html":
             kind = "signup"
         elif path.endswith((".json",)):
@@ -221,8 +228,9 @@ class CensusServer:
             if scripted.delay:
                 time.sleep(scripted.delay)
             if not scripted.then_normal:
-                self._send(h, scripted.status, scripted.body, scripted.content_type,
-                           scripted.headers)
+                self._send(
+                    h, scripted.status, scripted.body, scripted.content_type, scripted.headers
+                )
                 return
         if kind == "signup":
             self._send(h, 200, SIGNUP_HTML.encode(), "text/html")
@@ -230,7 +238,7 @@ class CensusServer:
         if kind == "other":
             self._send(h, 404, NOT_FOUND_HTML.encode(), "text/html;charset=utf-8")
             return
-        rest = path[len("/data/"):].strip("/")
+        rest = path[len("/data/") :].strip("/")
         year_text, _, dataset = rest.partition("/")
         meta_name = None
         if kind == "meta":
@@ -240,8 +248,11 @@ class CensusServer:
             self._send(h, 404, NOT_FOUND_HTML.encode(), "text/html;charset=utf-8")
             return
         if meta_name is not None:
-            doc = {"variables.json": ds.variables, "geography.json": ds.geography,
-                   "groups.json": ds.groups}.get(meta_name)
+            doc = {
+                "variables.json": ds.variables,
+                "geography.json": ds.geography,
+                "groups.json": ds.groups,
+            }.get(meta_name)
             if doc is None:
                 self._send(h, 404, NOT_FOUND_HTML.encode(), "text/html;charset=utf-8")
                 return
@@ -250,8 +261,7 @@ class CensusServer:
         given = dict(params)
         if self.key is not None:
             if "key" not in given:
-                self._send(h, 302, b"", "text/html",
-                           {"Location": "/data/key_signup.html"})
+                self._send(h, 302, b"", "text/html", {"Location": "/data/key_signup.html"})
                 return
             if given["key"] != self.key:
                 self._send(h, 200, INVALID_KEY_HTML.encode(), "text/html;charset=utf-8")
@@ -348,37 +358,78 @@ def modern_geography() -> dict[str, Any]:
         "fips": [
             {"name": "us", "geoLevelDisplay": "010"},
             {"name": "state", "geoLevelDisplay": "040"},
-            {"name": "county", "geoLevelDisplay": "050", "requires": ["state"],
-             "wildcard": ["state"], "optionalWithWCFor": "state"},
-            {"name": "county subdivision", "geoLevelDisplay": "060",
-             "requires": ["state", "county"], "wildcard": ["county"],
-             "optionalWithWCFor": "county"},
-            {"name": "tract", "geoLevelDisplay": "140", "requires": ["state", "county"],
-             "wildcard": ["county"], "optionalWithWCFor": "county"},
-            {"name": "block group", "geoLevelDisplay": "150",
-             "requires": ["state", "county", "tract"], "wildcard": ["county", "tract"],
-             "optionalWithWCFor": "tract"},
-            {"name": "place", "geoLevelDisplay": "160", "requires": ["state"],
-             "wildcard": ["state"], "optionalWithWCFor": "state"},
+            {
+                "name": "county",
+                "geoLevelDisplay": "050",
+                "requires": ["state"],
+                "wildcard": ["state"],
+                "optionalWithWCFor": "state",
+            },
+            {
+                "name": "county subdivision",
+                "geoLevelDisplay": "060",
+                "requires": ["state", "county"],
+                "wildcard": ["county"],
+                "optionalWithWCFor": "county",
+            },
+            {
+                "name": "tract",
+                "geoLevelDisplay": "140",
+                "requires": ["state", "county"],
+                "wildcard": ["county"],
+                "optionalWithWCFor": "county",
+            },
+            {
+                "name": "block group",
+                "geoLevelDisplay": "150",
+                "requires": ["state", "county", "tract"],
+                "wildcard": ["county", "tract"],
+                "optionalWithWCFor": "tract",
+            },
+            {
+                "name": "place",
+                "geoLevelDisplay": "160",
+                "requires": ["state"],
+                "wildcard": ["state"],
+                "optionalWithWCFor": "state",
+            },
             {"name": "zip code tabulation area", "geoLevelDisplay": "860"},
         ]
     }
 
 
-_WIDTHS = {"us": 1, "state": 2, "county": 3, "county subdivision": 5, "place": 5, "tract": 6,
-           "block group": 1, "zip code tabulation area": 5}
-_LEVELS = {"010": ["us"], "040": ["state"], "050": ["state", "county"],
-           "060": ["state", "county", "county subdivision"], "140": ["state", "county", "tract"],
-           "150": ["state", "county", "tract", "block group"], "160": ["state", "place"],
-           "860": ["zip code tabulation area"]}
+_WIDTHS = {
+    "us": 1,
+    "state": 2,
+    "county": 3,
+    "county subdivision": 5,
+    "place": 5,
+    "tract": 6,
+    "block group": 1,
+    "zip code tabulation area": 5,
+}
+_LEVELS = {
+    "010": ["us"],
+    "040": ["state"],
+    "050": ["state", "county"],
+    "060": ["state", "county", "county subdivision"],
+    "140": ["state", "county", "tract"],
+    "150": ["state", "county", "tract", "block group"],
+    "160": ["state", "place"],
+    "860": ["zip code tabulation area"],
+}
 
 
 def geo_row(sumlevel: str, name: str, **codes: str) -> dict[str, Any]:
     """A row of geography ``sumlevel`` with its codes, NAME and GEO_ID."""
     named = {k.replace("_", " "): v for k, v in codes.items()}
     geoid = "" if sumlevel == "010" else "".join(named[c] for c in _LEVELS[sumlevel])
-    row: dict[str, Any] = {"_sumlevel": sumlevel, "NAME": name,
-                           "GEO_ID": f"{sumlevel}0000US{geoid}", **named}
+    row: dict[str, Any] = {
+        "_sumlevel": sumlevel,
+        "NAME": name,
+        "GEO_ID": f"{sumlevel}0000US{geoid}",
+        **named,
+    }
     if sumlevel == "010":
         row["us"] = "1"
     return row
@@ -393,21 +444,40 @@ def variables_doc(
 ) -> dict[str, Any]:
     """A variables.json: ``{estimate name: (label, concept, group)}``; MOEs in attributes."""
     out: dict[str, Any] = {
-        "for": {"label": "Census API FIPS 'for' clause", "concept": "Census API Geography "
-                "Specification", "predicateType": "fips-for", "group": "N/A", "limit": 0,
-                "predicateOnly": True},
-        "in": {"label": "Census API FIPS 'in' clause", "concept": "Census API Geography "
-               "Specification", "predicateType": "fips-in", "group": "N/A", "limit": 0,
-               "predicateOnly": True},
-        "NAME": {"label": "Geographic Area Name", "concept": "Selectable Geographies",
-                 "predicateType": "string", "group": "N/A", "limit": 0},
-        "GEO_ID": {"label": "Geography", "predicateType": "string", "group": "N/A",
-                   "limit": 0},
+        "for": {
+            "label": "Census API FIPS 'for' clause",
+            "concept": "Census API Geography Specification",
+            "predicateType": "fips-for",
+            "group": "N/A",
+            "limit": 0,
+            "predicateOnly": True,
+        },
+        "in": {
+            "label": "Census API FIPS 'in' clause",
+            "concept": "Census API Geography Specification",
+            "predicateType": "fips-in",
+            "group": "N/A",
+            "limit": 0,
+            "predicateOnly": True,
+        },
+        "NAME": {
+            "label": "Geographic Area Name",
+            "concept": "Selectable Geographies",
+            "predicateType": "string",
+            "group": "N/A",
+            "limit": 0,
+        },
+        "GEO_ID": {"label": "Geography", "predicateType": "string", "group": "N/A", "limit": 0},
     }
     for name, (label, concept, group) in specs.items():
-        entry: dict[str, Any] = {"label": label, "concept": concept, "predicateType": "int",
-                                 "group": group, "limit": 0}
-        stem = name[: -len(suffix)] if name.endswith(suffix) else name
+        entry: dict[str, Any] = {
+            "label": label,
+            "concept": concept,
+            "predicateType": "int",
+            "group": group,
+            "limit": 0,
+        }
+        stem = name.removesuffix(suffix)
         msuffix = "PM" if suffix == "PE" else "M"
         attrs = []
         if annotations:

@@ -39,7 +39,7 @@ from feedbackloop.series import TOTAL, Status
 from feedbackloop.testing import AdapterContractTests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from census_server import (  # noqa: E402
+from census_server import (
     CensusServer,
     Scripted,
     geo_row,
@@ -73,8 +73,13 @@ def _acs5_2022() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     for county, n in (("075", 3), ("081", 2)):
         for t in range(n):
             rows.append(
-                geo_row("140", f"Census Tract {t + 1}", state="06", county=county,
-                        tract=f"{t + 1:04d}00")
+                geo_row(
+                    "140",
+                    f"Census Tract {t + 1}",
+                    state="06",
+                    county=county,
+                    tract=f"{t + 1:04d}00",
+                )
             )
     race_counts = {"A": 50, "B": 20, "C": 5, "D": 15, "E": 1, "F": 4, "G": 5, "H": 40, "I": 12}
     for i, row in enumerate(rows):
@@ -113,27 +118,44 @@ def _add_synthetic(server: CensusServer) -> None:
     oak.update({"B01001_001E": "408073", "B01001_001M": "46"})
     server.add(2015, "acs/acs5", variables=doc15, geography=modern_geography(), rows=[il, oak])
     dp = {
-        f"DP05_{i:04d}PE": (f"Percent!!SEX AND AGE!!Line {i}", "ACS DEMOGRAPHIC AND HOUSING "
-                            "ESTIMATES", "DP05")
+        f"DP05_{i:04d}PE": (
+            f"Percent!!SEX AND AGE!!Line {i}",
+            "ACS DEMOGRAPHIC AND HOUSING ESTIMATES",
+            "DP05",
+        )
         for i in range(1, 85)
     }
     ca = geo_row("040", "California", state="06")
     for i in range(1, 85):
         ca[f"DP05_{i:04d}PE"] = str(1000 + i)
         ca[f"DP05_{i:04d}PM"] = "0.1"
-    ca.update({"DP05_0001PE": "38421464", "DP05_0017PE": "-888888888",
-               "DP05_0081PE": "-888888888", "DP05_0082PE": "24280349"})
+    ca.update(
+        {
+            "DP05_0001PE": "38421464",
+            "DP05_0017PE": "-888888888",
+            "DP05_0081PE": "-888888888",
+            "DP05_0082PE": "24280349",
+        }
+    )
     ca["DP05_0001PM"] = "-888888888"
-    server.add(2015, "acs/acs5/profile", variables=variables_doc(dp, suffix="PE"),
-               geography=modern_geography(), rows=[ca])
+    server.add(
+        2015,
+        "acs/acs5/profile",
+        variables=variables_doc(dp, suffix="PE"),
+        geography=modern_geography(),
+        rows=[ca],
+    )
     b02015 = variables_doc(
-        {"B02015_009E": ("Estimate!!Total:!!Chinese", "ASIAN ALONE BY SELECTED GROUPS",
-                         "B02015")}
+        {"B02015_009E": ("Estimate!!Total:!!Chinese", "ASIAN ALONE BY SELECTED GROUPS", "B02015")}
     )
     states = []
-    for fips, name, e, m in (("17", "Illinois", "655", "511"), ("13", "Georgia", "3162", "1336"),
-                             ("16", "Idaho", None, None), ("22", "Louisiana", "0", "224"),
-                             ("23", "Maine", None, None)):
+    for fips, name, e, m in (
+        ("17", "Illinois", "655", "511"),
+        ("13", "Georgia", "3162", "1336"),
+        ("16", "Idaho", None, None),
+        ("22", "Louisiana", "0", "224"),
+        ("23", "Maine", None, None),
+    ):
         row = geo_row("040", name, state=fips)
         row.update({"B02015_009E": e, "B02015_009M": m})
         states.append(row)
@@ -154,14 +176,15 @@ def real(server: CensusServer, realdata: Path) -> CensusServer:
     il = geo_row("040", "Illinois", state="17")
     il.update({"K202801_006E": "378926", "K202801_006M": "8741"})
     server.add(2019, "acs/acsse", variables=variables, geography=modern_geography(), rows=[il])
-    geography = json.loads(
-        (realdata / "census/census_api_2010_dec_sf1_geography.json").read_text()
+    geography = json.loads((realdata / "census/census_api_2010_dec_sf1_geography.json").read_text())
+    sf1 = variables_doc(
+        {"P001001": ("Total", "TOTAL POPULATION", "P1")}, moe=False, annotations=False
     )
-    sf1 = variables_doc({"P001001": ("Total", "TOTAL POPULATION", "P1")}, moe=False,
-                        annotations=False)
-    rows = [geo_row("040", "California", state="06"),
-            geo_row("050", "San Francisco County", state="06", county="075"),
-            geo_row("140", "Census Tract 101", state="06", county="075", tract="010100")]
+    rows = [
+        geo_row("040", "California", state="06"),
+        geo_row("050", "San Francisco County", state="06", county="075"),
+        geo_row("140", "Census Tract 101", state="06", county="075", tract="010100"),
+    ]
     for i, row in enumerate(rows):
         row["P001001"] = str(37253956 // (10**i))
     server.add(2010, "dec/sf1", variables=sf1, geography=geography, rows=rows)
@@ -178,13 +201,22 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: CensusSer
 
 @pytest.fixture
 def opts(server: CensusServer, tmp_path: Path) -> dict[str, Any]:
-    return {"base_url": server.url, "cache_dir": tmp_path / "cache", "backoff": 0.001,
-            "progress": False}
+    return {
+        "base_url": server.url,
+        "cache_dir": tmp_path / "cache",
+        "backoff": 0.001,
+        "progress": False,
+    }
 
 
 def tracts(opts: dict[str, Any], **kw: Any) -> fl.IndicatorSeries:
-    args: dict[str, Any] = {"dataset": "acs/acs5", "year": 2022, "geography": "tract",
-                            "within": {"state": "CA"}, **opts}
+    args: dict[str, Any] = {
+        "dataset": "acs/acs5",
+        "year": 2022,
+        "geography": "tract",
+        "within": {"state": "CA"},
+        **opts,
+    }
     args.update(kw)
     return fl.read("census", **args)
 
@@ -193,9 +225,15 @@ def tracts(opts: dict[str, Any], **kw: Any) -> fl.IndicatorSeries:
 
 
 def test_read_through_the_entry_point(server: CensusServer, opts: dict[str, Any]) -> None:
-    s = fl.read("census", dataset="acs/acs5", year=2022,
-                variables={"median_income": "B19013_001"}, geography="tract",
-                within={"state": "06", "county": "075"}, **opts)
+    s = fl.read(
+        "census",
+        dataset="acs/acs5",
+        year=2022,
+        variables={"median_income": "B19013_001"},
+        geography="tract",
+        within={"state": "06", "county": "075"},
+        **opts,
+    )
     assert s.indicator.id == "median_income" and s.unit == "USD"
     assert s.geographies == ("06075000100", "06075000200", "06075000300")
     assert [str(p) for p in s.periods] == ["2018-2022"]
@@ -209,7 +247,9 @@ def test_read_through_the_entry_point(server: CensusServer, opts: dict[str, Any]
     assert prov is not None and prov.adapter == "census"
     assert prov.options["dataset"] == "acs/acs5" and prov.options["year"] == 2022
     assert "B19013_001E" in prov.options["variables"] and "B19013_001M" in prov.options["variables"]
-    assert prov.options["geography"] == "tract:*" and prov.options["within"] == "state:06 county:075"
+    assert (
+        prov.options["geography"] == "tract:*" and prov.options["within"] == "state:06 county:075"
+    )
     assert prov.retrieved
     hits = server.data_hits()
     assert len(hits) == 1 and hits[0].param("key") == KEY  # every request sends the key
@@ -217,20 +257,34 @@ def test_read_through_the_entry_point(server: CensusServer, opts: dict[str, Any]
 
 
 def test_real_request_value_pairs(server: CensusServer, opts: dict[str, Any]) -> None:
-    il = fl.read("census", dataset="acs/acs5", year=2015, variables="B01001_001",
-                 geography="state:IL", **opts)
+    il = fl.read(
+        "census",
+        dataset="acs/acs5",
+        year=2015,
+        variables="B01001_001",
+        geography="state:IL",
+        **opts,
+    )
     row = il.frame.iloc[0]
     assert (row["geography"], row["value"], row["moe"]) == ("17", 12873761.0, 0.0)
     assert row["status"] == Status.CONTROLLED  # -555555555: MOE 0, never a number
-    oak = fl.read("census", dataset="acs/acs5", year=2015, variables="B01001_001",
-                  geography="place:53000", within={"state": "California"}, **opts)
+    oak = fl.read(
+        "census",
+        dataset="acs/acs5",
+        year=2015,
+        variables="B01001_001",
+        geography="place:53000",
+        within={"state": "California"},
+        **opts,
+    )
     assert oak.frame[["geography", "value"]].values.tolist() == [["0653000", 408073.0]]
     assert [str(p) for p in oak.periods] == ["2011-2015"]
 
 
 def test_acs1_json_nulls_are_missing_not_zero(opts: dict[str, Any]) -> None:
-    s = fl.read("census", dataset="acs/acs1", year=2019, variables="B02015_009",
-                geography="state", **opts)
+    s = fl.read(
+        "census", dataset="acs/acs1", year=2019, variables="B02015_009", geography="state", **opts
+    )
     df = s.frame.set_index("geography")
     assert (df.loc["17", "value"], df.loc["17", "moe"]) == (655.0, 511.0)
     assert (df.loc["13", "value"], df.loc["13", "moe"]) == (3162.0, 1336.0)
@@ -258,8 +312,15 @@ def test_profile_84_variables_are_chunked_and_joined(
     server: CensusServer, opts: dict[str, Any]
 ) -> None:
     names = [f"DP05_{i:04d}PE" for i in range(1, 85)]
-    s = fl.read("census", dataset="acs/acs5/profile", year=2015, variables=names,
-                geography="state:06", moe=False, **opts)
+    s = fl.read(
+        "census",
+        dataset="acs/acs5/profile",
+        year=2015,
+        variables=names,
+        geography="state:06",
+        moe=False,
+        **opts,
+    )
     hits = server.data_hits()
     assert len(hits) == 2 == census.minimum_requests(84)
     assert all(len(h.param("get").split(",")) <= 50 for h in hits)  # type: ignore[union-attr]
@@ -272,8 +333,14 @@ def test_profile_84_variables_are_chunked_and_joined(
         assert df.loc[jam, "status"] == Status.NOT_APPLICABLE and np.isnan(df.loc[jam, "value"])
     assert df.loc["DP05_0050PE", "value"] == 1050.0  # from the second chunk
     server.reset()
-    with_moe = fl.read("census", dataset="acs/acs5/profile", year=2015, variables=names,
-                       geography="state:06", **{**opts, "cache": False})
+    with_moe = fl.read(
+        "census",
+        dataset="acs/acs5/profile",
+        year=2015,
+        variables=names,
+        geography="state:06",
+        **{**opts, "cache": False},
+    )
     assert server.count("data") == 4 == census.minimum_requests(168)
     df = with_moe.frame.set_index("variable")
     # a PM of -888888888 on a numeric PE: the value stands, its MOE is not computable
@@ -287,12 +354,26 @@ def test_chunks_run_concurrently_within_the_bound(
     names = [f"DP05_{i:04d}PE" for i in range(1, 85)]
     server.latency = 0.15
     try:
-        fl.read("census", dataset="acs/acs5/profile", year=2015, variables=names,
-                geography="state:06", concurrency=4, **{**opts, "cache": False})
+        fl.read(
+            "census",
+            dataset="acs/acs5/profile",
+            year=2015,
+            variables=names,
+            geography="state:06",
+            concurrency=4,
+            **{**opts, "cache": False},
+        )
         assert server.max_in_flight >= 2
         server.reset()
-        fl.read("census", dataset="acs/acs5/profile", year=2015, variables=names,
-                geography="state:06", concurrency=1, **{**opts, "cache": False})
+        fl.read(
+            "census",
+            dataset="acs/acs5/profile",
+            year=2015,
+            variables=names,
+            geography="state:06",
+            concurrency=1,
+            **{**opts, "cache": False},
+        )
         assert server.max_in_flight == 1
     finally:
         server.latency = 0.0
@@ -302,11 +383,23 @@ def test_progress_bar_for_multi_request_pulls(
     opts: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     names = [f"DP05_{i:04d}PE" for i in range(1, 85)]
-    fl.read("census", dataset="acs/acs5/profile", year=2015, variables=names,
-            geography="state:06", **{**opts, "progress": True, "cache": False})
+    fl.read(
+        "census",
+        dataset="acs/acs5/profile",
+        year=2015,
+        variables=names,
+        geography="state:06",
+        **{**opts, "progress": True, "cache": False},
+    )
     assert "4/4" in capsys.readouterr().err  # 84 estimates + 84 MOEs: 4 requests
-    fl.read("census", dataset="acs/acs5/profile", year=2015, variables=names,
-            geography="state:06", **{**opts, "progress": None, "cache": False})
+    fl.read(
+        "census",
+        dataset="acs/acs5/profile",
+        year=2015,
+        variables=names,
+        geography="state:06",
+        **{**opts, "progress": None, "cache": False},
+    )
     assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
 
 
@@ -329,8 +422,9 @@ def test_by_race_is_a_non_additive_race_dimension(
     s = tracts(opts, variables={"people": "B99001_001"}, by_race=True)
     assert s.dimensions == ("race",) and s.non_additive == ("race",)
     assert set(s.categories("race")) == {*census.RACE_ITERATIONS.values(), TOTAL}
-    assert s.provenance is not None and "H (White alone, not Hispanic" in (
-        s.provenance.options["race_note"]
+    assert (
+        s.provenance is not None
+        and "H (White alone, not Hispanic" in (s.provenance.options["race_note"])
     )
     with pytest.raises(NotAdditiveError, match="overlap"):
         s.collapse("race")
@@ -373,7 +467,10 @@ def test_by_race_table_and_errors(opts: dict[str, Any]) -> None:
     ],
 )
 def test_decode_one_cell(
-    estimate: str | None, moe: str | None, status: Status, value: float | None,
+    estimate: str | None,
+    moe: str | None,
+    status: Status,
+    value: float | None,
     margin: float | None,
 ) -> None:
     v, m, s = census.decode(np.array([estimate], dtype=object), np.array([moe], dtype=object))
@@ -402,10 +499,18 @@ def test_decode_refuses_text_that_is_not_a_number() -> None:
 _CODES = [-666666666, -999999999, -888888888, -222222222, -333333333, -555555555]
 
 
-@given(st.lists(st.one_of(st.none(), st.sampled_from(_CODES),
-                          st.integers(0, 10**8)), min_size=1, max_size=30),
-       st.lists(st.one_of(st.none(), st.sampled_from(_CODES), st.integers(0, 10**6)),
-                min_size=30, max_size=30))
+@given(
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(_CODES), st.integers(0, 10**8)),
+        min_size=1,
+        max_size=30,
+    ),
+    st.lists(
+        st.one_of(st.none(), st.sampled_from(_CODES), st.integers(0, 10**6)),
+        min_size=30,
+        max_size=30,
+    ),
+)
 def test_decoded_cells_are_never_sentinels(est: list[int | None], moe: list[int | None]) -> None:
     e = np.array([None if x is None else str(x) for x in est], dtype=object)
     m = np.array([None if x is None else str(x) for x in moe[: len(est)]], dtype=object)
@@ -421,8 +526,15 @@ def test_decoded_cells_are_never_sentinels(est: list[int | None], moe: list[int 
 
 
 def test_moe_level_scales_after_sentinels_are_decoded(opts: dict[str, Any]) -> None:
-    df = census.get_acs("tract", ["B01001_001", "B01001_002"], state="CA", county="075",
-                        year=2022, moe_level=95, **opts)
+    df = census.get_acs(
+        "tract",
+        ["B01001_001", "B01001_002"],
+        state="CA",
+        county="075",
+        year=2022,
+        moe_level=95,
+        **opts,
+    )
     assert list(df.columns[:3]) == ["GEOID", "NAME", "variable"]
     got = df.set_index(["GEOID", "variable"])
     assert got.loc[("06075000300", "B01001_002"), "moe"] == 0.0  # controlled stays 0
@@ -432,8 +544,9 @@ def test_moe_level_scales_after_sentinels_are_decoded(opts: dict[str, Any]) -> N
 
 
 def test_get_acs_wide_and_get_decennial(real: CensusServer, opts: dict[str, Any]) -> None:
-    wide = census.get_acs("county", {"pop": "B01001_001"}, state="06", county=75, year=2022,
-                          output="wide", **opts)
+    wide = census.get_acs(
+        "county", {"pop": "B01001_001"}, state="06", county=75, year=2022, output="wide", **opts
+    )
     assert wide.columns.tolist() == ["GEOID", "NAME", "popE", "popM"]
     assert wide["GEOID"].tolist() == ["06075"]
     dec = census.get_decennial("county", "P001001", state="CA", year=2010, sumfile="sf1", **opts)
@@ -455,24 +568,41 @@ def test_real_acsse_metadata(real: CensusServer, opts: dict[str, Any]) -> None:
     assert row["moe"] == "K202801_006M"  # from attributes: no ...M key exists
     hits = census.search_variables("no computer", year=2019, dataset="acs/acsse", **o)
     assert hits["name"].iloc[0] == "K202801_006"
-    income = census.search_variables("median household income", year=2019,
-                                      dataset="acs/acsse", **o)
+    income = census.search_variables("median household income", year=2019, dataset="acs/acsse", **o)
     assert "MEDIAN HOUSEHOLD INCOME" in income["concept"].iloc[0]
-    s = fl.read("census", dataset="acs/acsse", year=2019, variables="K202801_006",
-                geography="state:17", **opts)
+    s = fl.read(
+        "census",
+        dataset="acs/acsse",
+        year=2019,
+        variables="K202801_006",
+        geography="state:17",
+        **opts,
+    )
     assert s.frame[["geography", "value", "moe"]].values.tolist() == [["17", 378926.0, 8741.0]]
     assert real.count("meta") == 2  # variables.json once (memoised), geography.json once
 
 
 def test_unknown_variable_suggests_close_names(real: CensusServer, opts: dict[str, Any]) -> None:
     with pytest.raises(UnknownVariableError) as info:
-        fl.read("census", dataset="acs/acsse", year=2019, variables="K202801_06",
-                geography="state:17", **opts)
+        fl.read(
+            "census",
+            dataset="acs/acsse",
+            year=2019,
+            variables="K202801_06",
+            geography="state:17",
+            **opts,
+        )
     assert "K202801_006" in info.value.suggestions
     assert "did you mean" in str(info.value) and "search_variables" in str(info.value)
     with pytest.raises(UnknownVariableError, match="margin of error"):
-        fl.read("census", dataset="acs/acsse", year=2019, variables="K202801_006M",
-                geography="state:17", **opts)
+        fl.read(
+            "census",
+            dataset="acs/acsse",
+            year=2019,
+            variables="K202801_006M",
+            geography="state:17",
+            **opts,
+        )
     assert real.count("data") == 0  # checked before any data request
 
 
@@ -503,8 +633,15 @@ def test_hierarchy_checked_against_real_geography_json(
     real: CensusServer, opts: dict[str, Any]
 ) -> None:
     def sf1(geography: str, within: dict[str, Any] | None = None) -> fl.IndicatorSeries:
-        return fl.read("census", dataset="dec/sf1", year=2010, variables="P001001",
-                       geography=geography, within=within, **opts)
+        return fl.read(
+            "census",
+            dataset="dec/sf1",
+            year=2010,
+            variables="P001001",
+            geography=geography,
+            within=within,
+            **opts,
+        )
 
     with pytest.raises(CensusGeographyError, match="tract needs county") as info:
         sf1("tract", {"state": "06"})  # 2010 SF1 has no county wildcard for tracts
@@ -536,8 +673,14 @@ def test_modern_hierarchy_fills_wildcards(server: CensusServer, opts: dict[str, 
 
 def test_dataset_or_year_not_found(server: CensusServer, opts: dict[str, Any]) -> None:
     with pytest.raises(CensusNotFoundError, match="HTTP 404") as info:
-        fl.read("census", dataset="acs/acs1", year=2020, variables="B01001_001",
-                geography="state", **opts)
+        fl.read(
+            "census",
+            dataset="acs/acs1",
+            year=2020,
+            variables="B01001_001",
+            geography="state",
+            **opts,
+        )
     assert "not released for 2020" in str(info.value) and info.value.status == 404
 
 
@@ -564,9 +707,7 @@ def test_no_content_is_an_empty_result(server: CensusServer, opts: dict[str, Any
     assert server.count("data") == 1
 
 
-def test_server_errors_are_retried_with_backoff(
-    server: CensusServer, opts: dict[str, Any]
-) -> None:
+def test_server_errors_are_retried_with_backoff(server: CensusServer, opts: dict[str, Any]) -> None:
     server.script(Scripted(503), Scripted(502))
     s = tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"})
     assert len(s) == 3 and server.count("data") == 3
@@ -595,8 +736,9 @@ def test_connection_refused(opts: dict[str, Any]) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(CensusServerError, match="ConnectError"):
-        tracts({**opts, "base_url": f"http://127.0.0.1:{port}/data"}, variables="B01001_002",
-               retries=1)
+        tracts(
+            {**opts, "base_url": f"http://127.0.0.1:{port}/data"}, variables="B01001_002", retries=1
+        )
 
 
 @pytest.mark.parametrize(
@@ -605,8 +747,10 @@ def test_connection_refused(opts: dict[str, Any]) -> None:
         (Scripted(200, b'[["B01001_002E","state"],["1"', "application/json"), "not valid JSON"),
         (Scripted(200, b"<html><body>Maintenance</body></html>", "text/html"), "HTML page"),
         (Scripted(200, b'[["GEO_ID","B01001_002E"],["x"]]', "application/json"), "row 1 has 1"),
-        (Scripted(200, b'[["GEO_ID","B01001_002E"],["x", 5]]', "application/json"),
-         "every value as text"),
+        (
+            Scripted(200, b'[["GEO_ID","B01001_002E"],["x", 5]]', "application/json"),
+            "every value as text",
+        ),
         (Scripted(200, b'{"error": "nope"}', "application/json"), "array of rows"),
         (Scripted(418, b"teapot", "text/plain"), "HTTP 418"),
     ],
@@ -686,8 +830,11 @@ def test_a_read_only_shipped_cache_works_offline(
         p.chmod(0o555 if p.is_dir() else 0o444)
     server.reset()
     try:
-        s = tracts({**opts, "cache_dir": shipped, "base_url": "http://127.0.0.1:9/nowhere"},
-                   variables="B01001_002", offline=True)
+        s = tracts(
+            {**opts, "cache_dir": shipped, "base_url": "http://127.0.0.1:9/nowhere"},
+            variables="B01001_002",
+            offline=True,
+        )
         assert len(s) == 5 and len(server.hits) == 0
     finally:
         for p in shipped.rglob("*"):
@@ -707,8 +854,9 @@ def test_the_key_never_leaks(
         try:
             tracts(opts, variables="B01001_002", **{"cache": False, **kw})
         except CensusError as err:
-            texts.extend([str(err), repr(err), err.request, "".join(
-                traceback.format_exception(err))])
+            texts.extend(
+                [str(err), repr(err), err.request, "".join(traceback.format_exception(err))]
+            )
             texts.append(str(pickle.loads(pickle.dumps(err))))
 
     server.script(Scripted(503), Scripted(200, b"<html>oops</html>", "text/html"))
@@ -754,8 +902,14 @@ def test_environment_variables(
     server: CensusServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("FEEDBACKLOOP_CENSUS_URL", server.url)
-    s = fl.read("census", dataset="acs/acs5", year=2015, variables="B01001_001",
-                geography="state:17", progress=False)
+    s = fl.read(
+        "census",
+        dataset="acs/acs5",
+        year=2015,
+        variables="B01001_001",
+        geography="state:17",
+        progress=False,
+    )
     assert s.frame["value"].tolist() == [12873761.0]
     assert list((tmp_path / "default-cache").rglob("data/*.json"))  # the env cache dir
 
@@ -776,9 +930,15 @@ class TestCensusContract(AdapterContractTests):
 
 
 def test_discover_reads_metadata_only(server: CensusServer, opts: dict[str, Any]) -> None:
-    info = fl.discover("census", "2022/acs/acs5", base_url=opts["base_url"],
-                       cache_dir=opts["cache_dir"], variables=["B19013_001", "B01001_002"],
-                       geography="tract", within={"state": "06"})
+    info = fl.discover(
+        "census",
+        "2022/acs/acs5",
+        base_url=opts["base_url"],
+        cache_dir=opts["cache_dir"],
+        variables=["B19013_001", "B01001_002"],
+        geography="tract",
+        within={"state": "06"},
+    )
     assert info.columns == ("B19013_001", "B01001_002")
     assert info.periods == ("2018-2022",) and info.dimensions == ("variable",)
     assert info.extra["moe"]["B19013_001"] == "B19013_001M"
@@ -789,7 +949,8 @@ def test_collect_a_loop_with_a_census_source(
     server: CensusServer, opts: dict[str, Any], tmp_path: Path
 ) -> None:
     loop_file = tmp_path / "loop.yaml"
-    loop_file.write_text(textwrap.dedent(f"""\
+    loop_file.write_text(
+        textwrap.dedent(f"""\
         name: Census loop
         indicators:
           - id: median_income
@@ -812,7 +973,9 @@ def test_collect_a_loop_with_a_census_source(
           id: prosperity
           title: Prosperous families
           indicators: [median_income]
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     loop = fl.load_loop(loop_file)
     result = fl.collect(loop, progress=False).raise_for_failures()
     s = result["median_income"]

@@ -35,7 +35,9 @@ def test_from_loop_makes_one_need_per_indicator() -> None:
     assert u.importance is Importance.HIGH  # carries a target
     assert inv.need("fafsa_completion_rate").importance is Importance.MEDIUM
     assert inv.need("credential_attainment").proxy == "college_enrollment_rate"
-    assert inv.need("mentees_served").availability is Availability.UNKNOWN
+    # An indicator with a declared source is available; one without is not known to be.
+    assert inv.need("mentees_served").availability is Availability.AVAILABLE
+    assert inv.need("fafsa_completion_rate").availability is Availability.UNKNOWN
     with pytest.raises(KeyError, match="no data need for indicator 'nope'"):
         inv.need("nope")
 

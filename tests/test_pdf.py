@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,8 @@ from feedbackloop.pdf import (
     CellKind,
     EncryptedPdfError,
     NoTableFoundError,
-    NoTextLayerError,
     NotAPdfError,
+    NoTextLayerError,
     PageRangeError,
     PdfTable,
     parse_cell,
@@ -123,7 +124,9 @@ def test_nics_totals_are_the_sums_of_the_55_jurisdictions(realdata: Path) -> Non
     assert rentals == ["Rentals / Handgun", "Rentals / Long Gun"]
     kinds = t.kinds.set_index(t.frame["State / Territory"])
     assert (kinds.loc[states.index, rentals] == "empty").all().all()
-    assert "Pre-Pawn / Other" in t.columns and "Return to Seller - Private Sale / Handgun" in t.columns
+    assert (
+        "Pre-Pawn / Other" in t.columns and "Return to Seller - Private Sale / Handgun" in t.columns
+    )
     star = {n.marker: n for n in t.notes}
     assert star["*"].text is not None and star["*"].text.startswith("Refers to frames")
     assert (None, "Pre-Pawn / Other") in star["*"].cells
@@ -430,7 +433,9 @@ def test_multi_page_tables_are_stitched(tmp_path_factory, table, ruled) -> None:
     if len(t.pages) > 1:
         assert any("stitched" in r for r in t.remarks)
     apart = read_tables(path, stitch=False)
-    assert len(apart) == len(t.pages)
+    # Unstitched, each page is its own table (a lone unheaded row is not a table by itself).
+    assert [x.pages for x in apart] == [(p,) for p in t.pages][: len(apart)]
+    assert sum(x.shape[0] for x in apart) <= len(labels)
 
 
 SAMPLE = {
@@ -456,6 +461,8 @@ def test_explicit_columns_and_strategy_override(sample_pdf: Path) -> None:
     _check_round_trip(t, SAMPLE)
     with pytest.raises(NoTableFoundError, match="strategy='lines'"):
         read_tables(sample_pdf, strategy="lines")
+    with pytest.raises(SourceReadError, match="pdfplumber refused the table settings"):
+        read_tables(sample_pdf, snap_tolerence=5)
     with pytest.raises(SourceReadError, match="unknown strategy"):
         read_tables(sample_pdf, strategy="magic")  # type: ignore[arg-type]
 
@@ -537,7 +544,7 @@ def test_errors_pickle_with_their_type_and_page() -> None:
 
 class TestPdfAdapterContract(AdapterContractTests):
     adapter_class = PdfAdapter
-    read_options = {"period": "2020", "columns": "measure"}
+    read_options: ClassVar[dict[str, Any]] = {"period": "2020", "columns": "measure"}
 
     @pytest.fixture
     def source(self, sample_pdf: Path) -> str:
@@ -547,11 +554,11 @@ class TestPdfAdapterContract(AdapterContractTests):
 def test_read_through_the_entry_point(sample_pdf: Path) -> None:
     assert feedbackloop.adapters.available()["pdf"].target == "feedbackloop.adapters.pdf:PdfAdapter"
     series = feedbackloop.read("pdf", sample_pdf, value="Bravo", period=2020)
-    df = series.to_pandas() if hasattr(series, "to_pandas") else series.table.to_pandas()
+    df = series.table.to_pandas()
     got = dict(zip(df["geography"], df["value"], strict=True))
     assert got == {"Alameda": -3.5, "Butte": 0.2, "Fresno": 10.0}
     assert series.provenance is not None and series.provenance.adapter == "pdf"
-    with pytest.raises(SourceReadError, match="2 numeric columns.*value="):
+    with pytest.raises(SourceReadError, match=r"2 numeric columns.*value="):
         feedbackloop.read("pdf", sample_pdf, period=2020)
     with pytest.raises(SourceReadError, match="give period="):
         feedbackloop.read("pdf", sample_pdf, value="Bravo")
@@ -569,7 +576,9 @@ def test_read_maps_rows_to_a_dimension_and_symbols_to_statuses(realdata: Path) -
     assert df["period"].unique().tolist() == ["2009"]  # from the title
     total = df[(df["offense"] == feedbackloop.TOTAL) & (df["group"] == feedbackloop.TOTAL)]
     assert total["value"].tolist() == [11062.6]
-    curfew = df[df["offense"].str.startswith("Curfew") & (df["group"] == "Total / 18 years and over")]
+    curfew = df[
+        df["offense"].str.startswith("Curfew") & (df["group"] == "Total / 18 years and over")
+    ]
     assert curfew["status"].astype(str).tolist() == ["not_applicable"]
     assert curfew["value"].isna().all()
 

@@ -10,10 +10,14 @@ import argparse
 import datetime
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feedbackloop.errors import FeedbackloopError, LoopWarning
+
+if TYPE_CHECKING:
+    from feedbackloop.series import IndicatorSeries
 
 __all__ = ["main"]
 
@@ -96,13 +100,18 @@ def _collect(path: Path, progress: bool | None) -> tuple[object, object]:
 
 def _cmd_collect(args: argparse.Namespace) -> int:
     from feedbackloop.adapters import CollectResult
+    from feedbackloop.model import FeedbackLoop
+    from feedbackloop.report import for_audience
 
     path = _loop_path(args.path)
-    _, result = _collect(path, None)
-    assert isinstance(result, CollectResult)
+    loop, result = _collect(path, None)
+    assert isinstance(loop, FeedbackLoop) and isinstance(result, CollectResult)
+    data: Mapping[str, IndicatorSeries] = result
+    if args.audience is not None:
+        data = for_audience(result, args.audience, loop.attachments(path.parent).agreements)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    for ind_id, series in result.items():
+    for ind_id, series in data.items():
         series.to_parquet(out / f"{ind_id}.parquet")
     print(result.report())
     print(f"wrote {len(result)} series to {out}")
@@ -116,6 +125,7 @@ def _write_report(
     charts: bool,
     illustrative: bool,
     as_of: datetime.date | None = None,
+    audience: str | None = None,
 ) -> int:
     from feedbackloop.adapters import CollectResult
     from feedbackloop.model import FeedbackLoop
@@ -136,6 +146,7 @@ def _write_report(
         agreements=att.agreements,
         action_plan=att.action_plan,
         as_of=as_of,
+        audience=audience,
     )
     print(f"report written to {written.resolve()}")
     return EXIT_OK if result.ok else EXIT_PROBLEMS
@@ -148,6 +159,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         charts=not args.no_charts,
         illustrative=False,
         as_of=args.as_of,
+        audience=args.audience,
     )
 
 
@@ -167,6 +179,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         charts=True,
         illustrative=True,
         as_of=args.as_of or DEMO_AS_OF,
+        audience=args.audience,
     )
 
 
@@ -248,6 +261,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("collect", help="read every indicator's source; write Parquet files")
     p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
     p.add_argument("-o", "--output", default="data", help="folder for the Parquet files")
+    p.add_argument(
+        "--audience",
+        help="write the data as this audience may see it (backbone, partners, public or an "
+        "audience of a data-sharing agreement); default: as read, for the backbone's storage",
+    )
     p.set_defaults(func=_cmd_collect)
 
     p = sub.add_parser("report", help="read the sources and write the HTML progress report")
@@ -255,6 +273,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="report.html", help="the HTML file to write")
     p.add_argument("--no-charts", action="store_true", help="leave the charts out")
     p.add_argument("--as-of", type=_as_of, help="judge plans and gaps on this date (YYYY-MM-DD)")
+    p.add_argument(
+        "--audience",
+        help="who the report is for: backbone, partners, public or an audience of a "
+        "data-sharing agreement (required when any data is sensitive)",
+    )
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
@@ -263,6 +286,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="feedbackloop-demo", help="folder to write into")
     p.add_argument(
         "--as-of", type=_as_of, help=f"judge the example plan on this date (default {DEMO_AS_OF})"
+    )
+    p.add_argument(
+        "--audience",
+        default="public",
+        help="who the report is for (default public: small cells suppressed)",
     )
     p.set_defaults(func=_cmd_demo)
 

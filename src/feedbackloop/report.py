@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from feedbackloop.model import FeedbackLoop, Indicator, Node, Target
     from feedbackloop.series import IndicatorSeries
 
-__all__ = ["IndicatorSummary", "render", "report", "summarize"]
+__all__ = ["IndicatorSummary", "for_audience", "render", "report", "summarize"]
 
 _WITHHELD = {Status.SUPPRESSED.value, Status.SUPPRESSED_COMPLEMENTARY.value}
 
@@ -545,6 +545,68 @@ def render(
     return "\n".join(parts)
 
 
+def for_audience(
+    data: Mapping[str, IndicatorSeries],
+    audience: str | None,
+    agreements: Sequence[DataSharingAgreement] = (),
+) -> dict[str, IndicatorSeries]:
+    """Return ``data`` as ``audience`` may see it, under the data-sharing agreements.
+
+    A series is sensitive when it is marked so (e.g. built from client records
+    by :func:`feedbackloop.measures.from_records`) or when a data-sharing
+    agreement covers its indicator. Sensitive series go through
+    :func:`feedbackloop.privacy.export` with the audience table of the first
+    agreement that covers the indicator (over
+    :data:`feedbackloop.privacy.DEFAULT_AUDIENCES`); other series are public
+    data (e.g. ACS estimates) and pass unchanged.
+
+    Parameters
+    ----------
+    data : mapping of indicator id to IndicatorSeries
+    audience : str or None
+        ``"backbone"``, ``"partners"``, ``"public"`` or an audience an agreement
+        defines. ``None`` is refused when any series is sensitive.
+    agreements : sequence of DataSharingAgreement
+        The loop's agreements (see :meth:`FeedbackLoop.attachments`).
+
+    Returns
+    -------
+    dict of str to IndicatorSeries
+
+    Raises
+    ------
+    feedbackloop.privacy.ExportRefusedError
+        A sensitive series and no audience, or an audience that an
+        agreement covering a sensitive series does not define.
+
+    .. versionadded:: 0.1.0
+    """
+    from feedbackloop.privacy import ExportRefusedError, export
+
+    out: dict[str, IndicatorSeries] = {}
+    for ind_id, series in data.items():
+        covering = [a for a in agreements if ind_id in a.indicators]
+        if not (series.sensitive or covering):
+            out[ind_id] = series
+            continue
+        if audience is None:
+            why = (
+                f"data-sharing agreement {covering[0].id!r} covers it"
+                if covering
+                else "it is marked sensitive"
+            )
+            known = sorted(
+                {"backbone", "partners", "public"}.union(*(a.audiences for a in covering))
+            )
+            raise ExportRefusedError(
+                f"indicator {ind_id!r} cannot be shared without an audience: {why}; "
+                f"choose one of {', '.join(known)} (e.g. --audience public)"
+            )
+        policies = covering[0].audiences if covering else None
+        out[ind_id] = export(series, audience, policies)
+    return out
+
+
 def report(
     loop: FeedbackLoop,
     data: Mapping[str, IndicatorSeries],
@@ -558,6 +620,7 @@ def report(
     agreements: Sequence[DataSharingAgreement] = (),
     action_plan: ActionPlan | None = None,
     as_of: _dt.date | None = None,
+    audience: str | None = None,
 ) -> Path:
     """Write the progress report to ``path`` as one self-contained HTML file.
 
@@ -585,16 +648,25 @@ def report(
         follow-ups and flags (:meth:`ActionPlan.status`).
     as_of : datetime.date, optional
         The day gaps, due dates and statuses are judged on (default today).
+    audience : str, optional
+        Who the report is for (``"backbone"``, ``"partners"``, ``"public"`` or an
+        audience of an agreement): sensitive series are suppressed or rounded
+        for it first (:func:`for_audience`). Required when any series is sensitive.
 
     Returns
     -------
     pathlib.Path
         The file written.
+
+    Raises
+    ------
+    feedbackloop.privacy.ExportRefusedError
+        Sensitive data and no (or an unknown) audience.
     """
     out = Path(path)
     text = render(
         loop,
-        data,
+        for_audience(data, audience, agreements),
         title=title,
         charts=charts,
         extra_sections=extra_sections,

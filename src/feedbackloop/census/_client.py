@@ -16,6 +16,7 @@ scrubbed of the key.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -72,6 +73,46 @@ _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER = 30.0
 _UNKNOWN_VARIABLE = re.compile(r"unknown variable '([^']*)'", re.IGNORECASE)
 _KEY_PARAM = re.compile(r"([?&]key=)[^&\s\"'<>]*", re.IGNORECASE)
+
+
+class _Redact(logging.Filter):
+    """Remove API keys from log records of the HTTP libraries (e.g. echoed in headers)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            clean = message
+            for secret in self.secrets:
+                clean = clean.replace(secret, "***")
+            if clean != message:
+                record.msg, record.args = clean, None
+        return True
+
+
+_REDACT = _Redact()
+_REDACTED_LOGGERS = (
+    "feedbackloop.census",
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+_redact_lock = threading.Lock()
+
+
+def _protect(key: str) -> None:
+    """Make sure ``key`` is scrubbed from the HTTP libraries' log records."""
+    with _redact_lock:
+        if not _REDACT.secrets:
+            for name in _REDACTED_LOGGERS:
+                logging.getLogger(name).addFilter(_REDACT)
+        _REDACT.secrets.update({key, quote(key, safe=""), quote(key)})
 
 
 @frozen
@@ -187,6 +228,8 @@ class CensusClient:
                 f"timeout={timeout})"
             )
         self._key = key if key is not None else (os.environ.get(KEY_ENV) or None)
+        if self._key:
+            _protect(self._key)
         url = base_url or os.environ.get(URL_ENV) or DEFAULT_BASE_URL
         self.base_url = self._scrub(url.rstrip("/"))
         self._base = url.rstrip("/")
@@ -693,17 +736,21 @@ def _check_table(body: Any, where: str, vintage: str) -> list[list[str | None]]:
         problem = "the first row is not a header of column names"
     else:
         width = len(body[0])
-        for n, row in enumerate(body[1:], start=1):
-            if not isinstance(row, list):
-                problem = f"row {n} is not an array"
-                break
-            if len(row) != width:
-                problem = f"row {n} has {len(row)} cells but the header has {width}"
-                break
-            if not all(c is None or isinstance(c, str) for c in row):
-                bad = next(c for c in row if not (c is None or isinstance(c, str)))
-                problem = f"row {n} holds {bad!r}, but the API sends every value as text or null"
-                break
+        data = body[1:]
+        if any(not isinstance(row, list) for row in data):
+            n = next(i for i, row in enumerate(data, start=1) if not isinstance(row, list))
+            problem = f"row {n} is not an array"
+        elif set(map(len, data)) - {width}:
+            n, row = next((i, r) for i, r in enumerate(data, start=1) if len(r) != width)
+            problem = f"row {n} has {len(row)} cells but the header has {width}"
+        elif set(map(type, itertools.chain.from_iterable(data))) - {str, type(None)}:
+            for n, row in enumerate(data, start=1):
+                bad = [c for c in row if not (c is None or isinstance(c, str))]
+                if bad:
+                    problem = (
+                        f"row {n} holds {bad[0]!r}, but the API sends every value as text or null"
+                    )
+                    break
     if problem:
         raise CensusResponseError(
             f"the response is not the JSON the API documents: {problem}. Request: {where}",

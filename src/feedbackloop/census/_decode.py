@@ -18,7 +18,7 @@ import pandas as pd
 from feedbackloop.census._errors import CensusResponseError
 from feedbackloop.series._status import Status
 
-__all__ = ["ESTIMATE_SENTINELS", "MOE_SENTINELS", "decode"]
+__all__ = ["ESTIMATE_SENTINELS", "MOE_SENTINELS", "decode", "decode_numbers", "to_numbers"]
 
 F64 = np.ndarray[Any, np.dtype[np.float64]]
 Obj = np.ndarray[Any, np.dtype[np.object_]]
@@ -62,25 +62,35 @@ _BOTTOM = re.compile(r"^[0-9][0-9,.]*-$")
 _BLANK = frozenset({"", "null", "NULL"})
 
 
-def _numbers(cells: Obj, column: str, where: str) -> F64:
-    """Strings/None to float64; anything else non-numeric is an error (never coerced)."""
-    s = pd.Series(cells, dtype=object)
-    nums = pd.to_numeric(s, errors="coerce")
-    bad = nums.isna() & s.notna()
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        examples = ", ".join(repr(x) for x in pd.unique(s[bad])[:3])
-        raise CensusResponseError(
-            f"column {column!r} holds values that are not numbers (rows "
-            f"{', '.join(map(str, rows[:5]))}: {examples}); the response is not what the API "
-            "documents; report it, or read the variable with another tool",
-            request=where,
-        )
-    return np.array(nums.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+def to_numbers(cells: Obj, columns: Sequence[str], where: str) -> F64:
+    """Convert API cells (text or None; 1-D, or 2-D with one column per name) to float64.
 
-
-def _codes_in(values: F64, codes: Sequence[int]) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    return np.isin(values, np.asarray(codes, dtype=np.float64))
+    Anything that is not a number is an error, never coerced: text such as
+    ``"n/a"`` or ``"1,234"``, and also ``"nan"``/``"inf"``, which the API never sends.
+    """
+    null = np.asarray(pd.isna(cells), dtype=bool)
+    filled = np.where(null, "nan", cells)
+    try:
+        out = np.array(filled.astype(np.float64), dtype=np.float64)
+    except (ValueError, TypeError):
+        out = None
+    if out is not None and not (~np.isfinite(out) & ~null).any():
+        return out
+    grid = cells.reshape(len(cells), -1)
+    for j, column in enumerate(columns):
+        s = pd.Series(grid[:, j], dtype=object)
+        nums = pd.to_numeric(s, errors="coerce")
+        bad = (nums.isna() | ~np.isfinite(nums.to_numpy(dtype=float, na_value=0.0))) & s.notna()
+        if bad.any():
+            rows = np.flatnonzero(bad.to_numpy())
+            examples = ", ".join(repr(x) for x in pd.unique(s[bad])[:3])
+            raise CensusResponseError(
+                f"column {column!r} holds values that are not numbers (rows "
+                f"{', '.join(map(str, rows[:5]))}: {examples}); the response is not what the "
+                "API documents; report it, or read the variable with another tool",
+                request=where,
+            )
+    raise CensusResponseError(f"cells that are not numbers in {where}", request=where)
 
 
 def decode(
@@ -124,8 +134,29 @@ def decode(
 
     .. versionadded:: 0.1.0
     """
-    n = len(estimate)
-    value = _numbers(estimate, names[0], where)
+    value = to_numbers(estimate, [names[0]], where)
+    margin = None if moe is None else to_numbers(moe, [names[1] or "moe"], where)
+    return decode_numbers(
+        value,
+        margin,
+        estimate_annotation=estimate_annotation,
+        moe_annotation=moe_annotation,
+        names=names,
+        where=where,
+    )
+
+
+def decode_numbers(
+    value: F64,
+    margin: F64 | None,
+    *,
+    estimate_annotation: Obj | None = None,
+    moe_annotation: Obj | None = None,
+    names: tuple[str, str | None] = ("estimate", None),
+    where: str = "",
+) -> tuple[F64, F64 | None, Obj]:
+    """Decode converted cells (see :func:`decode`); ``value``/``margin`` are changed in place."""
+    n = len(value)
     status = np.full(n, Status.ESTIMATE.value, dtype=object)
     status[np.isnan(value)] = Status.MISSING.value
     for code, st in ESTIMATE_SENTINELS.items():
@@ -133,9 +164,7 @@ def decode(
         if hit.any():
             status[hit] = st.value
             value[hit] = np.nan
-    margin: F64 | None = None
-    if moe is not None:
-        margin = _numbers(moe, names[1] or "moe", where)
+    if margin is not None:
         has_value = ~np.isnan(value)
         moe_status = np.full(n, "", dtype=object)
         moe_status[has_value & np.isnan(margin)] = Status.MOE_NOT_COMPUTABLE.value

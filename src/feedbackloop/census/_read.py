@@ -12,7 +12,7 @@ import pandas as pd
 from attrs import field, frozen
 
 from feedbackloop.census._client import MAX_VARIABLES, CensusClient, DataRequest, Fetched
-from feedbackloop.census._decode import decode
+from feedbackloop.census._decode import decode_numbers, to_numbers
 from feedbackloop.census._errors import CensusError, CensusResponseError, UnknownVariableError
 from feedbackloop.census._geo import GEOGRAPHIES, GeographyQuery
 from feedbackloop.census._meta import RACE_ITERATIONS, Variable, VariableTable
@@ -379,41 +379,53 @@ def run(client: CensusClient, pull: Pull, *, desc: str = "census") -> tuple[pd.D
     geoid = wide["__geoid"].to_numpy(dtype=object)
     names = wide["NAME"].to_numpy(dtype=object) if "NAME" in wide.columns else None
     n = len(wide)
-    pieces: list[pd.DataFrame] = []
+    numeric = list(
+        dict.fromkeys(
+            c
+            for it in pull.items
+            for c in (it.var.name, it.var.moe if has_moe else None)
+            if c is not None and c in wide.columns
+        )
+    )
+    block = to_numbers(wide[numeric].to_numpy(dtype=object), numeric, pull.vintage)
+    where = {c: j for j, c in enumerate(numeric)}
+
+    def numbers(col: str | None, *, fill: bool) -> np.ndarray[Any, np.dtype[np.float64]] | None:
+        if col is not None and col in where:
+            return block[:, where[col]].copy()
+        return np.full(n, np.nan) if fill else None
 
     def cells(col: str | None) -> np.ndarray[Any, np.dtype[np.object_]] | None:
         if col is None or col not in wide.columns:
             return None
         return wide[col].to_numpy(dtype=object)
 
+    values, margins, statuses = [], [], []
     for it in pull.items:
-        est = cells(it.var.name)
-        if est is None:
-            est = np.full(n, None, dtype=object)
-        moe_cells = None
-        if has_moe and it.var.moe:
-            moe_cells = cells(it.var.moe)
-            if moe_cells is None:
-                moe_cells = np.full(n, None, dtype=object)
-        value, margin, status = decode(
-            est,
-            moe_cells,
+        value = numbers(it.var.name, fill=True)
+        assert value is not None
+        margin = numbers(it.var.moe, fill=True) if has_moe and it.var.moe else None
+        value, margin, status = decode_numbers(
+            value,
+            margin,
             estimate_annotation=cells(it.var.estimate_annotation),
             moe_annotation=cells(it.var.moe_annotation),
             names=(it.var.name, it.var.moe),
             where=pull.vintage,
         )
-        piece = pd.DataFrame(
-            {
-                "geography": geoid,
-                "NAME": names if names is not None else np.full(n, None, dtype=object),
-                "variable": np.full(n, it.label, dtype=object),
-                "race": np.full(n, it.race, dtype=object),
-                "value": value,
-                "moe": margin if margin is not None else np.full(n, np.nan),
-                "status": status,
-            }
-        )
-        pieces.append(piece)
-    long = pd.concat(pieces, ignore_index=True)
+        values.append(value)
+        margins.append(margin if margin is not None else np.full(n, np.nan))
+        statuses.append(status)
+    k = len(pull.items)
+    long = pd.DataFrame(
+        {
+            "geography": np.tile(geoid, k),
+            "NAME": np.tile(names, k) if names is not None else np.full(n * k, None, object),
+            "variable": np.repeat(np.array([it.label for it in pull.items], dtype=object), n),
+            "race": np.repeat(np.array([it.race for it in pull.items], dtype=object), n),
+            "value": np.concatenate(values),
+            "moe": np.concatenate(margins),
+            "status": np.concatenate(statuses),
+        }
+    )
     return long, info

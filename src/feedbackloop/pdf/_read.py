@@ -483,6 +483,8 @@ def _text_pieces(
             continue
         piece = _build_text_piece(page_number, lines, info, block, bounds, rules, skip)
         if piece is not None:
+            if explicit is not None:
+                piece.strategy = "explicit"
             pieces.append(piece)
     return pieces
 
@@ -1059,6 +1061,18 @@ def read_tables(
     file = Path(path)
     _check_file(file, label)
     pdf = _open(file, label, password)
+    if table_settings:
+        from pdfplumber.table import TableSettings
+
+        try:
+            TableSettings.resolve(settings)
+        except (ValueError, TypeError) as err:
+            pdf.close()
+            raise PdfReadError(
+                f"pdfplumber refused the table settings {table_settings!r}: {err}; see "
+                "pdfplumber's TableSettings for the names it accepts",
+                source=label,
+            ) from err
     pieces: list[_Piece] = []
     page_notes: dict[int, list[tuple[str, str, float]]] = {}
     looked: list[str] = []

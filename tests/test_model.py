@@ -294,7 +294,7 @@ def test_to_networkx() -> None:
 
 def test_bundled_example_is_valid() -> None:
     loop = load_example()
-    assert loop.shared_result.targets[0].level == pytest.approx(13.14)
+    assert loop.shared_result.targets[0].level == pytest.approx(15.84)
     assert {o.horizon for o in loop.outcomes} == {Horizon.YEARS_3_6, Horizon.YEARS_6_10}
     assert loop.check().warnings == ()
 

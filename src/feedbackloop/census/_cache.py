@@ -140,15 +140,19 @@ class ResponseCache:
             return None
         return envelope
 
-    def store_data(self, path: Path, request: str, status: int, body: Any) -> str:
-        """Write a data response atomically; return its retrieval time."""
+    def store_data(self, path: Path, request: str, status: int, body: bytes | None) -> str:
+        """Write a data response (its raw, already validated JSON) atomically.
+
+        Returns
+        -------
+        str
+            The retrieval time recorded.
+        """
         retrieved = now_iso()
-        envelope = {
-            "format": FORMAT,
-            "request": request,
-            "retrieved": retrieved,
-            "status": status,
-            "body": body,
-        }
-        atomic_write_bytes(path, json.dumps(envelope, separators=(",", ":")).encode("utf-8"))
+        head = json.dumps(
+            {"format": FORMAT, "request": request, "retrieved": retrieved, "status": status},
+            separators=(",", ":"),
+        )
+        data = head[:-1].encode("utf-8") + b',"body":' + (body if body is not None else b"null")
+        atomic_write_bytes(path, data + b"}")
         return retrieved

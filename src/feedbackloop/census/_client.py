@@ -609,7 +609,9 @@ class CensusClient:
         if self.cache is not None:
             path = self.cache.data_path(request.year, request.dataset, request.label)
             try:
-                retrieved = self.cache.store_data(path, request.label, status, rows)
+                retrieved = self.cache.store_data(
+                    path, request.label, status, None if rows is None else body
+                )
             except OSError as err:
                 self._write_failed(path, err)
         if not retrieved:

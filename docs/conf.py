@@ -33,7 +33,9 @@ autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 autodoc_default_options = {"members": True, "undoc-members": False}
 nitpicky = False
-suppress_warnings = ["myst.header"]
+# "ref.python": NumPy-style parameter types such as "path" are cross-referenced by
+# napoleon and are ambiguous once several classes have a ``path`` attribute.
+suppress_warnings = ["myst.header", "ref.python"]
 
 
 html_theme = "furo"

@@ -32,7 +32,7 @@ from feedbackloop.model import (
 from feedbackloop.period import Period
 
 if TYPE_CHECKING:
-    from feedbackloop import adapters, measures, privacy, stats, units
+    from feedbackloop import adapters, census, measures, privacy, stats, units
     from feedbackloop.actions import ActionPlan
     from feedbackloop.adapters import collect, discover, read
     from feedbackloop.agreements import DataSharingAgreement
@@ -75,6 +75,7 @@ __all__ = [
     "__version__",
     "adapters",
     "benchmark",
+    "census",
     "collect",
     "discover",
     "errors",
@@ -96,6 +97,7 @@ _LAZY: dict[str, str] = {
     "DataSharingAgreement": "feedbackloop.agreements",
     "adapters": "feedbackloop.adapters",
     "benchmark": "feedbackloop.benchmarking",
+    "census": "feedbackloop.census",
     "collect": "feedbackloop.adapters",
     "discover": "feedbackloop.adapters",
     "read": "feedbackloop.adapters",

@@ -655,7 +655,7 @@ class ActionPlan:
     # ------------------------------------------------------------ frames
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the plan as a table, one row per action (lists joined with ``; ``)."""
+        """Return the plan as a table, one row per action (lists joined by semicolons)."""
         import pandas as pd
 
         columns = [

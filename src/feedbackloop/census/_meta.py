@@ -86,7 +86,7 @@ class Variable:
 
     @property
     def clean_label(self) -> str:
-        """The label without ``Estimate!!`` and with ``!!`` as `` — ``."""
+        """The label without ``Estimate!!``, its ``!!`` separators shown as dashes."""
         parts = [p.strip().rstrip(":") for p in self.label.split("!!") if p.strip()]
         if parts and parts[0].lower() in ("estimate", "percent", " "):
             parts = parts[1:] or parts

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from feedbackloop.cli import main
+
 pytest.importorskip("matplotlib", reason="the report's charts need the plot extra")
 Image = pytest.importorskip("PIL.Image", reason="reading the screenshot needs Pillow")
-
-from feedbackloop.cli import main
 
 CHROMIUM = next(
     (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None

@@ -34,6 +34,7 @@ from feedbackloop.census import (
     UnknownTableError,
     UnknownVariableError,
 )
+from feedbackloop.census import _api as census_api
 from feedbackloop.errors import NotAdditiveError, SourceReadError
 from feedbackloop.series import TOTAL, Status
 from feedbackloop.testing import AdapterContractTests
@@ -1003,3 +1004,69 @@ def test_import_stays_light() -> None:
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+# ------------------------------------------------------ several vintages
+
+
+def test_several_vintages_make_one_series(server: CensusServer, opts: dict[str, Any]) -> None:
+    doc, rows = _acs5_2022()
+    older = [dict(r, B99001_001E=str(int(str(r["B99001_001E"])) - 7)) for r in rows]
+    server.add(2021, "acs/acs5", variables=doc, geography=modern_geography(), rows=older)
+    s = tracts(opts, year=[2021, 2022], variables={"people": "B99001_001"}, by_race=True)
+    assert [str(p) for p in s.periods] == ["2017-2021", "2018-2022"]
+    assert s.dimensions == ("race",) and s.non_additive == ("race",)
+    total = s.frame[(s.frame["race"] == TOTAL) & (s.frame["geography"] == "06075000100")]
+    assert total.sort_values("period")["value"].tolist() == [293.0, 300.0]
+    prov = s.provenance
+    assert prov is not None and prov.options["year"] == [2021, 2022]
+    assert prov.source.endswith("/{2021,2022}/acs/acs5")
+    assert prov.options["requests"] == 2 and len(server.data_hits()) == 2  # one per vintage
+    # the second run reads both vintages from the cache
+    server.reset()
+    again = tracts(opts, year=[2021, 2022], variables={"people": "B99001_001"}, by_race=True)
+    assert again.frame.equals(s.frame) and server.count("data") == 0
+    assert again.provenance is not None and again.provenance.options["from_cache"] == 2
+    # a vintage the API does not have fails with its own name
+    with pytest.raises(CensusNotFoundError, match="2014/acs/acs5"):
+        tracts(opts, year=[2014, 2022], variables="B99001_001")
+    info = fl.discover(
+        "census",
+        dataset="acs/acs5",
+        year=[2021, 2022],
+        variables="B99001_001",
+        base_url=opts["base_url"],
+        cache_dir=opts["cache_dir"],
+    )
+    assert info.periods == ("2017-2021", "2018-2022")
+
+
+@pytest.mark.parametrize(
+    ("year", "message"),
+    [
+        ([], "empty list"),
+        ([2021, 2022, 2021], "2021 more than once"),
+        ([2021, True], "a list of years"),
+        ("twenty", "a list of years"),
+    ],
+)
+def test_vintages_are_checked(year: Any, message: str) -> None:
+    with pytest.raises(CensusError, match=message):
+        census_api.vintages(year)
+    assert census_api.vintages(2022) == (2022,) and census_api.vintages([2015, 2016]) == (
+        2015,
+        2016,
+    )
+
+
+def test_geography_codes_may_be_a_comma_list(server: CensusServer, opts: dict[str, Any]) -> None:
+    s = tracts(
+        opts,
+        variables="B01001_001",
+        geography="county:075,081",
+        within={"state": "CA"},
+    )
+    assert server.data_hits()[0].param("for") == "county:075,081"
+    hierarchy = census.Hierarchy(modern_geography(), "test")
+    assert hierarchy.resolve("state:CA, IL").for_clause == "state:06,17"
+    assert s.provenance is not None and s.provenance.options["geography"] == "county:075,081"

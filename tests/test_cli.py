@@ -59,3 +59,26 @@ def test_console_script_runs() -> None:
     )
     assert proc.returncode == 0
     assert proc.stdout.startswith("feedbackloop ")
+
+
+def test_demo_reads_census_and_pdf_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib", reason="the demo report draws charts")
+    pytest.importorskip("pdfplumber", reason="the demo reads a PDF")
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on: any Census request would fail
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("FEEDBACKLOOP_CENSUS_URL", f"http://127.0.0.1:{port}/data")
+    monkeypatch.delenv("CENSUS_API_KEY", raising=False)
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "report written to" in out and str(tmp_path / "report.html") in out
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    sources = text[text.index("<h2>Sources</h2>") :]
+    assert "census: " in sources and "/acs/acs5" in sources  # the offline Census cache
+    assert "pdf: " in sources and "youth_works_annual_report.pdf" in sources
+    assert "csv: " in sources
+    assert "cell(s) suppressed to protect privacy" in text  # default audience: public

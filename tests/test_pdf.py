@@ -608,3 +608,56 @@ def test_repr_names_pages_and_strategy(sample_pdf: Path) -> None:
     assert re.fullmatch(
         r"<PdfTable page 1: 3 rows x 3 columns, strategy='text', 0 note\(s\)>", repr(t)
     )
+
+
+# ------------------------------------------------------- years side by side
+
+
+def _years_table_pdf(path: Path, headings: list[str], rows: dict[str, list[int]]) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=9)
+    with pdf.table(col_widths=(60, *(20 for _ in headings)), width=60 + 20 * len(headings)) as t:
+        head = t.row()
+        head.cell("Race and ethnicity")
+        for h in headings:
+            head.cell(h)
+        for label, values in rows.items():
+            row = t.row()
+            row.cell(label)
+            for v in values:
+                row.cell(f"{v:,}")
+    pdf.output(str(path))
+    return path
+
+
+YEARS_ROWS = {
+    "Black": [23, 32, 31],
+    "Asian": [8, 6, 4],
+    "Hispanic": [31, 50, 36],
+    "Total": [62, 88, 71],
+}
+
+
+def test_columns_period_reads_years_side_by_side(tmp_path: Path) -> None:
+    path = _years_table_pdf(tmp_path / "y.pdf", ["2018/19", "2019/20", "2020/21"], YEARS_ROWS)
+    s = feedbackloop.read("pdf", path, rows="race", columns="period", geography="06075")
+    assert s.dimensions == ("race",)  # the headings are periods, not a dimension
+    assert [str(p) for p in s.periods] == ["2018/19", "2019/20", "2020/21"]
+    wide = s.frame.pivot(index="race", columns="period", values="value")
+    assert wide.loc["Asian"].tolist() == [8, 6, 4]
+    assert wide.loc[feedbackloop.TOTAL].tolist() == [62, 88, 71]
+    assert s.provenance is not None and s.provenance.options["columns"] == "period"
+
+
+def test_columns_period_refuses_a_period_option_and_non_period_headings(tmp_path: Path) -> None:
+    path = _years_table_pdf(tmp_path / "y.pdf", ["2018/19", "2019/20", "All years"], YEARS_ROWS)
+    opts: dict[str, Any] = {"rows": "race", "columns": "period", "geography": "06075"}
+    with pytest.raises(SourceReadError, match=r"cannot also be given; drop one"):
+        feedbackloop.read("pdf", path, period="2019/20", **opts)
+    with pytest.raises(SourceReadError, match=r"'All years' is not; leave it out with select="):
+        feedbackloop.read("pdf", path, **opts)
+    s = feedbackloop.read("pdf", path, select=["2018/19", "2019/20"], **opts)
+    assert [str(p) for p in s.periods] == ["2018/19", "2019/20"]

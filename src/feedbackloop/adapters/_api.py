@@ -231,14 +231,25 @@ def _resolve(path: str | None, base_dir: Path | None) -> str | None:
     return str(p)
 
 
+def _is_path_option(param: inspect.Parameter) -> bool:
+    """Whether an adapter option is declared to take a path (its annotation names PathLike)."""
+    annotation = param.annotation
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return "PathLike" in text
+
+
 def _read_indicator(indicator: Indicator, base_dir: Path | None) -> IndicatorSeries:
     spec = indicator.source
     assert spec is not None
     impl = get(spec.adapter)
     options = dict(spec.options)
-    if "indicator" in _options_of(impl, "read") and "indicator" not in options:
+    accepted = _options_of(impl, "read")
+    if "indicator" in accepted and "indicator" not in options:
         options["indicator"] = indicator
     _check_options(impl, "read", options)
+    for name, value in options.items():
+        if isinstance(value, str) and _is_path_option(accepted[name]):
+            options[name] = _resolve(value, base_dir)
     source = _resolve(spec.path, base_dir)
     try:
         _check_source(impl, "read", source)
@@ -265,8 +276,13 @@ def collect(
     ----------
     loop : FeedbackLoop
     base_dir : path, optional
-        Directory relative source paths are resolved against (usually the
-        loop file's folder); default the current directory.
+        Directory relative paths are resolved against (usually the loop
+        file's folder); default the current directory. Resolved are each
+        source's ``path`` and every option given as text that the adapter's
+        ``read`` declares as a path (its annotation accepts
+        :class:`os.PathLike`), e.g. the census adapter's ``cache_dir`` or the
+        csv adapter's ``column_mapping`` file. URLs and absolute paths are
+        left as they are.
     progress : bool, optional
         Show a progress bar (needs ``tqdm``); default when stderr is a terminal.
 

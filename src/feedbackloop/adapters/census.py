@@ -133,7 +133,7 @@ class CensusAdapter:
         source: Source | None = None,
         *,
         dataset: str | None = None,
-        year: int | None = None,
+        year: int | Sequence[int] | None = None,
         variables: str | Sequence[str] | Mapping[str, str] | None = None,
         table: str | Sequence[str] | None = None,
         geography: str | None = None,
@@ -148,6 +148,9 @@ class CensusAdapter:
     ) -> SourceInfo:
         """Describe a vintage from its metadata alone (no data request).
 
+        With several vintages (``year=[2015, ..., 2022]``) the latest one's
+        metadata describe the source and ``periods`` lists them all.
+
         Returns
         -------
         SourceInfo
@@ -155,12 +158,15 @@ class CensusAdapter:
             vintage), ``periods``: the span covered, ``extra``: geographies
             offered, MOE names, number of tables.
         """
+        from feedbackloop.census._api import vintages
         from feedbackloop.census._client import CensusClient
         from feedbackloop.census._read import acs_period
 
         parsed = _parse_source(source)
-        ds, yr = _pick(dataset, parsed, "dataset"), _pick(year, parsed, "year")
-        self._need(ds, yr)
+        ds, given = _pick(dataset, parsed, "dataset"), _pick(year, parsed, "year")
+        self._need(ds, given)
+        years = vintages(given)
+        yr = years[-1]  # the metadata of the latest vintage describes the source
         with CensusClient(
             key=_pick(key, parsed, "key"),
             base_url=_pick(base_url, parsed, "base_url"),
@@ -170,8 +176,8 @@ class CensusAdapter:
             timeout=timeout,
             retries=retries,
         ) as client:
-            meta = client.variables(int(yr), str(ds))
-            hierarchy = client.hierarchy(int(yr), str(ds))
+            meta = client.variables(yr, str(ds))
+            hierarchy = client.hierarchy(yr, str(ds))
             wanted = _pick(variables, parsed, "variables")
             chosen = []
             if wanted is not None:
@@ -197,7 +203,7 @@ class CensusAdapter:
                 source=f"{client.base_url}/{yr}/{ds}",
                 columns=tuple(v.short_name for v in chosen),
                 dimensions=("variable",) if len(chosen) > 1 else (),
-                periods=(acs_period(int(yr), str(ds)),),
+                periods=tuple(acs_period(y, str(ds)) for y in years),
                 notes=tuple(notes),
                 extra={
                     "geographies": hierarchy.offered(),
@@ -222,7 +228,7 @@ class CensusAdapter:
         source: Source | None = None,
         *,
         dataset: str | None = None,
-        year: int | None = None,
+        year: int | Sequence[int] | None = None,
         variables: str | Sequence[str] | Mapping[str, str] | None = None,
         table: str | Sequence[str] | None = None,
         geography: str | None = None,
@@ -251,6 +257,8 @@ class CensusAdapter:
         :class:`feedbackloop.census.CensusClient`; a URL or ``year/dataset``
         source supplies ``dataset``, ``year`` (and from a URL ``variables``,
         ``geography``, ``within`` and ``base_url``) unless given as options.
+        ``year`` may list several vintages (``[2015, 2016, ..., 2022]``): they
+        are read into one series, one period each.
 
         Returns
         -------
@@ -262,7 +270,7 @@ class CensusAdapter:
             (a :class:`~feedbackloop.errors.SourceReadError`) naming the request
             without the key, and what to do.
         """
-        from feedbackloop.census._api import read_census
+        from feedbackloop.census._api import read_census, vintages
 
         parsed = _parse_source(source)
         ds, yr = _pick(dataset, parsed, "dataset"), _pick(year, parsed, "year")
@@ -277,7 +285,7 @@ class CensusAdapter:
             )
         return read_census(
             dataset=str(ds),
-            year=int(yr),
+            year=vintages(yr),
             geography=str(geo),
             variables=_pick(variables, parsed, "variables"),
             table=table,

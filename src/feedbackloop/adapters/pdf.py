@@ -107,6 +107,38 @@ class PdfAdapter:
             )
         return tables[table]
 
+    @staticmethod
+    def _check_period_columns(chosen: Sequence[str], period: str | int | None, where: str) -> None:
+        """With ``columns="period"``, every chosen column heading must be a period."""
+        from feedbackloop.errors import PeriodError
+        from feedbackloop.period import Period
+
+        if period is not None:
+            raise PdfReadError(
+                f"columns='period' takes the periods from the column headings, so period="
+                f"{period!r} cannot also be given; drop one of them",
+                source=where,
+            )
+        bad = []
+        for col in chosen:
+            try:
+                Period.parse(col)
+            except PeriodError:
+                bad.append(col)
+        if bad:
+            raise PdfReadError(
+                "with columns='period' every numeric column heading must be a period, but "
+                + ", ".join(map(repr, bad))
+                + " "
+                + ("is" if len(bad) == 1 else "are")
+                + " not; leave "
+                + ("it" if len(bad) == 1 else "them")
+                + " out with select=[...] (the period columns: "
+                + ", ".join(repr(c) for c in chosen if c not in bad)
+                + ")",
+                source=where,
+            )
+
     def discover(
         self,
         source: Source,
@@ -177,7 +209,12 @@ class PdfAdapter:
         columns : str, optional
             Name of a dimension the numeric columns are categories of (their
             ``Total`` column becomes :data:`~feedbackloop.TOTAL`). Without it,
-            one column is the indicator: ``value``.
+            one column is the indicator: ``value``. ``"period"`` makes the
+            column headings the periods (``2018/19``, ``2019/20``...: a table of
+            years side by side); ``period=`` is then not given.
+
+            .. versionchanged:: 0.1.0
+               ``columns="period"``.
         value : str, optional
             The column holding the indicator when ``columns`` is not given
             (default: the only numeric column).
@@ -188,7 +225,8 @@ class PdfAdapter:
         geography : str, optional
             The place, when ``rows`` is a dimension (required then).
         period : str or int, optional
-            The period of every value; default the single year in the table's title.
+            The period of every value; default the single year in the table's
+            title (or the column headings, with ``columns="period"``).
         indicator : Indicator, optional
             Default: a count indicator named after the value column or the title.
         unit : str, optional
@@ -248,7 +286,10 @@ class PdfAdapter:
                 "columns are: " + ", ".join(numeric),
                 source=where,
             )
-        if period is None:
+        by_period = columns == "period"
+        if by_period:
+            self._check_period_columns(chosen, period, where)
+        elif period is None:
             years = sorted(set(_YEAR.findall(t.title or "")))
             if len(years) != 1:
                 raise PdfReadError(
@@ -275,11 +316,14 @@ class PdfAdapter:
                     "status": kinds.loc[keep, col].map(_STATUS_OF_KIND),
                 }
             )
-            if columns is not None:
+            if by_period:
+                part["period"] = col
+            elif columns is not None:
                 part[columns] = TOTAL if _TOTAL_LABEL.match(col) else col
             long_parts.append(part)
         tidy = pd.concat(long_parts, ignore_index=True)
-        tidy["period"] = str(period)
+        if not by_period:
+            tidy["period"] = str(period)
         dims: list[str] = []
         if rows == "geography":
             tidy["geography"] = tidy["row_label"]
@@ -287,7 +331,7 @@ class PdfAdapter:
             tidy["geography"] = geography
             tidy[rows] = tidy["row_label"].where(~tidy["row_label"].str.match(_TOTAL_LABEL), TOTAL)
             dims.append(rows)
-        if columns is not None:
+        if columns is not None and not by_period:
             dims.append(columns)
         tidy = tidy.drop(columns="row_label")
         no_value = tidy["status"] != "estimate"

@@ -31,6 +31,7 @@ __all__ = [
     "load_variables",
     "read_census",
     "search_variables",
+    "vintages",
 ]
 
 #: Race iterations A–G: mutually exclusive and exhaustive (each includes Hispanics).
@@ -131,7 +132,7 @@ def default_indicator(pull: Pull, unit: str | None) -> Indicator:
 def read_census(
     *,
     dataset: str,
-    year: int,
+    year: int | Sequence[int],
     geography: str,
     variables: str | Sequence[str] | Mapping[str, str] | None = None,
     table: str | Sequence[str] | None = None,
@@ -152,8 +153,14 @@ def read_census(
     dataset : str
         ``acs/acs5``, ``acs/acs1``, ``acs/acs5/subject``, ``acs/acs5/profile``,
         ``acs/acsse``, ``dec/pl``, ``dec/dhc``...
-    year : int
-        The vintage (for ACS 5-year 2022 the period is ``2018-2022``).
+    year : int or sequence of int
+        The vintage (for ACS 5-year 2022 the period is ``2018-2022``), or
+        several vintages (``[2015, 2016, ..., 2022]``) read into one series with
+        one period each, for a trend. Each vintage is checked against its own
+        metadata; the requests of all of them share one client (and cache).
+
+        .. versionchanged:: 0.1.0
+           Several vintages may be given.
     geography : str
         ``us``, ``state``, ``county``, ``county subdivision``, ``place``,
         ``tract``, ``block group`` or ``zcta``, optionally with codes
@@ -201,69 +208,123 @@ def read_census(
 
     .. versionadded:: 0.1.0
     """
+    years = vintages(year)
     cl, owned = _client(client, options)
     try:
-        pull = plan(
-            cl,
-            dataset=dataset,
-            year=year,
-            variables=variables,
-            table=table,
-            geography=geography,
-            within=within,
-            by_race=by_race,
-            race_total=race_total,
-            moe=moe,
-            annotations=annotations,
-        )
-        long, info = run(cl, pull)
-        return _series(cl, pull, long, info, indicator=indicator, unit=unit)
+        pulls = [
+            plan(
+                cl,
+                dataset=dataset,
+                year=y,
+                variables=variables,
+                table=table,
+                geography=geography,
+                within=within,
+                by_race=by_race,
+                race_total=race_total,
+                moe=moe,
+                annotations=annotations,
+            )
+            for y in years
+        ]
+        results = [(pull, *run(cl, pull)) for pull in pulls]
+        return _series(cl, results, indicator=indicator, unit=unit, several=len(years) > 1)
     finally:
         if owned:
             cl.close()
 
 
+def vintages(year: int | Sequence[int]) -> tuple[int, ...]:
+    """Return the vintage(s) ``year`` names, checked: whole years, each once, at least one.
+
+    Examples
+    --------
+    >>> vintages(2022), vintages([2015, 2016])
+    ((2022,), (2015, 2016))
+
+    .. versionadded:: 0.1.0
+    """
+    given = [year] if isinstance(year, int | str) else list(year)
+    out: list[int] = []
+    for y in given:
+        if isinstance(y, bool) or not isinstance(y, int | str) or not str(y).strip().isdigit():
+            raise CensusError(
+                f"year must be a year such as 2022 or a list of years (got {y!r} in {year!r})"
+            )
+        out.append(int(y))
+    if not out:
+        raise CensusError("year= is an empty list; give at least one vintage, e.g. [2021, 2022]")
+    repeated = sorted({y for y in out if out.count(y) > 1})
+    if repeated:
+        raise CensusError(
+            f"year= names {', '.join(map(str, repeated))} more than once; name each vintage once"
+        )
+    return tuple(out)
+
+
 def _series(
     client: CensusClient,
-    pull: Pull,
-    long: pd.DataFrame,
-    info: Mapping[str, Any],
+    results: Sequence[tuple[Pull, pd.DataFrame, Mapping[str, Any]]],
     *,
     indicator: Indicator | None,
     unit: str | None,
+    several: bool = False,
 ) -> IndicatorSeries:
+    """Build one series from the pulls of one or more vintages (one period each)."""
+    import pandas as pd
+
     from feedbackloop.series import IndicatorSeries, Provenance
 
+    first = results[0][0]
     dims = [
-        d for d, on in (("variable", pull.variable_dimension), ("race", pull.race_dimension)) if on
+        d
+        for d, on in (
+            ("variable", any(p.variable_dimension for p, _, _ in results)),
+            ("race", first.race_dimension),
+        )
+        if on
     ]
-    frame = long.drop(columns=[c for c in ("NAME", "variable", "race") if c not in dims])
-    frame.insert(1, "period", acs_period(pull.year, pull.dataset))
-    has_moe = pull.moe and any(it.var.moe for it in pull.items)
+    has_moe = first.moe and any(it.var.moe for p, _, _ in results for it in p.items)
+    frames = []
+    for pull, long, _ in results:
+        frame = long.drop(columns=[c for c in ("NAME", "variable", "race") if c not in dims])
+        frame.insert(1, "period", acs_period(pull.year, pull.dataset))
+        frames.append(frame)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     if not has_moe:
         frame = frame.drop(columns=["moe"])
+    variables = list(dict.fromkeys(v for p, _, _ in results for v in p.api_variables))
     options: dict[str, Any] = {
-        "dataset": pull.dataset,
-        "year": pull.year,
-        "variables": list(pull.api_variables),
-        "geography": pull.geography.for_clause,
-        "within": pull.geography.in_clause,
-        "requests": info.get("requests", 0),
-        "from_cache": info.get("from_cache", 0),
+        "dataset": first.dataset,
+        "year": [p.year for p, _, _ in results] if several else first.year,
+        "variables": variables,
+        "geography": first.geography.for_clause,
+        "within": first.geography.in_clause,
+        "requests": sum(int(info.get("requests", 0)) for _, _, info in results),
+        "from_cache": sum(int(info.get("from_cache", 0)) for _, _, info in results),
     }
-    if pull.race_dimension:
+    if first.race_dimension:
         options["by_race"] = True
         options["race_note"] = RACE_NOTE
-    if pull.notes:
-        options["notes"] = list(pull.notes)
-    retrieved = str(info.get("retrieved") or "")
+    notes = list(dict.fromkeys(n for p, _, _ in results for n in p.notes))
+    if notes:
+        options["notes"] = notes
+    retrieved = min(
+        (str(info.get("retrieved") or "") for _, _, info in results if info.get("retrieved")),
+        default="",
+    )
+    vintage = (
+        "{" + ",".join(str(p.year) for p, _, _ in results) + "}/" + first.dataset
+        if several
+        else first.vintage
+    )
     prov = Provenance(
         adapter="census",
-        source=f"{client.base_url}/{pull.vintage}",
+        source=f"{client.base_url}/{vintage}",
         options=options,
         **({"retrieved": retrieved} if retrieved else {}),
     )
-    ind = indicator if indicator is not None else default_indicator(pull, unit)
+    ind = indicator if indicator is not None else default_indicator(first, unit)
     return IndicatorSeries.from_frame(
         frame,
         indicator=ind,

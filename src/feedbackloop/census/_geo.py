@@ -268,6 +268,8 @@ def fips_code(level: str, value: str | int) -> str:
 
 
 def _codes(level: str, value: Any) -> str:
+    if isinstance(value, str) and "," in value:
+        value = [v.strip() for v in value.split(",")]  # "state:CA,IL", "county:001,075"
     if isinstance(value, str | int):
         return fips_code(level, value)
     if isinstance(value, Iterable):

@@ -40,8 +40,10 @@ def example_path(name: str = "opportunity_youth") -> Path:
 def example_data_dir() -> Path:
     """Return the folder of the bundled illustrative data files.
 
-    The files are made by :mod:`feedbackloop.examples.generate` with a fixed
-    seed: made-up numbers shaped like the real thing.
+    The files (CSV files and a partner's PDF report; the Census responses are
+    in ``census-cache`` beside it) are made by
+    :mod:`feedbackloop.examples.generate` with a fixed seed: made-up numbers
+    shaped like the real thing.
     """
     return Path(str(resources.files(__package__).joinpath("data")))
 

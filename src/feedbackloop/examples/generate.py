@@ -4,21 +4,50 @@ The numbers are made up but shaped like the real thing: real county GEOIDs of
 the San Francisco Bay Area, OMB race groups plus Hispanic or Latino (with the
 overlap recorded), ACS-like 5-year periods with 90% margins of error, school
 years for school measures, and a few small cells that a privacy policy would
-suppress. Run ``python -m feedbackloop.examples.generate [DIR]`` to rebuild the
-files; the library itself never needs to run it (they ship with the package).
+suppress. The example reads them through three adapters:
+
+- ``data/*.csv`` (the ``csv`` adapter): disconnected youth, graduation rates;
+- ``census-cache/`` (the ``census`` adapter, offline): youth unemployment by
+  race, eight ACS 5-year vintages, as responses of the Census Data API laid
+  out exactly as :class:`feedbackloop.census.CensusClient` caches them
+  (metadata documents and one data file per request);
+- ``data/youth_works_annual_report.pdf`` (the ``pdf`` adapter): a mentoring
+  partner's annual report with students matched by race and school year.
+
+``data/youth_unemployment_rate.csv`` holds the headline groups of the Census
+cache as a flat file, for charts and tutorials that start from a CSV.
+
+Run ``python -m feedbackloop.examples.generate [DIR]`` to rebuild the files
+(default: this package's folder); it needs ``fpdf2`` for the PDF. The library
+itself never runs it: the files ship with the package.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import json
+import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from feedbackloop.series._status import TOTAL
 
-__all__ = ["COUNTIES", "RACES", "generate", "main"]
+__all__ = [
+    "CENSUS_OPTIONS",
+    "CENSUS_TABLE",
+    "CENSUS_YEARS",
+    "COUNTIES",
+    "MENTORING_PDF",
+    "RACES",
+    "SCHOOL_YEARS",
+    "generate",
+    "main",
+]
 
 SEED = 20261124
 
@@ -49,6 +78,50 @@ _ACS_PERIODS = (
     "2018-2022",
 )
 _SCHOOL_YEARS = ("2016/17", "2017/18", "2018/19", "2019/20", "2020/21", "2021/22", "2022/23")
+
+#: ACS 5-year vintages in the Census cache (2015 covers 2011-2015 ... 2022 covers 2018-2022).
+CENSUS_YEARS = tuple(range(2015, 2023))
+
+#: The table the cache serves. The ACS publishes youth unemployment only as counts
+#: (B23001, and B23002A-I by race); to show the census adapter reading rates by race
+#: offline, the example's cache holds an INVENTED table of rates, "X23001", laid out
+#: as ACS detailed tables are (an all-races table plus race iterations A-I).
+CENSUS_TABLE = "X23001"
+
+#: The census source's options in the example loop (besides ``year``, ``offline``
+#: and ``cache_dir``); generate() plans its requests with exactly these.
+CENSUS_OPTIONS: Mapping[str, Any] = {
+    "dataset": "acs/acs5",
+    "variables": {"youth_unemployment_rate": f"{CENSUS_TABLE}_001"},
+    "by_race": True,
+    "geography": "county:001,013,075,081",
+    "within": {"state": "CA"},
+}
+
+#: When the illustrative responses were "retrieved" (fixed, so the files are reproducible).
+RETRIEVED = "2024-01-15T17:00:00+00:00"
+
+#: School years of the mentoring partner's report.
+SCHOOL_YEARS = ("2018/19", "2019/20", "2020/21", "2021/22", "2022/23")
+
+#: The mentoring partner's report, relative to the examples folder.
+MENTORING_PDF = "data/youth_works_annual_report.pdf"
+
+_ITERATION_CONCEPT = {
+    "A": "WHITE ALONE",
+    "B": "BLACK OR AFRICAN AMERICAN ALONE",
+    "C": "AMERICAN INDIAN AND ALASKA NATIVE ALONE",
+    "D": "ASIAN ALONE",
+    "E": "NATIVE HAWAIIAN AND OTHER PACIFIC ISLANDER ALONE",
+    "F": "SOME OTHER RACE ALONE",
+    "G": "TWO OR MORE RACES",
+    "H": "WHITE ALONE, NOT HISPANIC OR LATINO",
+    "I": "HISPANIC OR LATINO",
+}
+#: The race iterations whose values are the flat CSV's groups.
+_FROM_CSV = {"B": RACES[1], "D": RACES[2], "H": RACES[0], "I": RACES[3]}
+_CONCEPT = "UNEMPLOYMENT RATE OF THE CIVILIAN POPULATION 16 TO 24 YEARS"
+_LABEL = "Estimate!!Unemployment rate!!Civilian labor force 16 to 24 years"
 
 
 def _rate_frame(
@@ -83,10 +156,354 @@ def _rate_frame(
     return pd.DataFrame(rows)
 
 
+# ------------------------------------------------------------------ census cache
+
+
+def _variables_doc(year: int) -> dict[str, Any]:
+    """Return a ``variables.json`` subset: geography predicates, GEO_ID, NAME, the table."""
+    spec = "Census API Geography Specification"
+    tables = [CENSUS_TABLE] + [CENSUS_TABLE + letter for letter in _ITERATION_CONCEPT]
+    variables: dict[str, Any] = {
+        "for": {
+            "label": "Census API FIPS 'for' clause",
+            "concept": spec,
+            "predicateType": "fips-for",
+            "group": "N/A",
+            "limit": 0,
+            "predicateOnly": True,
+        },
+        "in": {
+            "label": "Census API FIPS 'in' clause",
+            "concept": spec,
+            "predicateType": "fips-in",
+            "group": "N/A",
+            "limit": 0,
+            "predicateOnly": True,
+        },
+        "ucgid": {
+            "label": "Uniform Census Geography Identifier clause",
+            "concept": spec,
+            "predicateType": "ucgid",
+            "group": "N/A",
+            "limit": 0,
+            "predicateOnly": True,
+            "hasGeoCollectionSupport": True,
+        },
+        "GEO_ID": {
+            "label": "Geography",
+            "concept": _CONCEPT,
+            "predicateType": "string",
+            "group": ",".join(tables),
+            "limit": 0,
+            "predicateOnly": True,
+        },
+        "NAME": {
+            "label": "Geographic Area Name",
+            "concept": _CONCEPT,
+            "predicateType": "string",
+            "group": "N/A",
+            "limit": 0,
+            "predicateOnly": True,
+        },
+    }
+    for table in tables:
+        letter = table[len(CENSUS_TABLE) :]
+        concept = _CONCEPT + (f" ({_ITERATION_CONCEPT[letter]})" if letter else "")
+        name = f"{table}_001"
+        variables[f"{name}E"] = {
+            "label": _LABEL,
+            "concept": concept + " (ILLUSTRATIVE)",
+            "predicateType": "float",
+            "group": table,
+            "limit": 0,
+            "attributes": f"{name}EA,{name}M,{name}MA",
+        }
+    return {"variables": variables}
+
+
+def _geography_doc(year: int) -> dict[str, Any]:
+    """Return a ``geography.json`` subset: nation, state and county, as ACS vintages have."""
+    ref = f"{year}-01-01"
+    return {
+        "fips": [
+            {"name": "us", "geoLevelDisplay": "010", "referenceDate": ref},
+            {"name": "state", "geoLevelDisplay": "040", "referenceDate": ref},
+            {
+                "name": "county",
+                "geoLevelDisplay": "050",
+                "referenceDate": ref,
+                "requires": ["state"],
+                "wildcard": ["state"],
+                "optionalWithWCFor": "state",
+            },
+        ]
+    }
+
+
+def _groups_doc(year: int) -> dict[str, Any]:
+    """Return a ``groups.json`` subset: the table and its race iterations."""
+    groups = []
+    for letter in ("", *_ITERATION_CONCEPT):
+        table = CENSUS_TABLE + letter
+        concept = _CONCEPT + (f" ({_ITERATION_CONCEPT[letter]})" if letter else "")
+        groups.append(
+            {
+                "name": table,
+                "description": concept + " (ILLUSTRATIVE)",
+                "variables": f"https://api.census.gov/data/{year}/acs/acs5/groups/{table}.json",
+            }
+        )
+    return {"groups": groups}
+
+
+def _cell(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _census_cells(
+    unemployment: pd.DataFrame, rng: np.random.Generator
+) -> dict[tuple[str, int, str], tuple[str | None, str | None]]:
+    """(county GEOID, vintage, iteration letter or "") -> (estimate, MOE) as the API sends them.
+
+    The all-races estimate and iterations B, D, H and I are the flat CSV's values;
+    the other iterations are drawn from ``rng``. A few cells are what the API sends
+    when it cannot give a number: null (no estimate), -666666666 with -222222222
+    (too few sample cases), and a number whose MOE is -222222222.
+    """
+    flat = {
+        (str(g), str(p), str(r)): (float(v), float(m))
+        for g, p, r, v, m in zip(
+            unemployment["geography"],
+            unemployment["period"],
+            unemployment["race"],
+            unemployment["value"].to_numpy(dtype=float),
+            unemployment["moe"].to_numpy(dtype=float),
+            strict=True,
+        )
+    }
+    cells: dict[tuple[str, int, str], tuple[str | None, str | None]] = {}
+    for geo in COUNTIES:
+        for year, period in zip(CENSUS_YEARS, _ACS_PERIODS, strict=True):
+
+            def at(race: str, geo: str = geo, period: str = period) -> tuple[float, float]:
+                return flat[(geo, period, race)]
+
+            total, total_moe = at(TOTAL)
+            cells[(geo, year, "")] = (_cell(total), _cell(total_moe))
+            for letter, race in _FROM_CSV.items():
+                v, m = at(race)
+                cells[(geo, year, letter)] = (_cell(v), _cell(m))
+            white, white_moe = at(RACES[0])
+            cells[(geo, year, "A")] = (
+                _cell(white + 0.9 + rng.normal(0, 0.3)),
+                _cell(white_moe * rng.uniform(0.8, 0.95)),
+            )
+            cells[(geo, year, "C")] = (
+                _cell(total + 7.5 + rng.normal(0, 2.0)),
+                _cell(rng.uniform(7.0, 12.0)),
+            )
+            if geo in ("06013", "06081"):
+                cells[(geo, year, "E")] = ("-666666666", "-222222222")
+            else:
+                cells[(geo, year, "E")] = (
+                    _cell(total + 4.0 + rng.normal(0, 3.0)),
+                    _cell(rng.uniform(10.0, 16.0)),
+                )
+            hispanic, _ = at(RACES[3])
+            cells[(geo, year, "F")] = (
+                _cell(hispanic - 0.5 + rng.normal(0, 0.6)),
+                _cell(rng.uniform(1.8, 3.2)),
+            )
+            cells[(geo, year, "G")] = (
+                _cell(total + 1.5 + rng.normal(0, 0.6)),
+                _cell(rng.uniform(2.0, 3.5)),
+            )
+    # No American Indian and Alaska Native estimate for San Mateo in the first vintages.
+    for year in CENSUS_YEARS[:2]:
+        cells[("06081", year, "C")] = (None, None)
+    # A published estimate whose margin of error could not be computed.
+    white_sf = cells[("06075", CENSUS_YEARS[0], "A")]
+    cells[("06075", CENSUS_YEARS[0], "A")] = (white_sf[0], "-222222222")
+    return cells
+
+
+def _json_bytes(doc: Mapping[str, Any]) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_census_cache(root: Path, unemployment: pd.DataFrame) -> list[Path]:
+    """Write the Census cache (metadata, then one data file per planned request)."""
+    from feedbackloop.census._cache import FORMAT, ResponseCache, atomic_write_bytes
+    from feedbackloop.census._client import CensusClient
+    from feedbackloop.census._read import plan
+
+    if root.exists():
+        shutil.rmtree(root)
+    cache = ResponseCache(root, None)
+    written: list[Path] = []
+    for year in CENSUS_YEARS:
+        for name, doc in (
+            ("variables.json", _variables_doc(year)),
+            ("geography.json", _geography_doc(year)),
+            ("groups.json", _groups_doc(year)),
+        ):
+            path = cache.meta_path(year, str(CENSUS_OPTIONS["dataset"]), name)
+            atomic_write_bytes(path, _json_bytes(doc))
+            written.append(path)
+    cells = _census_cells(unemployment, np.random.default_rng([SEED, 23001]))
+    with CensusClient(cache_dir=root, offline=True, key="") as client:
+        for year in CENSUS_YEARS:
+            pull = plan(
+                client,
+                dataset=str(CENSUS_OPTIONS["dataset"]),
+                year=year,
+                variables=CENSUS_OPTIONS["variables"],
+                table=None,
+                geography=str(CENSUS_OPTIONS["geography"]),
+                within=CENSUS_OPTIONS["within"],
+                by_race=bool(CENSUS_OPTIONS["by_race"]),
+            )
+            for request in pull.requests:
+                header: list[str | None] = [*request.get, "state", "county"]
+                rows: list[list[str | None]] = [header]
+                for geo in COUNTIES:
+                    row: list[str | None] = []
+                    for column in request.get:
+                        if column == "GEO_ID":
+                            row.append(f"0500000US{geo}")
+                            continue
+                        table, _, line = column.partition("_")
+                        estimate, moe = cells[(geo, year, table[len(CENSUS_TABLE) :])]
+                        row.append(estimate if line.endswith("E") else moe)
+                    rows.append([*row, geo[:2], geo[2:]])
+                body = "[" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in rows) + "]"
+                # The envelope CensusClient writes (see feedbackloop.census._cache).
+                head = json.dumps(
+                    {
+                        "format": FORMAT,
+                        "request": request.label,
+                        "retrieved": RETRIEVED,
+                        "status": 200,
+                    },
+                    separators=(",", ":"),
+                )
+                path = cache.data_path(request.year, request.dataset, request.label)
+                atomic_write_bytes(path, f'{head[:-1]},"body":{body}}}'.encode())
+                written.append(path)
+    return written
+
+
+# ------------------------------------------------------------------ partner PDF
+
+
+def _write_mentoring_pdf(path: Path, served: pd.DataFrame) -> Path:
+    """Write the mentoring partner's annual report: one ruled table, years side by side."""
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
+    table = served.pivot(index="race", columns="period", values="value")
+    table = table.loc[[*RACES, TOTAL], list(SCHOOL_YEARS)]
+    pdf = FPDF(format="letter")
+    pdf.set_creation_date(_dt.datetime(2024, 1, 15, 17, 0, tzinfo=_dt.UTC))
+    pdf.set_title("Youth Works mentoring: annual report to the Opportunity Youth backbone")
+    pdf.set_author("Youth Works (illustrative)")
+    pdf.set_margins(20, 20, 20)
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 14)
+    pdf.cell(0, 8, "Youth Works School-Based Mentoring", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("helvetica", size=10)
+    pdf.cell(
+        0,
+        6,
+        "Annual report to the Opportunity Youth backbone, San Francisco, 2022/23",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.set_font("helvetica", "I", 8)
+    pdf.cell(
+        0,
+        5,
+        "ILLUSTRATIVE: an invented partner and invented numbers, made by "
+        "feedbackloop.examples.generate.",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.ln(4)
+    pdf.set_font("helvetica", size=10)
+    pdf.multi_cell(
+        0,
+        5,
+        "Volunteer mentors meet weekly with students referred for chronic absence at "
+        "partner high schools in the San Francisco Unified School District. The table "
+        "counts the students matched with a mentor in each school year.",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.ln(4)
+    pdf.set_font("helvetica", "B", 10)
+    pdf.cell(
+        0,
+        6,
+        "Table 1. Students matched with a mentor, by race and ethnicity",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.set_font("helvetica", size=9)
+    align = ("LEFT", *("RIGHT" for _ in SCHOOL_YEARS))
+    with pdf.table(
+        col_widths=(66, *(20 for _ in SCHOOL_YEARS)),
+        width=166,
+        text_align=align,
+        first_row_as_headings=True,
+    ) as grid:
+        head = grid.row()
+        head.cell("Race and ethnicity")
+        for year in SCHOOL_YEARS:
+            head.cell(year)
+        for race, counts in table.iterrows():
+            row = grid.row()
+            row.cell("Total" if race == TOTAL else str(race))
+            for n in counts:
+                row.cell(f"{int(n):,}")
+    pdf.ln(3)
+    pdf.set_font("helvetica", size=8)
+    pdf.multi_cell(
+        0,
+        4,
+        "Students are counted once per school year. Hispanic or Latino students of any race "
+        "are counted as Hispanic or Latino. Counts are shared with the backbone under the "
+        "data-sharing agreement; counts under 11 are not to be published.",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pdf.output(str(tmp))
+    tmp.replace(path)
+    return path
+
+
+# ------------------------------------------------------------------ everything
+
+
 def generate(folder: str | Path) -> list[Path]:
-    """Write the example CSV files into ``folder``; return their paths."""
+    """Write the example's data into ``folder``; return the paths written.
+
+    Parameters
+    ----------
+    folder : str or path
+        The examples folder: CSV files and the PDF go to ``folder/data``, the
+        Census cache to ``folder/census-cache`` (replaced as a whole).
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    .. versionadded:: 0.1.0
+    """
     rng = np.random.default_rng(SEED)
-    out = Path(folder)
+    root = Path(folder)
+    out = root / "data"
     out.mkdir(parents=True, exist_ok=True)
     written = []
     unemployment = _rate_frame(
@@ -137,34 +554,29 @@ def generate(folder: str | Path) -> list[Path]:
         path = out / f"{name}.csv"
         frame.to_csv(path, index=False, lineterminator="\n")
         written.append(path)
-    # A program's count measure, with small cells.
+    written += _write_census_cache(root / "census-cache", unemployment)
+    # A program's count measure: a growing program (with a dip in the first pandemic
+    # year) and small cells: Asian students 2 to 8 a year, White students near 10.
     served: list[dict[str, str | int]] = []
-    for year in ("2019", "2020", "2021", "2022", "2023"):
-        for race in RACES:
-            n = (
-                int(rng.integers(4, 90))
-                if not race.startswith("Asian")
-                else int(rng.integers(2, 9))
-            )
-            served.append({"geography": "06075", "period": year, "race": race, "value": n})
-        served.append(
-            {
-                "geography": "06075",
-                "period": year,
-                "race": TOTAL,
-                "value": sum(int(r["value"]) for r in served[-len(RACES) :]),
-            }
-        )
-    path = out / "mentees_served.csv"
-    pd.DataFrame(served).to_csv(path, index=False, lineterminator="\n")
-    written.append(path)
+    for year, total in zip(SCHOOL_YEARS, (62, 88, 71, 118, 154), strict=True):
+        asian = int(rng.integers(2, 9))
+        white = round(total * 0.14 * rng.uniform(0.8, 1.2))
+        black = round(total * 0.40 * rng.uniform(0.9, 1.1))
+        counts = {RACES[0]: white, RACES[1]: black, RACES[2]: asian}
+        counts[RACES[3]] = total - white - black - asian
+        counts[TOTAL] = total
+        served += [{"period": year, "race": r, "value": n} for r, n in counts.items()]
+    written.append(_write_mentoring_pdf(root / MENTORING_PDF, pd.DataFrame(served)))
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m feedbackloop.examples.generate [DIR]``."""
+    """Command line: ``python -m feedbackloop.examples.generate [DIR]``.
+
+    .. versionadded:: 0.1.0
+    """
     args = sys.argv[1:] if argv is None else argv
-    folder = Path(args[0]) if args else Path(__file__).parent / "data"
+    folder = Path(args[0]) if args else Path(__file__).parent
     for p in generate(folder):
         print(p)
     return 0

@@ -163,3 +163,21 @@ def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:
     load_example().to_yaml(tmp_path / "out.yaml")
     assert [p.name for p in tmp_path.iterdir()] == ["out.yaml"]
     assert example_path().read_text(encoding="utf-8").startswith("# ILLUSTRATIVE")
+
+
+def test_atomic_write_gives_a_shareable_mode(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from feedbackloop.io._loopfile import atomic_write_text
+
+    new = tmp_path / "report.html"
+    atomic_write_text(new, "x")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~mask
+    new.chmod(0o640)
+    atomic_write_text(new, "y")  # replacing keeps the file's own mode
+    assert stat.S_IMODE(new.stat().st_mode) == 0o640
+    assert new.read_text() == "y"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary left

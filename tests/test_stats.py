@@ -558,8 +558,11 @@ def test_overlap_warns_and_shrinks_se() -> None:
 def test_no_warning_without_overlap() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        stats.z_score(10, 4, 14, 3)
-        stats.significant_difference(10, 4, 14, 3, overlap=0.0)
+        z = stats.z_score(10, 4, 14, 3)
+        sig = stats.significant_difference(10, 4, 14, 3, overlap=0.0)
+    # |10 - 14| = 4 < sqrt(4² + 3²) = 5: Z = -4 / (5 / 1.645), not significant at 90%.
+    assert float(z) == pytest.approx(-4 * 1.645 / 5)
+    assert not bool(sig)
 
 
 # ================================================================ disparities

@@ -757,14 +757,9 @@ class ActionPlan:
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the plan as YAML, writing it atomically to ``path`` when given."""
-        import yaml
+        from feedbackloop.io._loopfile import write_yaml
 
-        from feedbackloop.io._loopfile import atomic_write_text
-
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
-        if path is not None:
-            atomic_write_text(path, text)
-        return text
+        return write_yaml(self.to_dict(), path)
 
     # ------------------------------------------------------ spreadsheets
 

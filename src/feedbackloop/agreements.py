@@ -738,14 +738,9 @@ class DataSharingAgreement:
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the agreement as YAML, writing it atomically to ``path`` when given."""
-        import yaml
+        from feedbackloop.io._loopfile import write_yaml
 
-        from feedbackloop.io._loopfile import atomic_write_text
-
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
-        if path is not None:
-            atomic_write_text(path, text)
-        return text
+        return write_yaml(self.to_dict(), path)
 
     def __repr__(self) -> str:
         return (

@@ -717,9 +717,14 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
         raise
 
 
-def dump_yaml(loop: FeedbackLoop, path: str | os.PathLike[str] | None = None) -> str:
-    """Return ``loop`` as YAML, writing it atomically to ``path`` when given."""
-    text = yaml.safe_dump(loop_to_dict(loop), sort_keys=False, allow_unicode=True, width=100)
+def write_yaml(data: Mapping[str, Any], path: str | os.PathLike[str] | None = None) -> str:
+    """Return ``data`` as YAML in the house layout, writing it atomically to ``path`` if given."""
+    text = yaml.safe_dump(dict(data), sort_keys=False, allow_unicode=True, width=100)
     if path is not None:
         atomic_write_text(path, text)
     return text
+
+
+def dump_yaml(loop: FeedbackLoop, path: str | os.PathLike[str] | None = None) -> str:
+    """Return ``loop`` as YAML, writing it atomically to ``path`` when given."""
+    return write_yaml(loop_to_dict(loop), path)

@@ -10,22 +10,28 @@ Two pulls:
 - ``120 api vars``: 60 estimates with their MOEs (120 names in ``get=``);
 - ``120 estimates``: 120 estimates with their MOEs (240 names in ``get=``).
 
-For each: data requests made versus the minimum (``ceil(names / 49)``: GEO_ID rides in
-every chunk so chunks can be joined), wall time of a cold pull (metadata already
-cached, as after the first pull of a vintage) against the floor
-``ceil(requests / concurrency) x latency``, and a cached re-run (zero requests).
+For each: requests made versus the minimum (``ceil(names / 49)``: GEO_ID rides in every
+chunk so chunks can be joined) and wall time against the floor
+``ceil(requests / concurrency) x latency``, for
 
-Peer: a hand-written client doing what a script would do: ``httpx.Client``, one
-request per chunk in turn, pandas merge on GEO_ID, ``pd.to_numeric`` (no sentinel
-decoding, no statuses, no series). Prints times and ratios to the fastest.
+- a cold pull: the data cache emptied before each run (untimed), the metadata cached, as
+  after a vintage's first pull;
+- a first pull: nothing cached (the 2 metadata requests add one latency to the floor);
+- a cached re-run (zero requests).
 
-Run: python benchmarks/bench_census.py [--tracts 1500] [--latency 0.05] [--repeat 3]
+Peer: a hand-written client doing what a script would do: ``httpx.Client``, one request
+per chunk (in turn, or on 4 threads), pandas merge on GEO_ID, ``pd.to_numeric`` (no
+sentinel decoding, no statuses, no cache, no series). Prints times, ratios to the floor and
+to the fastest.
+
+Run: python benchmarks/bench_census.py [--tracts 1500] [--latency 0.05] [--repeat 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import shutil
 import statistics
 import sys
 import tempfile
@@ -123,22 +129,31 @@ def build_server(n_tracts: int, n_vars: int, latency: float) -> CensusServer:
     return server
 
 
-def peer_pull(server: Remote, names: list[str]) -> Any:
-    """A hand-written sequential pull: chunk, GET each, merge on GEO_ID, to_numeric."""
+def peer_pull(server: Remote, names: list[str], workers: int = 1) -> Any:
+    """A hand-written pull: chunk, GET each (``workers`` threads), merge on GEO_ID, to_numeric."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import httpx
     import pandas as pd
 
     get = [n for v in names for n in (v, v[:-1] + "M")]
-    frames = []
-    with httpx.Client(timeout=30) as client:
-        for i in range(0, len(get), 49):
-            chunk = ["GEO_ID", *get[i : i + 49]]
+    chunks = [["GEO_ID", *get[i : i + 49]] for i in range(0, len(get), 49)]
+    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+    with httpx.Client(timeout=30, limits=limits) as client:
+
+        def one(chunk: list[str]) -> Any:
             r = client.get(
                 f"{server.url}/2022/acs/acs5",
                 params={"get": ",".join(chunk), "for": "tract:*", "in": "state:06", "key": KEY},
             )
             rows = r.json()
-            frames.append(pd.DataFrame(rows[1:], columns=rows[0]).set_index("GEO_ID"))
+            return pd.DataFrame(rows[1:], columns=rows[0]).set_index("GEO_ID")
+
+        if workers == 1:
+            frames = [one(c) for c in chunks]
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                frames = list(pool.map(one, chunks))
     out = frames[0]
     for f in frames[1:]:
         out = out.join(f[[c for c in f.columns if c not in out.columns]])
@@ -147,9 +162,12 @@ def peer_pull(server: Remote, names: list[str]) -> Any:
     return out
 
 
-def timed(fn: Any, repeat: int) -> float:
+def timed(fn: Any, repeat: int, setup: Any = None) -> float:
+    """Median wall time of ``fn()`` over ``repeat`` runs; ``setup()`` runs untimed before each."""
     times = []
     for _ in range(repeat):
+        if setup is not None:
+            setup()
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
@@ -160,18 +178,21 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tracts", type=int, default=1500)
     ap.add_argument("--latency", type=float, default=0.05)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--concurrency", type=int, default=4)
     args = ap.parse_args()
     server = Remote(args.tracts, 120, args.latency)
     all_names = server.names
+    conc_n = args.concurrency
     print(
         f"{args.tracts} tracts, latency {args.latency * 1000:.0f} ms/request, "
-        f"concurrency {args.concurrency}, median of {args.repeat}\n"
+        f"concurrency {conc_n}, median of {args.repeat}\n"
+        "cold: data not cached, metadata cached (as after a vintage's first pull); "
+        "first pull: nothing cached\n"
     )
     header = (
-        f"{'pull':<15} {'tool':<24} {'data req':>8} {'min req':>7} {'median s':>9} "
-        f"{'floor s':>8} {'x fastest':>9}"
+        f"{'pull':<15} {'tool':<29} {'requests':>8} {'min req':>7} {'median s':>9} "
+        f"{'floor s':>8} {'x floor':>7} {'x fastest':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -180,6 +201,8 @@ def main() -> None:
             names = all_names[:n_est]
             minimum = census.minimum_requests(2 * n_est)
             with tempfile.TemporaryDirectory() as tmp:
+                cache = Path(tmp) / "cache"
+                data_dir = cache / "2022" / "acs" / "acs5" / "data"
                 common = {
                     "dataset": "acs/acs5",
                     "year": 2022,
@@ -189,43 +212,78 @@ def main() -> None:
                     "key": KEY,
                     "base_url": server.url,
                     "progress": False,
+                    "cache_dir": cache,
                 }
-                # fill the metadata cache once (a vintage's first pull); the server keeps
-                # its rendered answers, so what is timed is the client and the latency
-                census.read_census(**common, cache_dir=Path(tmp) / "warm")
+                # one pull to fill the metadata cache and warm the server's rendered answers
+                census.read_census(**common)
                 peer_pull(server, names)
-                results: dict[str, tuple[int, float]] = {}
-                for conc in (args.concurrency, 1):
+                # (tool, data requests, metadata requests, seconds, floor in latencies)
+                results: list[tuple[str, int, int, float, float]] = []
+
+                def drop_data(data_dir: Path = data_dir) -> None:
+                    shutil.rmtree(data_dir, ignore_errors=True)
+
+                def drop_all(cache: Path = cache) -> None:
+                    shutil.rmtree(cache, ignore_errors=True)
+
+                for conc in (conc_n, 1):
                     server.reset()
 
                     def cold(conc: int = conc, common: dict[str, Any] = common) -> None:
-                        census.read_census(
-                            **common, cache_dir=Path(tmp) / "warm", max_age=0, concurrency=conc
-                        )
+                        census.read_census(**common, concurrency=conc)
 
-                    t = timed(cold, args.repeat)
-                    results[f"feedbackloop (conc {conc})"] = (
-                        server.count("data") // args.repeat,
-                        t,
+                    t = timed(cold, args.repeat, setup=drop_data)
+                    results.append(
+                        (
+                            f"feedbackloop cold (conc {conc})",
+                            server.count("data") // args.repeat,
+                            server.count("meta") // args.repeat,
+                            t,
+                            math.ceil(minimum / conc),
+                        )
                     )
                 server.reset()
-                t = timed(lambda names=names: peer_pull(server, names), args.repeat)
-                results["peer httpx sequential"] = (server.count("data") // args.repeat, t)
-                server.reset()
                 t = timed(
-                    lambda common=common: census.read_census(
-                        **common, cache_dir=Path(tmp) / "warm"
-                    ),
+                    lambda common=common: census.read_census(**common, concurrency=conc_n),
                     args.repeat,
+                    setup=drop_all,
                 )
-                results["feedbackloop cached"] = (server.count("data") // args.repeat, t)
-                fastest = min(t for _, t in results.values())
-                for tool, (n, t) in results.items():
-                    conc = 1 if "conc 1" in tool or "peer" in tool else args.concurrency
-                    floor = 0.0 if "cached" in tool else math.ceil(minimum / conc) * args.latency
+                results.append(
+                    (
+                        f"feedbackloop first (conc {conc_n})",
+                        server.count("data") // args.repeat,
+                        server.count("meta") // args.repeat,
+                        t,
+                        1 + math.ceil(minimum / conc_n),
+                    )
+                )
+                for workers in (conc_n, 1):
+                    server.reset()
+                    t = timed(
+                        lambda names=names, w=workers: peer_pull(server, names, w), args.repeat
+                    )
+                    results.append(
+                        (
+                            f"peer httpx ({workers} thread{'s' if workers > 1 else ''})",
+                            server.count("data") // args.repeat,
+                            0,
+                            t,
+                            math.ceil(minimum / workers),
+                        )
+                    )
+                server.reset()
+                t = timed(lambda common=common: census.read_census(**common), args.repeat)
+                results.append(
+                    ("feedbackloop cached", server.count("data") // args.repeat, 0, t, 0)
+                )
+                fastest = min(r[3] for r in results if r[4])
+                for tool, n_data, n_meta, t, lat in results:
+                    floor = lat * args.latency
+                    req = f"{n_data}+{n_meta}m" if n_meta else str(n_data)
+                    x_floor = f"{t / floor:7.2f}" if floor else f"{'-':>7}"
                     print(
-                        f"{label:<15} {tool:<24} {n:>8} {minimum:>7} {t:>9.3f} "
-                        f"{floor:>8.3f} {t / fastest:>9.2f}"
+                        f"{label:<15} {tool:<29} {req:>8} {minimum:>7} {t:>9.3f} "
+                        f"{floor:>8.3f} {x_floor} {t / fastest:>9.2f}"
                     )
     finally:
         server.stop()

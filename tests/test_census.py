@@ -35,6 +35,7 @@ from feedbackloop.census import (
     UnknownVariableError,
 )
 from feedbackloop.census import _api as census_api
+from feedbackloop.census._decode import decode_block, status_text
 from feedbackloop.errors import NotAdditiveError, SourceReadError
 from feedbackloop.series import TOTAL, Status
 from feedbackloop.testing import AdapterContractTests
@@ -349,6 +350,73 @@ def test_profile_84_variables_are_chunked_and_joined(
     assert np.isnan(df.loc["DP05_0001PE", "moe"]) and df.loc["DP05_0002PE", "moe"] == 0.1
 
 
+def test_a_place_missing_from_one_response_is_joined_as_missing(
+    server: CensusServer, opts: dict[str, Any]
+) -> None:
+    import httpx
+
+    # The first request (group(B19013)) answers without its first tract; the
+    # other nine (race iterations) have it: it is kept, with its GEOID, and the
+    # values the first response lacked are missing rather than invented.
+    within = {"state": "06", "county": "075"}
+    params = {"get": "group(B19013)", "for": "tract:*", "in": "state:06 county:075", "key": KEY}
+    rows = httpx.get(f"{server.url}/2022/acs/acs5", params=params).json()
+    dropped = rows.pop(1)
+    geoid = "".join(dropped[-3:])
+    server.reset()
+    server.script(Scripted(200, json.dumps(rows).encode(), "application/json"))
+    s = tracts(opts, table="B19013", by_race=True, within=within, concurrency=1, cache=False)
+    assert server.data_hits()[0].param("get") == "group(B19013)"
+    assert len(s) == 3 * 10 and s.geographies == ("06075000100", "06075000200", "06075000300")
+    df = s.frame
+    place = df[df["geography"] == geoid]
+    total = place[place["race"] == TOTAL].iloc[0]
+    assert total["status"] == Status.MISSING and np.isnan(total["value"])
+    assert np.isnan(total["moe"])
+    by_race = place[place["race"] != TOTAL]
+    assert len(by_race) == 9 and by_race["value"].notna().all()
+
+
+def test_a_response_with_text_for_a_number_names_the_column_and_request(
+    server: CensusServer, opts: dict[str, Any]
+) -> None:
+    body: list[list[str | None]] = [
+        ["GEO_ID", "B01001_002E", "B01001_002M", "state", "county", "tract"],
+        ["1400000US06075000100", "12", "3", "06", "075", "000100"],
+        ["1400000US06075000200", "n/a", "3", "06", "075", "000200"],
+    ]
+    server.script(Scripted(200, json.dumps(body).encode(), "application/json"))
+    with pytest.raises(CensusResponseError, match=r"'B01001_002E'.*not numbers.*'n/a'") as info:
+        tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"})
+    assert "B01001_002E" in info.value.request and KEY not in info.value.request
+    body[2][1] = "7"
+    body[2][3] = None
+    server.script(Scripted(200, json.dumps(body).encode(), "application/json"))
+    with pytest.raises(CensusResponseError, match="row 2 of the response has no 'state' code"):
+        tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"}, cache=False)
+
+
+def test_a_first_pull_fetches_both_metadata_documents_at_once(
+    server: CensusServer, opts: dict[str, Any], tmp_path: Path
+) -> None:
+    server.latency = 0.1
+    try:
+        tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"})
+        assert server.count("meta") == 2 and server.max_in_flight == 2
+        server.reset()
+        tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"})
+        assert len(server.hits) == 0  # cached: no request at all
+        tracts(
+            {**opts, "cache_dir": tmp_path / "other"},
+            variables="B01001_002",
+            within={"state": "06", "county": "075"},
+            concurrency=1,
+        )
+        assert server.count("meta") == 2 and server.max_in_flight == 1
+    finally:
+        server.latency = 0.0
+
+
 def test_chunks_run_concurrently_within_the_bound(
     server: CensusServer, opts: dict[str, Any]
 ) -> None:
@@ -524,6 +592,53 @@ def test_decoded_cells_are_never_sentinels(est: list[int | None], moe: list[int 
             assert margin[i] == 0.0
         if s == Status.ESTIMATE:
             assert not np.isnan(margin[i])
+
+
+_CELL = st.one_of(st.none(), st.sampled_from(_CODES), st.integers(-5, 10**6))
+
+
+@given(
+    st.integers(1, 6).flatmap(
+        lambda k: st.tuples(
+            st.lists(st.lists(_CELL, min_size=4, max_size=4), min_size=k, max_size=k),
+            st.lists(st.lists(_CELL, min_size=4, max_size=4), min_size=k, max_size=k),
+            st.lists(st.booleans(), min_size=k, max_size=k),
+        )
+    )
+)
+def test_block_decoding_equals_decoding_each_variable(
+    data: tuple[list[list[int | None]], list[list[int | None]], list[bool]],
+) -> None:
+    est, moe, has_margin = data
+
+    def cells(row: list[int | None]) -> np.ndarray[Any, Any]:
+        return np.array([None if x is None else str(x) for x in row], dtype=object)
+
+    def numbers(row: list[int | None]) -> np.ndarray[Any, Any]:
+        return np.array([np.nan if x is None else float(x) for x in row])
+
+    # MOEs are never negative except for codes: a plain negative MOE is an error
+    moe = [[x if x is None or x >= 0 or x in _CODES else -x for x in row] for row in moe]
+    values = np.array([numbers(r) for r in est])
+    margins = np.array(
+        [numbers(r) if h else np.full(4, np.nan) for r, h in zip(moe, has_margin, strict=True)]
+    )
+    codes = decode_block(
+        values, margins, moe_names=["m"] * len(est), has_margin=np.array(has_margin)
+    )
+    for j, (e, m, h) in enumerate(zip(est, moe, has_margin, strict=True)):
+        v1, m1, s1 = census.decode(cells(e), cells(m) if h else None)
+        assert list(status_text(codes[j])) == list(s1)
+        np.testing.assert_array_equal(values[j], v1)
+        np.testing.assert_array_equal(margins[j], m1 if m1 is not None else np.full(4, np.nan))
+
+
+def test_nulls_given_as_nan_are_missing_and_nan_text_is_refused() -> None:
+    v, _, s = census.decode(np.array(["5", np.nan, None], dtype=object), None)
+    assert list(s) == ["estimate", "missing", "missing"] and v[0] == 5.0
+    for text in ("nan", "inf", "1,234"):
+        with pytest.raises(CensusResponseError, match="not numbers"):
+            census.decode(np.array(["12", text], dtype=object), None)
 
 
 def test_moe_level_scales_after_sentinels_are_decoded(opts: dict[str, Any]) -> None:

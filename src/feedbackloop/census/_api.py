@@ -7,11 +7,13 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
+import numpy as np
+
 from feedbackloop.census._client import CensusClient
 from feedbackloop.census._errors import CensusError
 from feedbackloop.census._geo import geography_level, state_fips
 from feedbackloop.census._meta import RACE_ITERATIONS, Variable
-from feedbackloop.census._read import Pull, acs_period, plan, run
+from feedbackloop.census._read import Long, Pull, acs_period, plan, run
 from feedbackloop.series._status import TOTAL
 
 if TYPE_CHECKING:
@@ -264,7 +266,7 @@ def vintages(year: int | Sequence[int]) -> tuple[int, ...]:
 
 def _series(
     client: CensusClient,
-    results: Sequence[tuple[Pull, pd.DataFrame, Mapping[str, Any]]],
+    results: Sequence[tuple[Pull, Long, Mapping[str, Any]]],
     *,
     indicator: Indicator | None,
     unit: str | None,
@@ -285,14 +287,33 @@ def _series(
         if on
     ]
     has_moe = first.moe and any(it.var.moe for p, _, _ in results for it in p.items)
-    frames = []
-    for pull, long, _ in results:
-        frame = long.drop(columns=[c for c in ("NAME", "variable", "race") if c not in dims])
-        frame.insert(1, "period", acs_period(pull.year, pull.dataset))
-        frames.append(frame)
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    if not has_moe:
-        frame = frame.drop(columns=["moe"])
+
+    def joined(parts: list[Any]) -> Any:
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    longs = [long for _, long, _ in results]
+    # Text columns stay object: a pandas "str" column would be converted to Arrow and
+    # back again by from_frame, which validates every column as for any other frame.
+    columns: dict[str, Any] = {
+        "geography": pd.Series(joined([x.geography for x in longs]), dtype=object),
+        "period": pd.Series(
+            joined(
+                [
+                    np.full(len(long), acs_period(pull.year, pull.dataset), dtype=object)
+                    for pull, long, _ in results
+                ]
+            ),
+            dtype=object,
+        ),
+    }
+    for d in dims:
+        texts = [x.variable if d == "variable" else x.race for x in longs]
+        columns[d] = pd.Series(joined(texts), dtype=object)
+    columns["value"] = joined([x.value for x in longs])
+    if has_moe:
+        columns["moe"] = joined([x.moe for x in longs])
+    columns["status"] = pd.Series(joined([x.status for x in longs]), dtype=object)
+    frame = pd.DataFrame(columns)
     variables = list(dict.fromkeys(v for p, _, _ in results for v in p.api_variables))
     options: dict[str, Any] = {
         "dataset": first.dataset,
@@ -565,7 +586,7 @@ def _get(
             name=True,
         )
         long, _ = run(cl, pull)
-        return _tidy(long, pull, output, moe_level)
+        return _tidy(long.frame(), pull, output, moe_level)
     finally:
         if owned:
             cl.close()

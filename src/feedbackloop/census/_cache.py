@@ -104,6 +104,14 @@ class ResponseCache:
         digest = hashlib.sha256(request.encode("utf-8")).hexdigest()[:32]
         return self.root / str(year) / Path(*dataset.split("/")) / "data" / f"{digest}.json"
 
+    def meta_fresh(self, path: Path, *, offline: bool) -> bool:
+        """Whether a fresh metadata file is at ``path`` (without reading it)."""
+        try:
+            age = time.time() - path.stat().st_mtime
+        except OSError:
+            return False
+        return offline or self.max_age is None or age <= self.max_age
+
     def load_meta(self, path: Path, *, offline: bool) -> tuple[bytes, str] | None:
         """Return (bytes, retrieved) of a fresh metadata file, or ``None``."""
         try:

@@ -3,9 +3,12 @@
 Concurrency: requests run on a bounded thread pool sharing one
 :class:`httpx.HTTPTransport` (a thread-safe connection pool). Threads rather
 than asyncio because the public API is synchronous and must work inside
-Jupyter, where an event loop is already running; the work is network-bound, so
-the GIL does not matter; and a pool of ``concurrency`` workers bounds the load
-on the API exactly.
+Jupyter, where an event loop is already running; and a pool of ``concurrency``
+workers bounds the load on the API exactly. The workers only wait on the
+network: parsing, checking, caching and decoding each response (CPU work, which
+threads cannot share under the GIL) run on the calling thread as responses
+arrive, overlapping the requests still in flight. All clients share one TLS
+context (building one loads the CA bundle).
 
 The transport is called directly, not through :class:`httpx.Client`: it
 follows no redirects (the API's keyless redirect must never be followed) and
@@ -16,6 +19,7 @@ scrubbed of the key.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -49,6 +53,8 @@ from feedbackloop.census._geo import Hierarchy
 from feedbackloop.census._meta import VariableTable
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 __all__ = [
@@ -113,6 +119,19 @@ def _protect(key: str) -> None:
             for name in _REDACTED_LOGGERS:
                 logging.getLogger(name).addFilter(_REDACT)
         _REDACT.secrets.update({key, quote(key, safe=""), quote(key)})
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context (httpx's default: certifi, honouring SSL_CERT_FILE) per process.
+
+    Building one loads the CA bundle, about 20 ms; every client shares it.
+    """
+    from feedbackloop._optional import import_optional
+
+    httpx_mod = import_optional("httpx", extra="census", purpose="reading the Census Data API")
+    context: ssl.SSLContext = httpx_mod.create_ssl_context()
+    return context
 
 
 @frozen
@@ -297,6 +316,7 @@ class CensusClient:
                     "httpx", extra="census", purpose="reading the Census Data API"
                 )
                 self._transport = httpx_mod.HTTPTransport(
+                    verify=_ssl_context(),
                     limits=httpx_mod.Limits(
                         max_connections=self.concurrency,
                         max_keepalive_connections=self.concurrency,
@@ -559,6 +579,34 @@ class CensusClient:
             self._memo[memo_key] = doc
         return doc
 
+    def prefetch(self, year: int, dataset: str, names: Sequence[str]) -> None:
+        """Download the metadata documents that are neither memoised nor cached, concurrently.
+
+        A vintage's first pull needs ``geography.json`` and ``variables.json``;
+        fetching them together saves one round trip. Failures are raised in the
+        order of ``names``, as :meth:`metadata` called in turn would raise them.
+        """
+        if self.offline or self.concurrency < 2:
+            return
+        pending: list[str] = []
+        for name in names:
+            with self._lock:
+                if (int(year), dataset, name) in self._memo:
+                    continue
+            if self.cache is not None and self.cache.meta_fresh(
+                self.cache.meta_path(year, dataset, name), offline=False
+            ):
+                continue
+            pending.append(name)
+        if len(pending) < 2:
+            return
+        with ThreadPoolExecutor(
+            max_workers=min(len(pending), self.concurrency), thread_name_prefix="census-meta"
+        ) as pool:
+            futures = [pool.submit(self.metadata, year, dataset, name) for name in pending]
+        for fut in futures:
+            fut.result()
+
     def _write(self, path: Path, body: bytes) -> None:
         try:
             atomic_write_bytes(path, body)
@@ -598,11 +646,20 @@ class CensusClient:
 
     # ---------------------------------------------------------------- data
 
-    def _fetch_one(
-        self, request: DataRequest, suggest: Callable[[str], list[str]] | None
+    def _request(self, request: DataRequest) -> tuple[int, dict[str, str], bytes]:
+        """Send one data request (network only: runs on the worker threads)."""
+        params = request.params()
+        return self._send(request.path, params, self._display(request.path, params))
+
+    def _complete(
+        self,
+        request: DataRequest,
+        response: tuple[int, dict[str, str], bytes],
+        suggest: Callable[[str], list[str]] | None,
     ) -> Fetched:
+        """Check a response, cache its raw bytes (once checked) and return its rows."""
+        status, headers, body = response
         display = self._display(request.path, request.params())
-        status, headers, body = self._send(request.path, request.params(), display)
         parsed = self._interpret(status, headers, body, display, request.path, suggest)
         rows = None if parsed is None else _check_table(parsed, display, request.path)
         retrieved = ""
@@ -633,8 +690,14 @@ class CensusClient:
         *,
         suggest: Callable[[str], list[str]] | None = None,
         desc: str = "census",
+        on_result: Callable[[int, Fetched], None] | None = None,
     ) -> list[Fetched]:
         """Run data requests (cached ones from disk), ``concurrency`` at a time, in order.
+
+        Worker threads only wait on the network; parsing and checking each
+        response, writing it to the cache and ``on_result(index, fetched)``
+        (e.g. decoding it) run on the calling thread as responses arrive, so
+        that work overlaps the requests still in flight.
 
         Raises
         ------
@@ -656,12 +719,15 @@ class CensusClient:
             if envelope is not None:
                 body = envelope.get("body")
                 rows = None if body is None else _check_table(body, str(path), req.path)
-                results[i] = Fetched(
+                hit = Fetched(
                     rows=rows,
                     retrieved=str(envelope.get("retrieved", "")),
                     from_cache=True,
                     request=req,
                 )
+                results[i] = hit
+                if on_result is not None:
+                    on_result(i, hit)
             elif self.offline:
                 where = f"cache file {path}" if path is not None else "caching is off"
                 missing.append(f"{req.label} ({where})")
@@ -678,7 +744,7 @@ class CensusClient:
                 source=requests[0].path if requests else "",
             )
         if todo:
-            self._run(requests, todo, results, suggest, desc)
+            self._run(requests, todo, results, suggest, desc, on_result)
         return [r for r in results if r is not None]
 
     def _run(
@@ -688,6 +754,7 @@ class CensusClient:
         results: list[Fetched | None],
         suggest: Callable[[str], list[str]] | None,
         desc: str,
+        on_result: Callable[[int, Fetched], None] | None = None,
     ) -> None:
         bar: Any = None
         if self._show_progress(len(todo)):
@@ -698,22 +765,34 @@ class CensusClient:
 
                 bar = tqdm(total=len(todo), desc=desc, unit="request", file=sys.stderr)
         errors: dict[int, BaseException] = {}
+        later: dict[int, BaseException] = {}  # failures of on_result (the response is fine)
         try:
             if len(todo) == 1:
                 i = todo[0]
-                results[i] = self._fetch_one(requests[i], suggest)
+                results[i] = fetched = self._complete(
+                    requests[i], self._request(requests[i]), suggest
+                )
                 if bar is not None:
                     bar.update(1)
+                if on_result is not None:
+                    on_result(i, fetched)
             else:
                 workers = min(self.concurrency, len(todo))
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="census") as pool:
-                    futures = {pool.submit(self._fetch_one, requests[i], suggest): i for i in todo}
+                    futures = {pool.submit(self._request, requests[i]): i for i in todo}
                     for fut in as_completed(futures):
                         i = futures[fut]
                         try:
-                            results[i] = fut.result()
+                            response = fut.result()
+                            results[i] = fetched = self._complete(requests[i], response, suggest)
                         except CensusError as err:
                             errors[i] = err
+                        else:
+                            if on_result is not None and not errors:
+                                try:
+                                    on_result(i, fetched)
+                                except CensusError as err:
+                                    later[i] = err
                         if bar is not None:
                             bar.update(1)
         finally:
@@ -727,6 +806,8 @@ class CensusClient:
                     "cached, so a re-run repeats only the failed ones"
                 )
             raise first
+        if later:
+            raise later[min(later)]
 
 
 def _check_table(body: Any, where: str, vintage: str) -> list[list[str | None]]:

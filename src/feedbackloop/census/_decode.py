@@ -18,7 +18,16 @@ import pandas as pd
 from feedbackloop.census._errors import CensusResponseError
 from feedbackloop.series._status import Status
 
-__all__ = ["ESTIMATE_SENTINELS", "MOE_SENTINELS", "decode", "decode_numbers", "to_numbers"]
+__all__ = [
+    "ESTIMATE_SENTINELS",
+    "MOE_SENTINELS",
+    "annotate",
+    "decode",
+    "decode_block",
+    "decode_numbers",
+    "status_text",
+    "to_numbers",
+]
 
 F64 = np.ndarray[Any, np.dtype[np.float64]]
 Obj = np.ndarray[Any, np.dtype[np.object_]]
@@ -68,12 +77,20 @@ def to_numbers(cells: Obj, columns: Sequence[str], where: str) -> F64:
     Anything that is not a number is an error, never coerced: text such as
     ``"n/a"`` or ``"1,234"``, and also ``"nan"``/``"inf"``, which the API never sends.
     """
-    null = np.asarray(pd.isna(cells), dtype=bool)
-    filled = np.where(null, "nan", cells)
     try:
-        out = np.array(filled.astype(np.float64), dtype=np.float64)
-    except (ValueError, TypeError):
+        # The usual case, no nulls: one C-level pass (None raises TypeError).
+        out: F64 | None = np.asarray(cells.astype(np.float64), dtype=np.float64)
+    except (TypeError, ValueError):
         out = None
+    if out is not None and np.isfinite(out).all():
+        return out
+    null = np.asarray(pd.isna(cells), dtype=bool)
+    if out is None:
+        filled = np.where(null, "nan", cells)
+        try:
+            out = np.asarray(filled.astype(np.float64), dtype=np.float64)
+        except (ValueError, TypeError):
+            out = None
     if out is not None and not (~np.isfinite(out) & ~null).any():
         return out
     grid = cells.reshape(len(cells), -1)
@@ -156,55 +173,134 @@ def decode_numbers(
     where: str = "",
 ) -> tuple[F64, F64 | None, Obj]:
     """Decode converted cells (see :func:`decode`); ``value``/``margin`` are changed in place."""
-    n = len(value)
-    status = np.full(n, Status.ESTIMATE.value, dtype=object)
-    status[np.isnan(value)] = Status.MISSING.value
-    for code, st in ESTIMATE_SENTINELS.items():
-        hit = value == code
-        if hit.any():
-            status[hit] = st.value
-            value[hit] = np.nan
-    if margin is not None:
-        has_value = ~np.isnan(value)
-        moe_status = np.full(n, "", dtype=object)
-        moe_status[has_value & np.isnan(margin)] = Status.MOE_NOT_COMPUTABLE.value
-        for code, (replacement, st) in MOE_SENTINELS.items():
-            hit = margin == code
+    values = value.reshape(1, -1)
+    margins = None if margin is None else margin.reshape(1, -1)
+    codes = decode_block(values, margins, moe_names=[names[1]], where=where)
+    annotate(
+        values[0],
+        None if margins is None else margins[0],
+        codes[0],
+        estimate_annotation=estimate_annotation,
+        moe_annotation=moe_annotation,
+    )
+    return value, margin, status_text(codes[0])
+
+
+# Status codes: int8 positions in _STATUS (decoding works on small integers and
+# turns them into the status strings once, at the end).
+_STATUS: tuple[Status, ...] = tuple(Status)
+_CODE: dict[Status, int] = {s: i for i, s in enumerate(_STATUS)}
+_TEXT: Obj = np.array([s.value for s in _STATUS], dtype=object)
+_ESTIMATE_CODES = [(float(code), _CODE[st]) for code, st in ESTIMATE_SENTINELS.items()]
+_MOE_CODES = [(float(code), rep, _CODE[st]) for code, (rep, st) in MOE_SENTINELS.items()]
+I8 = np.ndarray[Any, np.dtype[np.int8]]
+
+
+def status_text(codes: I8) -> Obj:
+    """Turn status codes from :func:`decode_block` into status values (object array of str)."""
+    out: Obj = _TEXT[codes]
+    return out
+
+
+def decode_block(
+    values: F64,
+    margins: F64 | None,
+    *,
+    moe_names: Sequence[str | None],
+    has_margin: np.ndarray[Any, np.dtype[np.bool_]] | None = None,
+    where: str = "",
+) -> I8:
+    """Decode the sentinel codes of many variables at once, in place; return status codes.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float64, shape (k, n)
+        One row per variable: its estimates. Sentinels become NaN.
+    margins : numpy.ndarray of float64, shape (k, n), optional
+        The matching MOEs (a row of NaN for a variable without one, marked in
+        ``has_margin``). Sentinels become 0 (controlled) or NaN.
+    moe_names : sequence of str or None
+        The MOE column of each row, for messages.
+    has_margin : numpy.ndarray of bool, shape (k,), optional
+        Which rows have an MOE column (default: all when ``margins`` is given).
+    where : str
+        The request or vintage, for messages.
+
+    Returns
+    -------
+    numpy.ndarray of int8, shape (k, n)
+        Status codes; :func:`status_text` turns them into status values.
+    """
+    missing = np.isnan(values)
+    codes: I8 = np.where(missing, _CODE[Status.MISSING], _CODE[Status.ESTIMATE]).astype(np.int8)
+    # Every sentinel is negative: look for them only if a negative value is present.
+    if (values < 0).any():
+        for code, st in _ESTIMATE_CODES:
+            hit = values == code
             if hit.any():
-                margin[hit] = replacement
-                moe_status[hit & has_value] = st.value
-        negative = margin < 0
+                codes[hit] = st
+                values[hit] = np.nan
+        missing = np.isnan(values)
+    if margins is None:
+        return codes
+    has_value = ~missing
+    moe_missing = has_value & np.isnan(margins)
+    if has_margin is not None and not has_margin.all():
+        moe_missing &= has_margin[:, None]
+    codes[moe_missing] = _CODE[Status.MOE_NOT_COMPUTABLE]
+    negative = margins < 0
+    if negative.any():
+        for code, replacement, st in _MOE_CODES:
+            hit = margins == code
+            if hit.any():
+                margins[hit] = replacement
+                codes[hit & has_value] = st
+        negative = margins < 0
         if negative.any():
-            rows = np.flatnonzero(negative)
+            j = int(np.flatnonzero(negative.any(axis=1))[0])
+            rows = np.flatnonzero(negative[j])
             raise CensusResponseError(
-                f"column {names[1]!r} holds negative margins of error that are not Census "
+                f"column {moe_names[j]!r} holds negative margins of error that are not Census "
                 f"codes (rows {', '.join(map(str, rows[:5]))}: "
-                f"{', '.join(str(x) for x in margin[rows[:3]])}); report it",
+                f"{', '.join(str(x) for x in margins[j, rows[:3]])}); report it",
                 request=where,
             )
-        margin[~has_value] = np.nan
-        set_moe = moe_status != ""
-        status[set_moe] = moe_status[set_moe]
+    margins[missing] = np.nan
+    return codes
+
+
+def annotate(
+    value: F64,
+    margin: F64 | None,
+    codes: I8,
+    *,
+    estimate_annotation: Obj | None = None,
+    moe_annotation: Obj | None = None,
+) -> None:
+    """Apply one variable's annotation cells (``EA``/``MA``), which win over the numbers.
+
+    ``value``, ``margin`` and ``codes`` (from :func:`decode_block`) are changed in place.
+    """
     if moe_annotation is not None and margin is not None:
         has_value = ~np.isnan(value)
         for text, (replacement, st) in _MOE_ANNOTATIONS.items():
             hit = (moe_annotation == text) & has_value
             if hit.any():
                 margin[hit] = replacement
-                status[hit] = st.value
+                codes[hit] = _CODE[st]
     if estimate_annotation is not None:
+        n = len(value)
         ea = pd.Series(estimate_annotation, dtype=object).fillna("").astype(str).to_numpy()
         has_value = ~np.isnan(value)
         top = np.fromiter((bool(_TOP.match(x)) for x in ea), dtype=bool, count=n) & has_value
         bottom = np.fromiter((bool(_BOTTOM.match(x)) for x in ea), dtype=bool, count=n)
         bottom &= has_value
-        status[top] = Status.TOP_CODED.value
-        status[bottom] = Status.BOTTOM_CODED.value
+        codes[top] = _CODE[Status.TOP_CODED]
+        codes[bottom] = _CODE[Status.BOTTOM_CODED]
         for text, st in _ESTIMATE_ANNOTATIONS.items():
             hit = ea == text
             if hit.any():
-                status[hit] = st.value
+                codes[hit] = _CODE[st]
                 value[hit] = np.nan
                 if margin is not None:
                     margin[hit] = np.nan
-    return value, margin, status

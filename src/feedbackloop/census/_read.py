@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,13 +13,16 @@ import pandas as pd
 from attrs import field, frozen
 
 from feedbackloop.census._client import MAX_VARIABLES, CensusClient, DataRequest, Fetched
-from feedbackloop.census._decode import decode_numbers, to_numbers
+from feedbackloop.census._decode import annotate, decode_block, status_text, to_numbers
 from feedbackloop.census._errors import CensusError, CensusResponseError, UnknownVariableError
 from feedbackloop.census._geo import GEOGRAPHIES, GeographyQuery
 from feedbackloop.census._meta import RACE_ITERATIONS, Variable, VariableTable
 from feedbackloop.series._status import TOTAL
 
-__all__ = ["Item", "Pull", "acs_period", "plan", "run"]
+__all__ = ["Chunk", "Item", "Long", "Pull", "acs_period", "decode_chunk", "plan", "run"]
+
+F64 = np.ndarray[Any, np.dtype[np.float64]]
+Obj = np.ndarray[Any, np.dtype[np.object_]]
 
 Annotations = bool | str
 
@@ -212,6 +216,7 @@ def plan(
             "table='B19013'",
             source=vintage,
         )
+    client.prefetch(year, dataset, ("geography.json", "variables.json"))
     geo = client.hierarchy(year, dataset).resolve(geography, within)
     meta = client.variables(year, dataset)
     items: list[Item] = []
@@ -302,130 +307,290 @@ def minimum_requests(n_variables: int, *, key: bool = True, name: bool = False) 
     return max(1, math.ceil((n_variables + (1 if name else 0)) / room))
 
 
-def _frame(fetched: Fetched, pull: Pull) -> pd.DataFrame | None:
+_WIDTHS = {g.name: g.width for g in GEOGRAPHIES.values()}
+_WIDTHS["zip code tabulation area (or part)"] = 5
+
+
+@frozen
+class Chunk:
+    """One response, decoded: join keys, GEOIDs, names and numbers, one row per place."""
+
+    keys: list[str]
+    geoid: list[str]
+    names: list[str | None] | None
+    numeric: list[str]
+    numbers: F64  # (len(numeric), rows)
+    text: dict[str, Obj]
+
+
+def decode_chunk(
+    fetched: Fetched, pull: Pull, numeric: Sequence[str], text: Sequence[str]
+) -> Chunk | None:
+    """Decode one response: GEOIDs, the join key and the ``numeric`` columns as float64.
+
+    ``None`` for an empty result (204 No Content, or a header without rows).
+    """
     rows = fetched.rows
     if rows is None or len(rows) <= 1:
         return None
     header = [str(h) for h in rows[0]]
-    df = pd.DataFrame(rows[1:], columns=header, dtype=object)
-    geo_cols = [c for c in pull.geo_columns if c in df.columns]
-    if pull.geography.level.name not in geo_cols:
+    col: dict[str, int] = {}
+    for j, h in enumerate(header):
+        col.setdefault(h, j)
+    level = pull.geography.level
+    where = fetched.request.label
+    geo_cols = [c for c in pull.geo_columns if c in col]
+    if level.name not in geo_cols:
         raise CensusResponseError(
-            f"the response has no {pull.geography.level.name!r} column (columns: "
-            f"{', '.join(header[:8])}...)",
-            request=fetched.request.label,
+            f"the response has no {level.name!r} column (columns: {', '.join(header[:8])}...)",
+            request=where,
             source=pull.vintage,
         )
-    widths = {g.name: g.width for g in GEOGRAPHIES.values()}
-    widths["zip code tabulation area (or part)"] = 5
-    if pull.geography.level.sumlevel in ("860", "871"):
-        parts = [pull.geography.level.name]
-    else:
-        parts = geo_cols
-    geoid = pd.Series("", index=df.index, dtype=object)
+    grid: Obj = np.array(rows[1:], dtype=object)
+    n = grid.shape[0]
+    parts = [level.name] if level.sumlevel in ("860", "871") else geo_cols
+    codes: list[list[str]] = []
     for c in parts:
-        geoid = geoid + df[c].astype(str).str.zfill(widths.get(c, 0))
-    df["__geoid"] = geoid
-    join = "GEO_ID" if pull.use_geo_id and "GEO_ID" in df.columns else "__geoid"
-    if df[join].duplicated().any():
-        dup = df.loc[df[join].duplicated(), join].iloc[0]
+        cells = grid[:, col[c]].tolist()
+        if None in cells:
+            raise CensusResponseError(
+                f"row {cells.index(None) + 1} of the response has no {c!r} code; the places "
+                "cannot be identified",
+                request=where,
+                source=pull.vintage,
+            )
+        width = _WIDTHS.get(c, 0)
+        if any(len(v) < width for v in cells):
+            cells = [v.zfill(width) for v in cells]
+        codes.append(cells)
+    geoid = codes[0] if len(codes) == 1 else list(map("".join, zip(*codes, strict=True)))
+    keys = geoid
+    if pull.use_geo_id and "GEO_ID" in col:
+        ids: list[str | None] = grid[:, col["GEO_ID"]].tolist()
+        # a row without GEO_ID (never seen) is joined on its GEOID instead
+        keys = [k if k is not None else "\0" + g for k, g in zip(ids, geoid, strict=True)]
+    if len(set(keys)) != n:
+        seen: set[str] = set()
+        dup = ""
+        for k in keys:
+            if k in seen:
+                dup = k
+                break
+            seen.add(k)
         raise CensusResponseError(
-            f"the response repeats geography {dup!r}; it cannot be joined",
-            request=fetched.request.label,
+            f"the response repeats geography {dup.lstrip(chr(0))!r}; it cannot be joined",
+            request=where,
             source=pull.vintage,
         )
-    return df.set_index(join, drop=False)
+    names = grid[:, col["NAME"]].tolist() if "NAME" in col else None
+    here = [c for c in numeric if c in col]
+    if here:
+        cells = grid[:, [col[c] for c in here]]
+        numbers = to_numbers(cells, here, where).T.copy()
+    else:
+        numbers = np.empty((0, n))
+    return Chunk(
+        keys=keys,
+        geoid=geoid,
+        names=names,
+        numeric=here,
+        numbers=numbers,
+        text={c: grid[:, col[c]].copy() for c in text if c in col},
+    )
 
 
-def _join(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
-    out: pd.DataFrame | None = None
-    for df in frames:
-        if out is None:
-            out = df
-            continue
-        new = [c for c in df.columns if c not in out.columns]
-        out = out.join(df[new], how="outer")
-    assert out is not None
-    return out
+@frozen
+class Long:
+    """A pull in long form, as numpy arrays (one row per place and item)."""
+
+    geography: Obj
+    name: Obj
+    variable: Obj
+    race: Obj
+    value: F64
+    moe: F64
+    status: Obj
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+    def frame(self) -> pd.DataFrame:
+        """Return the rows as a DataFrame (``geography``, ``NAME``, ``variable``, ...)."""
+        return pd.DataFrame(
+            {
+                "geography": self.geography,
+                "NAME": self.name,
+                "variable": self.variable,
+                "race": self.race,
+                "value": self.value,
+                "moe": self.moe,
+                "status": self.status,
+            }
+        )
 
 
-def run(client: CensusClient, pull: Pull, *, desc: str = "census") -> tuple[pd.DataFrame, Any]:
+def _assemble(
+    chunks: Sequence[Chunk], numeric: Sequence[str], text: Sequence[str]
+) -> tuple[list[str], list[str | None] | None, F64, dict[str, Obj]]:
+    """Outer-join the chunks on their keys, sorted by GEOID.
+
+    Returns the GEOIDs, names, a (len(numeric) + 1, places) block (missing
+    columns and cells are NaN; the last row is all NaN) and the text columns.
+    """
+    first = chunks[0]
+    if all(c.keys == first.keys for c in chunks[1:]):
+        n = len(first.keys)
+        geoid: list[str] = first.geoid
+        positions: list[Any] = [slice(None)] * len(chunks)
+        names = next((c.names for c in chunks if c.names is not None), None)
+    else:
+        index: dict[str, int] = {}
+        for c in chunks:
+            for k in c.keys:
+                index.setdefault(k, len(index))
+        n = len(index)
+        positions = [np.fromiter((index[k] for k in c.keys), np.intp, len(c.keys)) for c in chunks]
+        slots: list[str | None] = [None] * n
+        named: list[str | None] = [None] * n
+        any_names = False
+        for c, pos in zip(chunks, positions, strict=True):
+            for p, g in zip(pos.tolist(), c.geoid, strict=True):
+                if slots[p] is None:
+                    slots[p] = g
+            if c.names is not None:
+                any_names = True
+                for p, nm in zip(pos.tolist(), c.names, strict=True):
+                    if named[p] is None:
+                        named[p] = nm
+        geoid = [g for g in slots if g is not None]
+        names = named if any_names else None
+    where = {c: j for j, c in enumerate(numeric)}
+    block = np.full((len(numeric) + 1, n), np.nan)
+    filled: set[str] = set()
+    for c, pos in zip(chunks, positions, strict=True):
+        take = [(j, where[name]) for j, name in enumerate(c.numeric) if name not in filled]
+        if take:
+            src, dst = zip(*take, strict=True)
+            if isinstance(pos, slice):
+                block[list(dst)] = c.numbers[list(src)]
+            else:
+                block[np.ix_(list(dst), pos)] = c.numbers[list(src)]
+            filled.update(c.numeric)
+    texts: dict[str, Obj] = {}
+    for name in text:
+        for c, pos in zip(chunks, positions, strict=True):
+            if name in c.text:
+                if isinstance(pos, slice):
+                    texts[name] = c.text[name]
+                else:
+                    cells = np.full(n, None, dtype=object)
+                    cells[pos] = c.text[name]
+                    texts[name] = cells
+                break
+    if any(a > b for a, b in itertools.pairwise(geoid)):
+        order = sorted(range(n), key=geoid.__getitem__)
+        geoid = [geoid[i] for i in order]
+        names = None if names is None else [names[i] for i in order]
+        block = block[:, order]
+        texts = {k: v[order] for k, v in texts.items()}
+    return geoid, names, block, texts
+
+
+def run(client: CensusClient, pull: Pull, *, desc: str = "census") -> tuple[Long, Any]:
     """Fetch the pull's requests, join them on GEO_ID and decode every cell.
+
+    Each response is decoded as it arrives, while the others are still in flight.
 
     Returns
     -------
-    (pandas.DataFrame, dict)
+    (Long, dict)
         Long rows: ``geography``, ``NAME`` (if read), ``variable``, ``race``,
-        ``value``, ``moe`` (when any variable has one), ``status``; and facts
+        ``value``, ``moe`` (NaN when no variable has one), ``status``; and facts
         for provenance (retrieval time, request counts).
     """
     meta = client.variables(pull.year, pull.dataset)
-    fetched = client.fetch(pull.requests, suggest=lambda n: meta.suggestions(n), desc=desc)
-    frames = [f for f in (_frame(x, pull) for x in fetched) if f is not None]
-    info = {
-        "requests": len(fetched),
-        "from_cache": sum(1 for f in fetched if f.from_cache),
-        "retrieved": min((f.retrieved for f in fetched if f.retrieved), default=""),
-    }
     has_moe = pull.moe and any(it.var.moe for it in pull.items)
-    columns = ["geography", "NAME", "variable", "race", "value", "moe", "status"]
-    if not frames:
-        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-        empty["value"] = empty["value"].astype(float)
-        empty["moe"] = empty["moe"].astype(float)
-        return empty, info
-    wide = _join(frames)
-    wide = wide.sort_values("__geoid", kind="stable")
-    geoid = wide["__geoid"].to_numpy(dtype=object)
-    names = wide["NAME"].to_numpy(dtype=object) if "NAME" in wide.columns else None
-    n = len(wide)
     numeric = list(
         dict.fromkeys(
             c
             for it in pull.items
             for c in (it.var.name, it.var.moe if has_moe else None)
-            if c is not None and c in wide.columns
+            if c is not None
         )
     )
-    block = to_numbers(wide[numeric].to_numpy(dtype=object), numeric, pull.vintage)
-    where = {c: j for j, c in enumerate(numeric)}
-
-    def numbers(col: str | None, *, fill: bool) -> np.ndarray[Any, np.dtype[np.float64]] | None:
-        if col is not None and col in where:
-            return block[:, where[col]].copy()
-        return np.full(n, np.nan) if fill else None
-
-    def cells(col: str | None) -> np.ndarray[Any, np.dtype[np.object_]] | None:
-        if col is None or col not in wide.columns:
-            return None
-        return wide[col].to_numpy(dtype=object)
-
-    values, margins, statuses = [], [], []
-    for it in pull.items:
-        value = numbers(it.var.name, fill=True)
-        assert value is not None
-        margin = numbers(it.var.moe, fill=True) if has_moe and it.var.moe else None
-        value, margin, status = decode_numbers(
-            value,
-            margin,
-            estimate_annotation=cells(it.var.estimate_annotation),
-            moe_annotation=cells(it.var.moe_annotation),
-            names=(it.var.name, it.var.moe),
-            where=pull.vintage,
+    text = list(
+        dict.fromkeys(
+            c
+            for it in pull.items
+            for c in (it.var.estimate_annotation, it.var.moe_annotation)
+            if c is not None
         )
-        values.append(value)
-        margins.append(margin if margin is not None else np.full(n, np.nan))
-        statuses.append(status)
+    )
+    decoded: dict[int, Chunk | None] = {}
+
+    def on_result(i: int, fetched: Fetched) -> None:
+        decoded[i] = decode_chunk(fetched, pull, numeric, text)
+
+    fetched = client.fetch(
+        pull.requests, suggest=lambda n: meta.suggestions(n), desc=desc, on_result=on_result
+    )
+    info = {
+        "requests": len(fetched),
+        "from_cache": sum(1 for f in fetched if f.from_cache),
+        "retrieved": min((f.retrieved for f in fetched if f.retrieved), default=""),
+    }
+    chunks = [c for _, c in sorted(decoded.items()) if c is not None]
+    empty_obj = np.empty(0, dtype=object)
+    if not chunks:
+        return Long(
+            geography=empty_obj,
+            name=empty_obj,
+            variable=empty_obj,
+            race=empty_obj,
+            value=np.empty(0),
+            moe=np.empty(0),
+            status=empty_obj,
+        ), info
+    geoid, names, block, texts = _assemble(chunks, numeric, text)
+    n = len(geoid)
     k = len(pull.items)
-    long = pd.DataFrame(
-        {
-            "geography": np.tile(geoid, k),
-            "NAME": np.tile(names, k) if names is not None else np.full(n * k, None, object),
-            "variable": np.repeat(np.array([it.label for it in pull.items], dtype=object), n),
-            "race": np.repeat(np.array([it.race for it in pull.items], dtype=object), n),
-            "value": np.concatenate(values),
-            "moe": np.concatenate(margins),
-            "status": np.concatenate(statuses),
-        }
+    where = {c: j for j, c in enumerate(numeric)}
+    nan_row = len(numeric)
+    values = block[[where.get(it.var.name, nan_row) for it in pull.items]]
+    margins: F64 | None = None
+    has_margin = np.array([bool(has_moe and it.var.moe) for it in pull.items], dtype=bool)
+    if has_moe:
+        margins = block[
+            [where.get(it.var.moe, nan_row) if it.var.moe else nan_row for it in pull.items]
+        ]
+    codes = decode_block(
+        values,
+        margins,
+        moe_names=[it.var.moe for it in pull.items],
+        has_margin=has_margin,
+        where=pull.vintage,
+    )
+    for j, it in enumerate(pull.items):
+        ea = texts.get(it.var.estimate_annotation) if it.var.estimate_annotation else None
+        ma = texts.get(it.var.moe_annotation) if it.var.moe_annotation else None
+        if ea is not None or ma is not None:
+            annotate(
+                values[j],
+                margins[j] if margins is not None and has_margin[j] else None,
+                codes[j],
+                estimate_annotation=ea,
+                moe_annotation=ma,
+            )
+    geo = np.array(geoid, dtype=object)
+    long = Long(
+        geography=np.tile(geo, k),
+        name=np.tile(np.array(names, dtype=object), k)
+        if names is not None
+        else np.full(n * k, None, object),
+        variable=np.repeat(np.array([it.label for it in pull.items], dtype=object), n),
+        race=np.repeat(np.array([it.race for it in pull.items], dtype=object), n),
+        value=values.ravel(),
+        moe=margins.ravel() if margins is not None else np.full(n * k, np.nan),
+        status=status_text(codes.ravel()),
     )
     return long, info

@@ -1185,3 +1185,19 @@ def test_geography_codes_may_be_a_comma_list(server: CensusServer, opts: dict[st
     hierarchy = census.Hierarchy(modern_geography(), "test")
     assert hierarchy.resolve("state:CA, IL").for_clause == "state:06,17"
     assert s.provenance is not None and s.provenance.options["geography"] == "county:075,081"
+
+
+def test_cached_metadata_is_parsed_once_per_process(tmp_path: Path) -> None:
+    """A new client per read must not re-parse a vintage's (large) cached variables.json."""
+    meta = tmp_path / "2022" / "acs" / "acs5" / "variables.json"
+    meta.parent.mkdir(parents=True)
+    meta.write_text('{"variables": {"B01001_001E": {"label": "Estimate!!Total:"}}}')
+    first = census.CensusClient(cache_dir=tmp_path, offline=True)
+    second = census.CensusClient(cache_dir=tmp_path, offline=True)
+    doc = first.metadata(2022, "acs/acs5", "variables.json")
+    assert second.metadata(2022, "acs/acs5", "variables.json") is doc
+    # A changed file is read again, never served stale.
+    meta.write_text('{"variables": {"B19013_001E": {"label": "Estimate!!Median"}}}')
+    os.utime(meta, ns=(meta.stat().st_mtime_ns + 10**9,) * 2)
+    third = census.CensusClient(cache_dir=tmp_path, offline=True)
+    assert "B19013_001E" in third.metadata(2022, "acs/acs5", "variables.json")["variables"]

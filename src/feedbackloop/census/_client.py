@@ -28,6 +28,7 @@ import re
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import timedelta
@@ -184,6 +185,31 @@ def _seconds(value: float | timedelta | None) -> float | None:
     if isinstance(value, timedelta):
         return value.total_seconds()
     return float(value)
+
+
+#: Parsed metadata documents read from cache files, shared by every client of the
+#: process and keyed by (file, modification time, size), so that a new client (every
+#: ``read``) does not parse a vintage's multi-megabyte ``variables.json`` again.
+#: The documents are treated as read-only.
+_PARSED_META: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+_PARSED_META_LOCK = threading.Lock()
+_PARSED_META_SIZE = 16
+
+
+def _shared_key(path: Path) -> tuple[str, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), st.st_mtime_ns, st.st_size)
+
+
+def _remember_meta(key: tuple[str, int, int], doc: Any) -> None:
+    with _PARSED_META_LOCK:
+        _PARSED_META[key] = doc
+        _PARSED_META.move_to_end(key)
+        while len(_PARSED_META) > _PARSED_META_SIZE:
+            _PARSED_META.popitem(last=False)
 
 
 class CensusClient:
@@ -564,6 +590,14 @@ class CensusClient:
                     status=status,
                     source=vintage,
                 )
+        shared = _shared_key(path) if hit is not None and path is not None else None
+        with _PARSED_META_LOCK:
+            known = shared is not None and shared in _PARSED_META
+            doc = _PARSED_META[shared] if shared is not None and known else None
+        if known:
+            with self._lock:
+                self._memo[memo_key] = doc
+            return doc
         try:
             doc = json.loads(body)
         except ValueError as err:
@@ -575,6 +609,8 @@ class CensusClient:
             ) from err
         if hit is None and path is not None:
             self._write(path, body)
+        if shared is not None:
+            _remember_meta(shared, doc)
         with self._lock:
             self._memo[memo_key] = doc
         return doc

@@ -25,6 +25,7 @@ from feedbackloop.errors import (
 from feedbackloop.model import Indicator
 from feedbackloop.model._indicator import _str_tuple
 from feedbackloop.period import Period
+from feedbackloop.series._groupby import Factor, factorize_many, group
 from feedbackloop.series._status import TOTAL, Status
 
 if TYPE_CHECKING:
@@ -249,6 +250,8 @@ class IndicatorSeries:
     provenance: Provenance | None = None
     non_additive: tuple[str, ...] = field(default=(), converter=_str_tuple)
     sensitive: bool = False
+    # Sorted factor codes of key columns, computed once (the table is immutable).
+    _factors: dict[str, Factor] = field(factory=dict, init=False, repr=False)
 
     # ----------------------------------------------------------- construction
 
@@ -443,10 +446,13 @@ denominator_moe, status : str, optional
             status_list = np.where(has_value, Status.ESTIMATE.value, Status.MISSING.value)
         arrays[STATUS] = pa.array(status_list, type=pa.string()).dictionary_encode()
 
+        factors: dict[str, Factor] = {}
         if not problems:
             key_cols = [GEOGRAPHY, PERIOD, *dims]
             keys = pa.table({c: arrays[c] for c in key_cols})
-            dup = _duplicate_mask(keys)
+            # The factor codes that find duplicate keys are kept for later grouping.
+            factors = factorize_many({c: keys.column(c) for c in key_cols})
+            dup = _duplicate_mask(keys, factors)
             if dup.any():
                 problems.append(
                     Problem(
@@ -468,7 +474,7 @@ denominator_moe, status : str, optional
             STATUS,
         ]
         table = pa.table({c: arrays[c] for c in order})
-        return cls(
+        series = cls(
             indicator=indicator,
             table=table,
             unit=unit,
@@ -477,6 +483,8 @@ denominator_moe, status : str, optional
             non_additive=tuple(non_additive),
             sensitive=sensitive,
         )
+        series._factors.update(factors)
+        return series
 
     @classmethod
     def from_arrow(cls, table: pa.Table, *, indicator: Indicator | None = None) -> IndicatorSeries:
@@ -621,6 +629,19 @@ denominator_moe, status : str, optional
                 f"series {self.indicator.id!r} has no dimension {dimension!r} "
                 f"(dimensions: {', '.join(self.dimensions) or 'none'})"
             )
+
+    def _key_factors(self, columns: Iterable[str]) -> dict[str, Factor]:
+        """Sorted factor codes and labels of key columns, computed once per series.
+
+        Grouping by text keys starts with a hash of every row's label; the
+        series is immutable, so that is done once per column (on two threads
+        for several long columns) and reused by every later operation.
+        """
+        wanted = list(columns)
+        missing = {c: self.table.column(c) for c in wanted if c not in self._factors}
+        if missing:
+            self._factors.update(factorize_many(missing))
+        return {c: self._factors[c] for c in wanted}
 
     def with_table(self, table: pa.Table, **changes: Any) -> IndicatorSeries:
         """Return a copy with a new table (and metadata changes), unvalidated.
@@ -891,15 +912,18 @@ denominator_moe, status : str, optional
         return export(self, audience, policies, geography_parents=geography_parents)
 
 
-def _duplicate_mask(keys: pa.Table) -> np.ndarray[Any, np.dtype[np.bool_]]:
+def _duplicate_mask(
+    keys: pa.Table, factors: Mapping[str, Factor]
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """Rows whose key repeats an earlier row's key."""
     if keys.num_rows == 0:
         return np.zeros(0, dtype=bool)
-    counts = keys.group_by(keys.column_names, use_threads=True).aggregate([([], "count_all")])
-    if counts.num_rows == keys.num_rows:
-        return np.zeros(keys.num_rows, dtype=bool)
-    frame: pd.DataFrame = keys.to_pandas()
-    dup: np.ndarray[Any, np.dtype[np.bool_]] = frame.duplicated().to_numpy(dtype=bool)
+    groups = group(keys, keys.column_names, factors)
+    dup = np.ones(keys.num_rows, dtype=bool)
+    if groups.n == keys.num_rows:
+        return ~dup
+    _, first = np.unique(groups.codes, return_index=True)
+    dup[first] = False
     return dup
 
 

@@ -35,7 +35,7 @@ from feedbackloop.series._frame import (
     VALUE,
     IndicatorSeries,
 )
-from feedbackloop.series._groupby import I64, factorize, group, relabel
+from feedbackloop.series._groupby import Factor, Groups, group, in_slices, relabel
 from feedbackloop.series._status import TOTAL, Status
 
 if TYPE_CHECKING:
@@ -124,8 +124,8 @@ def _sum_aggregations(
     table: pa.Table,
     group_cols: Sequence[str],
     pairs: Sequence[tuple[str, str | None]],
-    factors: Mapping[str, tuple[I64, pa.Array]] | None = None,
-) -> pa.Table:
+    factors: Mapping[str, Factor] | None = None,
+) -> tuple[pa.Table, Groups]:
     """Group ``table`` and sum each (value, moe) pair with the Census zero-estimate rule.
 
     For a value column ``v`` with margins ``m`` the result holds ``v`` (the sum,
@@ -133,7 +133,8 @@ def _sum_aggregations(
     ``m = sqrt(Σ_{v≠0} m² + max_{v=0}(m)²)`` (domain.md §1.2), NaN if any
     part's margin is unknown (a zero estimate contributes ``m·0`` to the sum of
     squares, which is NaN exactly when its margin is). ``__n_suppressed``
-    counts suppressed parts. Rows come out sorted by ``group_cols``.
+    counts suppressed parts. Rows come out sorted by ``group_cols``; the
+    groups are returned too (their factor codes describe the result's keys).
     """
     groups = group(table, group_cols, factors)
     out: dict[str, Any] = {c: groups.keys.column(c) for c in group_cols}
@@ -149,14 +150,20 @@ def _sum_aggregations(
         out[vcol] = values
         if mcol is not None:
             m = _f64(table.column(mcol))
-            zero = v == 0
-            with np.errstate(invalid="ignore"):
-                sq = groups.sum(m * np.where(zero, 0.0, m))
-                zmax = groups.max(m, zero, initial=0.0)
-                moe = np.sqrt(sq + zmax * zmax)
+            if m.size and (
+                np.fmax.reduce(m) > 1e150 or np.min(m, where=m > 0, initial=np.inf) < 1e-150
+            ):
+                # Squares would overflow or underflow: the scaled (slower) formula.
+                moe = stats.moe_sum_grouped(v, m, groups.codes, groups.n)[1]
+            else:
+                zero = v == 0
+                with np.errstate(invalid="ignore"):
+                    sq = groups.sum(m * np.where(zero, 0.0, m))
+                    zmax = groups.max(m, zero, initial=0.0)
+                    moe = np.sqrt(sq + zmax * zmax)
             moe[np.isnan(values)] = np.nan
             out[mcol] = moe
-    return pa.table(out)
+    return pa.table(out), groups
 
 
 _SUM_STATUSES = pa.array(
@@ -186,9 +193,12 @@ def _aggregate(
     table: pa.Table,
     group_cols: Sequence[str],
     what: str,
-    factors: Mapping[str, tuple[I64, pa.Array]] | None = None,
-) -> pa.Table:
-    """Aggregate ``table`` (already re-keyed) by ``group_cols`` under the indicator's rule."""
+    factors: Mapping[str, Factor] | None = None,
+) -> tuple[pa.Table, dict[str, Factor]]:
+    """Aggregate ``table`` (already re-keyed) by ``group_cols`` under the indicator's rule.
+
+    Returns the aggregated table and the factor codes of its key columns.
+    """
     rule = series.indicator.effective_aggregation
     names = table.column_names
     if rule is Aggregation.NONE and not (NUMERATOR in names and DENOMINATOR in names):
@@ -204,7 +214,7 @@ def _aggregate(
         for col, mcol in ((NUMERATOR, NUMERATOR_MOE), (DENOMINATOR, DENOMINATOR_MOE)):
             if col in names:
                 pairs.append((col, mcol if mcol in names else None))
-        agg = _sum_aggregations(table, group_cols, pairs, factors)
+        agg, groups = _sum_aggregations(table, group_cols, pairs, factors)
         value = _f64(agg.column(VALUE))
         moe = _f64(agg.column(MOE)) if has_moe else None
     else:
@@ -213,7 +223,7 @@ def _aggregate(
             (NUMERATOR, NUMERATOR_MOE if NUMERATOR_MOE in names else None),
             (DENOMINATOR, DENOMINATOR_MOE if DENOMINATOR_MOE in names else None),
         ]
-        agg = _sum_aggregations(table, group_cols, pairs, factors)
+        agg, groups = _sum_aggregations(table, group_cols, pairs, factors)
         num, den = _f64(agg.column(NUMERATOR)), _f64(agg.column(DENOMINATOR))
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(den == 0, np.nan, num / den) * scale
@@ -241,7 +251,7 @@ def _aggregate(
         if c in agg.column_names:
             out[c] = _nan_to_null(_f64(agg.column(c)))
     out[STATUS] = _status_after_sum(agg, value, moe)
-    return pa.table(out)
+    return pa.table(out), groups.factors()
 
 
 _FIPS_PARENT_LENGTHS = {
@@ -286,7 +296,8 @@ def rollup(
     """
     if (to is None) == (mapping is None):
         raise SeriesError("give exactly one of to='county'|'state' or mapping={code: parent}")
-    codes, labels = factorize(series.table.column(GEOGRAPHY))
+    factors = series._key_factors([GEOGRAPHY, PERIOD, *series.dimensions])
+    codes, labels = factors[GEOGRAPHY]
     if to is not None:
         if to not in _FIPS_PARENT_LENGTHS:
             raise SeriesError(f"to must be 'county' or 'state' (got {to!r})")
@@ -313,14 +324,13 @@ def rollup(
                 "map every code (nothing is dropped silently)"
             )
         parents = pc.take(pa.array(list(mapping.values()), pa.string()), idx)
-    out = _aggregate(
-        series,
-        series.table,
-        [GEOGRAPHY, PERIOD, *series.dimensions],
-        "roll up",
-        factors={GEOGRAPHY: relabel(codes, labels, parents)},
+    factors[GEOGRAPHY] = relabel(codes, labels, parents)
+    out, out_factors = _aggregate(
+        series, series.table, [GEOGRAPHY, PERIOD, *series.dimensions], "roll up", factors
     )
-    return series.with_table(out)
+    result = series.with_table(out)
+    result._factors.update(out_factors)
+    return result
 
 
 def collapse(series: IndicatorSeries, dimension: str) -> IndicatorSeries:
@@ -344,7 +354,7 @@ def collapse(series: IndicatorSeries, dimension: str) -> IndicatorSeries:
         )
     table = series.table.filter(pc.not_equal(series.table.column(dimension), TOTAL))
     others = [d for d in series.dimensions if d != dimension]
-    agg = _aggregate(
+    agg, out_factors = _aggregate(
         series,
         table.drop_columns([dimension]).append_column(
             dimension, pa.repeat(pa.scalar(TOTAL, pa.string()), table.num_rows)
@@ -354,7 +364,9 @@ def collapse(series: IndicatorSeries, dimension: str) -> IndicatorSeries:
     )
     order = [INDICATOR, GEOGRAPHY, PERIOD, *series.dimensions]
     order += [c for c in agg.column_names if c not in order]
-    return series.with_table(agg.select(order))
+    result = series.with_table(agg.select(order))
+    result._factors.update(out_factors)
+    return result
 
 
 # --------------------------------------------------------- proportion, ratio
@@ -536,8 +548,9 @@ def disparity(
     if measure not in ("ratio", "difference"):
         raise SeriesError(f"measure must be 'ratio' or 'difference' (got {measure!r})")
     table = series.table
+    n = table.num_rows
     others = _key_frame(series, dimension)
-    factors = {c: factorize(table.column(c)) for c in [*others, dimension]}
+    factors = series._key_factors([*others, dimension])
     dim_codes, dim_labels = factors[dimension]
     ref_at = pc.index(dim_labels, reference).as_py()
     if ref_at < 0:
@@ -548,60 +561,102 @@ def disparity(
     # Each row's place-period cell, and each cell's reference row (keys are unique).
     cells = group(table, others, factors)
     is_ref = dim_codes == ref_at
-    ref_row = np.full(cells.n, -1, dtype=np.int64)
     ref_rows = np.flatnonzero(is_ref)
+    # Row numbers in the smallest type that holds them: less memory to touch.
+    index: np.dtype[np.signedinteger[Any]] = np.dtype(
+        np.int32 if n < np.iinfo(np.int32).max else np.int64
+    )
+    ref_row = np.full(cells.n, -1, dtype=index)
     ref_row[cells.codes[ref_rows]] = ref_rows
-    # Group rows in (cell, category) order: a counting sort on the unique full key.
+    # Rows in (cell, category) order: a counting sort on the unique full key.
     n_dim = max(len(dim_labels), 1)
-    full_key = cells.codes * n_dim + dim_codes
     space = cells.n * n_dim
-    if space <= 4 * len(full_key) + 1024:
-        slot = np.full(space, -1, dtype=np.int64)
-        slot[full_key] = np.arange(len(full_key), dtype=np.int64)
+    key_type: np.dtype[np.signedinteger[Any]] = (
+        index if space < np.iinfo(index).max else np.dtype(np.int64)
+    )
+    full_key = cells.codes.astype(key_type)
+    full_key *= n_dim
+    full_key += dim_codes
+    if space == n:
+        # Every category in every cell: the key is the row's sorted position.
+        order = np.empty(n, dtype=index)
+        order[full_key] = np.arange(n, dtype=index)
+    elif space <= 4 * n + 1024:
+        slot = np.full(space, -1, dtype=index)
+        slot[full_key] = np.arange(n, dtype=index)
         order = slot[slot >= 0]
+        del slot
     else:
-        order = np.argsort(full_key, kind="stable")
+        order = np.argsort(full_key, kind="stable").astype(index, copy=False)
+    del full_key
     rows = order[~is_ref[order]]
-    refs = ref_row[cells.codes[rows]]
-    has_ref = refs >= 0
-    refs_safe = np.where(has_ref, refs, 0)
+    del order
+    # Output rows are sorted by cell: each cell's rows but its reference, in a run.
+    has_ref_cell = ref_row >= 0
+    per_cell = cells.sizes - has_ref_cell
+    refs = np.repeat(ref_row, per_cell)
+    complete = bool(has_ref_cell.all())
 
     all_v = _f64(table.column(VALUE))
-    v = all_v[rows]
-    r = np.where(has_ref, all_v[refs_safe], np.nan)
     if series.has_moe:
         all_m = _f64(table.column(MOE))
-        mv = all_m[rows]
-        mr = np.where(has_ref, all_m[refs_safe], np.nan)
+        if (all_m < 0).any():  # checked once here, not in every formula below
+            all_m = np.where(all_m < 0, np.nan, all_m)
     else:
-        mv = mr = np.full(len(v), np.nan)
-    if measure == "ratio":
-        d = np.asarray(stats.rate_ratio(v, r), dtype=np.float64)
-        dm = np.asarray(stats.moe_ratio(v, r, mv, mr), dtype=np.float64)
-    else:
-        d = np.asarray(stats.rate_difference(v, r), dtype=np.float64)
-        dm = np.asarray(stats.moe_diff(mv, mr), dtype=np.float64)
-    if series.has_moe:
-        sig = np.asarray(stats.significant_difference(v, mv, r, mr, level=level), dtype=bool)
-        unknown = np.isnan(v) | np.isnan(r) | np.isnan(mv) | np.isnan(mr)
-        significant = pd.arrays.BooleanArray(sig & ~unknown, unknown)
-    else:
-        significant = pd.arrays.BooleanArray(
-            np.zeros(len(rows), dtype=bool), np.ones(len(rows), dtype=bool)
-        )
-    # One float block built in place, so pandas does not copy columns to consolidate.
+        all_m = np.full(1, np.nan)
+    # One float block (value, moe, reference value, reference moe, disparity,
+    # its moe) filled in place, half on each core; pandas keeps it as one block.
+    m = len(rows)
+    block = np.empty((6, m), dtype=np.float64)
+    sig = np.zeros(m, dtype=bool)
+    unknown = np.ones(m, dtype=bool)
+    z_level = level
+
+    def work(lo: int, hi: int) -> None:
+        idx, ref = rows[lo:hi], refs[lo:hi]
+        v, mv, r, mr, d, dm = (block[i, lo:hi] for i in range(6))
+        np.take(all_v, idx, out=v)
+        missing = None
+        if not complete:
+            missing = ref < 0
+            ref = np.where(missing, 0, ref)
+        np.take(all_v, ref, out=r)
+        if missing is not None:
+            r[missing] = np.nan
+        if series.has_moe:
+            np.take(all_m, idx, out=mv)
+            np.take(all_m, ref, out=mr)
+            if missing is not None:
+                mr[missing] = np.nan
+        else:
+            mv.fill(np.nan)
+            mr.fill(np.nan)
+        if measure == "ratio":
+            stats._ratio_into(v, r, d)
+            stats._moe_ratio_into(d, r, mv, mr, dm)
+        else:
+            np.subtract(v, r, out=d)
+            stats._hypot_into(mv, mr, dm)
+        if series.has_moe:
+            stats._significant_into(v, mv, r, mr, sig[lo:hi], level=z_level)
+            nan = np.isnan(v)
+            nan |= np.isnan(r)
+            nan |= np.isnan(mv)
+            nan |= np.isnan(mr)
+            unknown[lo:hi] = nan
+            sig[lo:hi] &= ~nan
+
+    in_slices(m, work)
+    significant = pd.arrays.BooleanArray(sig, unknown)
     floats = ["value", "moe", "reference_value", "reference_moe", "disparity", "disparity_moe"]
-    block = np.empty((len(floats), len(rows)), dtype=np.float64)
-    for i, arr in enumerate((v, mv, r, mr, d, dm)):
-        block[i] = arr
     out = pd.DataFrame(block.T, columns=floats, copy=False)
     for i, c in enumerate(others):
-        codes, labels = factors[c]
-        out.insert(i, c, pd.Series(_categorical(labels, codes[rows]), copy=False))
+        codes, labels = cells.key_codes[i], cells.labels[i]
+        out.insert(i, c, pd.Series(_categorical(labels, np.repeat(codes, per_cell)), copy=False))
     out.insert(
         len(others), "group", pd.Series(_categorical(dim_labels, dim_codes[rows]), copy=False)
     )
-    constant = np.zeros(len(rows), dtype=np.int8)
+    constant = np.zeros(m, dtype=np.int8)
     out.insert(
         len(others) + 1,
         "reference",
@@ -616,7 +671,7 @@ def disparity(
     return out
 
 
-def _categorical(labels: pa.Array, codes: I64) -> pd.Categorical:
+def _categorical(labels: pa.Array, codes: np.ndarray[Any, Any]) -> pd.Categorical:
     """Text labels for factor codes, as a pandas categorical (labels sorted, no copy)."""
     return pd.Categorical.from_codes(codes, categories=pd.Index(labels.to_pylist(), dtype="str"))
 
@@ -1158,7 +1213,7 @@ def check_additivity(
         raise SeriesError(f"series has no {TOTAL!r} rows for {dimension!r} to check against")
     parts = table.filter(pc.invert(is_total))
     pairs: list[tuple[str, str | None]] = [(VALUE, MOE if series.has_moe else None)]
-    agg = _sum_aggregations(parts, others, pairs).to_pandas()
+    agg = _sum_aggregations(parts, others, pairs)[0].to_pandas()
     counts = parts.group_by(others).aggregate([([], "count_all")]).to_pandas()
     agg = agg.merge(counts, on=others).rename(columns={"count_all": "parts"})
     tot = totals.select([*others, VALUE, *([MOE] if series.has_moe else [])]).to_pandas()

@@ -246,8 +246,10 @@ def test_collect_resolves_path_options_against_the_loop_folder(
     ]
     assert [str(p) for p in s.periods] == ["2017-2021", "2018-2022"]
     assert s.geographies == tuple(gen.COUNTIES)
-    # Without base_dir, relative to the current folder, where there is no cache.
-    failed = fl.collect(loop, progress=False)
+    # Without base_dir, a loaded loop resolves against its own folder too.
+    assert fl.collect(loop, progress=False).ok
+    # A loop built in memory has no folder: relative to the current one, with no cache.
+    failed = fl.collect(fl.FeedbackLoop.from_dict(loop.to_dict()), progress=False)
     err = failed.failures["youth_unemployment_rate"]
     assert "offline" in str(err) and "cache file cache/2021/acs/acs5/" in str(err)
     # Absolute paths are kept as they are.
@@ -265,3 +267,17 @@ def test_the_series_survive_parquet(collected: CollectResult, tmp_path: Path) ->
         series.to_parquet(tmp_path / f"{ind_id}.parquet")
         back = fl.read_parquet(tmp_path / f"{ind_id}.parquet")
         assert isinstance(back, IndicatorSeries) and back == series, ind_id
+
+
+def test_a_loaded_loop_resolves_its_paths_against_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``collect(load_loop(path))`` works from any working directory."""
+    monkeypatch.chdir(tmp_path)
+    loop = fl.load_loop(example_path())
+    assert loop.base_dir == str(example_path().parent.resolve())
+    assert loop == load_example()  # where it was loaded from is not part of its value
+    assert "base_dir" not in loop.to_dict()
+    result = fl.collect(loop, progress=False)
+    assert result.ok and "mentees_served" in result
+    assert loop.attachments().action_plan is not None

@@ -276,8 +276,9 @@ def collect(
     ----------
     loop : FeedbackLoop
     base_dir : path, optional
-        Directory relative paths are resolved against (usually the loop
-        file's folder); default the current directory. Resolved are each
+        Directory relative paths are resolved against; default the folder
+        of the loop file (``loop.base_dir``, set by :func:`~feedbackloop.load_loop`),
+        else the current directory. Resolved are each
         source's ``path`` and every option given as text that the adapter's
         ``read`` declares as a path (its annotation accepts
         :class:`os.PathLike`), e.g. the census adapter's ``cache_dir`` or the
@@ -290,6 +291,8 @@ def collect(
     -------
     CollectResult
     """
+    if base_dir is None:
+        base_dir = loop.base_dir
     base = Path(base_dir) if base_dir is not None else None
     with_source = [i for i in loop.indicators if i.source is not None]
     without = [i.id for i in loop.indicators if i.source is None]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import attrs
 import yaml
 
 from feedbackloop.errors import (
@@ -683,7 +684,9 @@ def load_loop(path: str | os.PathLike[str], *, validate: bool = True) -> Feedbac
             str(p), [Problem("", f"not UTF-8 text ({err}); save the file as UTF-8")]
         ) from err
     data, lines = parse_yaml(text, str(p))
-    loop = loop_from_dict(data, source=str(p), lines=lines)
+    loop = attrs.evolve(
+        loop_from_dict(data, source=str(p), lines=lines), base_dir=str(p.resolve().parent)
+    )
     if validate:
         loop.validate()
     return loop

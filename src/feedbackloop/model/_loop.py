@@ -128,6 +128,10 @@ class FeedbackLoop:
         Data-sharing agreement files (YAML), see :mod:`feedbackloop.agreements`.
     action_plan : Attachment, optional
         The action plan (YAML, CSV or XLSX), see :mod:`feedbackloop.actions`.
+    base_dir : str, optional
+        The folder the loop was loaded from (set by :func:`load_loop`): relative
+        source and attachment paths are resolved against it. Not part of the
+        loop's value: it is ignored by ``==`` and not written to YAML.
 
     .. versionadded:: 0.1.0
     """
@@ -142,6 +146,7 @@ class FeedbackLoop:
     inventory: Attachment | None = field(default=None, converter=_attachment)
     agreements: tuple[Attachment, ...] = field(default=(), converter=_attachments)
     action_plan: Attachment | None = field(default=None, converter=_attachment)
+    base_dir: str | None = field(default=None, eq=False, repr=False)
 
     # ------------------------------------------------------------------ access
 
@@ -606,8 +611,9 @@ class FeedbackLoop:
         Parameters
         ----------
         base_dir : path, optional
-            The folder relative paths are resolved against (the loop file's
-            folder; default the current directory).
+            The folder relative paths are resolved against (default the loop
+            file's folder when it was loaded from a file, else the current
+            directory).
 
         Returns
         -------
@@ -622,7 +628,7 @@ class FeedbackLoop:
         """
         from feedbackloop.io._attachments import load_attachments
 
-        return load_attachments(self, base_dir)
+        return load_attachments(self, base_dir if base_dir is not None else self.base_dir)
 
     # ---------------------------------------------------------------- file I/O
 

@@ -391,6 +391,54 @@ def read_csv_rows(path: Path) -> list[list[str]]:
     return [list(row) for row in csv.reader(text.splitlines())]
 
 
+def read_yaml_document(
+    path: Path, error: type[PlanningFileError], what: str
+) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """Read a UTF-8 YAML planning file: its data and the line of each document path.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``"<what> not found: <path>"``.
+    PlanningFileError
+        As ``error`` (the module's own subclass), for text that is not UTF-8 or not YAML.
+    """
+    from feedbackloop.io._loopfile import parse_yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} not found: {path}") from None
+    except UnicodeDecodeError as err:
+        raise error(
+            str(path), [Problem("", f"not UTF-8 text ({err}); save the file as UTF-8")]
+        ) from err
+    try:
+        return parse_yaml(text, str(path))
+    except PlanningFileError:
+        raise
+    except ValueError as err:
+        raise error(str(path), [Problem("", str(err))]) from err
+
+
+def read_csv_document(path: Path, error: type[PlanningFileError], what: str) -> list[list[str]]:
+    """Read a CSV planning file into rows of text (see :func:`read_csv_rows`).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``"<what> not found: <path>"``.
+    PlanningFileError
+        As ``error``, for a file that is not UTF-8 text.
+    """
+    if not path.exists():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        return read_csv_rows(path)
+    except PlanningFileError as err:
+        raise error(err.source, err.problems) from err
+
+
 def read_xlsx_rows(
     path: Path, sheet: str | int | None, purpose: str
 ) -> tuple[str, list[list[Any]]]:

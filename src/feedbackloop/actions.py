@@ -56,8 +56,9 @@ from feedbackloop._planning import (
     opt_date,
     parse_date_cell,
     parse_plan_year,
-    read_csv_rows,
+    read_csv_document,
     read_xlsx_rows,
+    read_yaml_document,
     split_names,
     tuple_of_str,
 )
@@ -743,16 +744,8 @@ class ActionPlan:
         ActionPlanError
             Naming the path in the document and the line of each problem.
         """
-        from feedbackloop.io._loopfile import parse_yaml
-
         p = Path(path)
-        text = _read_text(p)
-        try:
-            data, lines = parse_yaml(text, str(p))
-        except PlanningFileError:
-            raise
-        except Exception as err:
-            raise ActionPlanError(str(p), [Problem("", str(err))]) from err
+        data, lines = read_yaml_document(p, ActionPlanError, "action plan")
         return _plan_from_dict(data, str(p), lines)
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
@@ -824,12 +817,7 @@ class ActionPlan:
             Naming the file, row and column of each problem.
         """
         p = Path(path)
-        if not p.exists():
-            raise FileNotFoundError(f"action plan not found: {p}")
-        try:
-            rows = read_csv_rows(p)
-        except PlanningFileError as err:
-            raise ActionPlanError(err.source, err.problems) from err
+        rows = read_csv_document(p, ActionPlanError, "action plan")
         return cls.from_rows(
             rows, plan_year=plan_year, source=str(p), ignore_columns=ignore_columns
         )
@@ -968,17 +956,6 @@ _ACTION_KEYS = (
     "group",
     "notes",
 )
-
-
-def _read_text(p: Path) -> str:
-    try:
-        return p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"action plan not found: {p}") from None
-    except UnicodeDecodeError as err:
-        raise ActionPlanError(
-            str(p), [Problem("", f"not UTF-8 text ({err}); save the file as UTF-8")]
-        ) from err
 
 
 def _fmt_path(path: tuple[str | int, ...], lines: Mapping[Any, int]) -> str:

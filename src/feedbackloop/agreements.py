@@ -33,7 +33,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from attrs import field, frozen
 
-from feedbackloop._planning import Cadence, Duration, PlanningFileError, opt_date, shift_period
+from feedbackloop._planning import (
+    Cadence,
+    Duration,
+    PlanningFileError,
+    opt_date,
+    read_yaml_document,
+    shift_period,
+)
 from feedbackloop.errors import FeedbackloopError, PeriodError, Problem
 from feedbackloop.model._indicator import SLUG_PATTERN
 from feedbackloop.period import Period
@@ -834,21 +841,8 @@ def load_agreements(path: str | os.PathLike[str]) -> tuple[DataSharingAgreement,
 
     .. versionadded:: 0.1.0
     """
-    from feedbackloop.io._loopfile import parse_yaml
-
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"agreement file not found: {p}") from None
-    except UnicodeDecodeError as err:
-        raise AgreementError(str(p), [Problem("", f"not UTF-8 text ({err})")]) from err
-    try:
-        data, lines = parse_yaml(text, str(p))
-    except PlanningFileError:
-        raise
-    except ValueError as err:
-        raise AgreementError(str(p), [Problem("", str(err))]) from err
+    data, lines = read_yaml_document(p, AgreementError, "agreement file")
     if isinstance(data, Mapping) and "agreements" in data:
         items = data["agreements"]
         if not isinstance(items, list) or set(data) != {"agreements"}:

@@ -37,7 +37,8 @@ from feedbackloop._planning import (
     column_letter,
     is_blank,
     normalize_header,
-    read_csv_rows,
+    read_csv_document,
+    read_yaml_document,
 )
 from feedbackloop.errors import Problem
 from feedbackloop.model._indicator import SLUG_PATTERN, SourceSpec
@@ -545,12 +546,7 @@ class DataInventory:
             Naming the file, row and column of every problem.
         """
         p = Path(path)
-        if not p.exists():
-            raise FileNotFoundError(f"data inventory not found: {p}")
-        try:
-            rows = read_csv_rows(p)
-        except PlanningFileError as err:
-            raise InventoryError(err.source, err.problems) from err
+        rows = read_csv_document(p, InventoryError, "data inventory")
         return cls.from_rows(rows, source=str(p))
 
     @classmethod
@@ -682,21 +678,8 @@ class DataInventory:
         FileNotFoundError
         InventoryError
         """
-        from feedbackloop.io._loopfile import parse_yaml
-
         p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FileNotFoundError(f"data inventory not found: {p}") from None
-        except UnicodeDecodeError as err:
-            raise InventoryError(str(p), [Problem("", f"not UTF-8 text ({err})")]) from err
-        try:
-            data, lines = parse_yaml(text, str(p))
-        except PlanningFileError:
-            raise
-        except ValueError as err:
-            raise InventoryError(str(p), [Problem("", str(err))]) from err
+        data, lines = read_yaml_document(p, InventoryError, "data inventory")
         return cls.from_dict(data, source=str(p), lines=lines)
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:

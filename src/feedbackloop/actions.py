@@ -63,6 +63,7 @@ from feedbackloop._planning import (
     tuple_of_str,
 )
 from feedbackloop.errors import Problem
+from feedbackloop.io._loopfile import locate
 from feedbackloop.model._indicator import SLUG_PATTERN
 from feedbackloop.period import Period
 
@@ -958,17 +959,6 @@ _ACTION_KEYS = (
 )
 
 
-def _fmt_path(path: tuple[str | int, ...], lines: Mapping[Any, int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    p = path
-    while p and p not in lines:
-        p = p[:-1]
-    line = lines.get(p) if p else None
-    return (out or "(document)") + (f" (line {line})" if line else "")
-
-
 def _text(value: object) -> str | None:
     if value is None:
         return ""
@@ -985,7 +975,7 @@ def _plan_from_dict(data: object, source: str, lines: Mapping[Any, int]) -> Acti
     problems: list[Problem] = []
 
     def fail(path: tuple[str | int, ...], message: str) -> None:
-        problems.append(Problem(_fmt_path(path, lines), message))
+        problems.append(Problem(locate(path, lines), message))
 
     if not isinstance(data, Mapping):
         raise ActionPlanError(source, [Problem("(document)", "must be a mapping with 'actions'")])

@@ -42,6 +42,7 @@ from feedbackloop._planning import (
     shift_period,
 )
 from feedbackloop.errors import FeedbackloopError, PeriodError, Problem
+from feedbackloop.io._loopfile import locate
 from feedbackloop.model._indicator import SLUG_PATTERN
 from feedbackloop.period import Period
 
@@ -692,15 +693,7 @@ class DataSharingAgreement:
         problems: list[Problem] = []
 
         def where(*parts: str | int) -> str:
-            full = (*prefix, *parts)
-            text = ""
-            for part in full:
-                text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-            p = full
-            while p and p not in lines:
-                p = p[:-1]
-            line = lines.get(p) if p else None
-            return (text or "(document)") + (f" (line {line})" if line else "")
+            return locate((*prefix, *parts), lines)
 
         if not isinstance(data, Mapping):
             raise AgreementError(source, [Problem(where(), "must be a mapping")])

@@ -41,6 +41,7 @@ from feedbackloop._planning import (
     read_yaml_document,
 )
 from feedbackloop.errors import Problem
+from feedbackloop.io._loopfile import locate
 from feedbackloop.model._indicator import SLUG_PATTERN, SourceSpec
 
 if TYPE_CHECKING:
@@ -629,7 +630,7 @@ class DataInventory:
                 problems.append(Problem(str(key), "unknown key; expected needs"))
         needs = []
         for i, item in enumerate(data["needs"]):
-            where = _where(("needs", i), lines)
+            where = locate(("needs", i), lines)
             if not isinstance(item, Mapping):
                 problems.append(Problem(where, "must be a mapping with at least 'indicator'"))
                 continue
@@ -638,7 +639,7 @@ class DataInventory:
             n_before = len(problems)
 
             def fail(key: str, message: str, i: int = i) -> None:
-                problems.append(Problem(_where(("needs", i, key), lines), message))
+                problems.append(Problem(locate(("needs", i, key), lines), message))
 
             for key in cells:
                 if key not in _YAML_KEYS:
@@ -713,17 +714,6 @@ _YAML_KEYS = (
     "source",
     "source_notes",
 )
-
-
-def _where(path: tuple[str | int, ...], lines: Mapping[Any, int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    p = path
-    while p and p not in lines:
-        p = p[:-1]
-    line = lines.get(p) if p else None
-    return out + (f" (line {line})" if line else "")
 
 
 def _staleness(need: DataNeed, series: IndicatorSeries, today: _dt.date) -> str:

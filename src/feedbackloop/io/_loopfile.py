@@ -58,6 +58,23 @@ def _fmt(path: _Path) -> str:
     return out or "(document)"
 
 
+def line_of(path: _Path, lines: Mapping[_Path, int]) -> int | None:
+    """Return the line of ``path`` in a YAML document, or of its nearest parent that has one."""
+    p = path
+    while True:
+        if p in lines:
+            return lines[p]
+        if not p:
+            return None
+        p = p[:-1]
+
+
+def locate(path: _Path, lines: Mapping[_Path, int]) -> str:
+    """Name a place in a YAML document for messages: ``outcomes[2].horizon (line 31)``."""
+    line = line_of(path, lines)
+    return _fmt(path) + (f" (line {line})" if line is not None else "")
+
+
 class _Reader:
     """Walks a loop document, collecting problems instead of stopping at the first."""
 
@@ -66,20 +83,7 @@ class _Reader:
         self.lines = lines or {}
 
     def fail(self, path: _Path, message: str) -> None:
-        where = _fmt(path)
-        line = self._line(path)
-        if line is not None:
-            where += f" (line {line})"
-        self.problems.append(Problem(where, message))
-
-    def _line(self, path: _Path) -> int | None:
-        p = path
-        while True:
-            if p in self.lines:
-                return self.lines[p]
-            if not p:
-                return None
-            p = p[:-1]
+        self.problems.append(Problem(locate(path, self.lines), message))
 
     # -- primitive fields -------------------------------------------------
 

@@ -33,11 +33,11 @@ from feedbackloop.period import Period
 
 if TYPE_CHECKING:
     from feedbackloop import adapters, census, measures, privacy, stats, units
-    from feedbackloop.actions import ActionPlan
     from feedbackloop.adapters import collect, discover, read
-    from feedbackloop.agreements import DataSharingAgreement
     from feedbackloop.benchmarking import benchmark
-    from feedbackloop.inventory import DataInventory
+    from feedbackloop.planning.actions import ActionPlan
+    from feedbackloop.planning.agreements import DataSharingAgreement
+    from feedbackloop.planning.inventory import DataInventory
     from feedbackloop.series import (
         TOTAL,
         IndicatorSeries,
@@ -92,9 +92,9 @@ __all__ = [
 
 # name -> module that defines it; imported on first attribute access
 _LAZY: dict[str, str] = {
-    "ActionPlan": "feedbackloop.actions",
-    "DataInventory": "feedbackloop.inventory",
-    "DataSharingAgreement": "feedbackloop.agreements",
+    "ActionPlan": "feedbackloop.planning.actions",
+    "DataInventory": "feedbackloop.planning.inventory",
+    "DataSharingAgreement": "feedbackloop.planning.agreements",
     "adapters": "feedbackloop.adapters",
     "benchmark": "feedbackloop.benchmarking",
     "census": "feedbackloop.census",

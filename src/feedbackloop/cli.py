@@ -196,8 +196,8 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from feedbackloop.adapters import CollectResult
-    from feedbackloop.inventory import DataInventory
     from feedbackloop.model import FeedbackLoop
+    from feedbackloop.planning.inventory import DataInventory
 
     path = _loop_path(args.path)
     loop, result = _collect(path, None)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from feedbackloop._optional import import_optional
+from feedbackloop._util import import_optional
 from feedbackloop.errors import SeriesError
 from feedbackloop.period import Period
 from feedbackloop.series._status import TOTAL, Status

@@ -28,10 +28,10 @@ from feedbackloop.io._loopfile import atomic_write_text
 from feedbackloop.series._status import TOTAL, Status
 
 if TYPE_CHECKING:
-    from feedbackloop.actions import ActionPlan
-    from feedbackloop.agreements import DataSharingAgreement
-    from feedbackloop.inventory import DataInventory
     from feedbackloop.model import FeedbackLoop, Indicator, Node, Target
+    from feedbackloop.planning.actions import ActionPlan
+    from feedbackloop.planning.agreements import DataSharingAgreement
+    from feedbackloop.planning.inventory import DataInventory
     from feedbackloop.series import IndicatorSeries
 
 __all__ = ["IndicatorSummary", "for_audience", "render", "report", "summarize"]
@@ -440,7 +440,7 @@ def _plan_html(plan: ActionPlan, loop: FeedbackLoop, day: _dt.date) -> str:
     st = plan.status(day, loop=loop)
     title = e(plan.name) if plan.name else "Action plan"
     parts = [f'<h3 id="action-plan">{title}: status as of {day.isoformat()}</h3>']
-    from feedbackloop.actions import STATUS_ORDER
+    from feedbackloop.planning.actions import STATUS_ORDER
 
     counts = ", ".join(f"{st.count(s)} {s}" for s in STATUS_ORDER if st.count(s))
     parts.append(f"<p>{len(plan)} actions: {e(counts) or 'none'}.</p>")

@@ -213,7 +213,7 @@ def _progress(total: int, enabled: bool | None) -> Any:
     if enabled is None:
         enabled = sys.stderr.isatty()
     if enabled and total > 1:
-        from feedbackloop._optional import module_available
+        from feedbackloop._util import module_available
 
         if module_available("tqdm"):
             from tqdm.auto import tqdm

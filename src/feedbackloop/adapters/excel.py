@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from feedbackloop._optional import import_optional
+from feedbackloop._util import import_optional
 from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_label
 from feedbackloop.adapters._tabular import (
     Errors,

@@ -45,7 +45,7 @@ def default_cache_dir() -> Path:
     env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env).expanduser()
-    from feedbackloop._optional import import_optional
+    from feedbackloop._util import import_optional
 
     platformdirs = import_optional("platformdirs", extra="census", purpose="the Census cache")
     return Path(platformdirs.user_cache_dir("feedbackloop")) / "census"

@@ -128,7 +128,7 @@ def _ssl_context() -> ssl.SSLContext:
 
     Building one loads the CA bundle, about 20 ms; every client shares it.
     """
-    from feedbackloop._optional import import_optional
+    from feedbackloop._util import import_optional
 
     httpx_mod = import_optional("httpx", extra="census", purpose="reading the Census Data API")
     context: ssl.SSLContext = httpx_mod.create_ssl_context()
@@ -336,7 +336,7 @@ class CensusClient:
     def _get_transport(self) -> httpx.HTTPTransport:
         with self._lock:
             if self._transport is None:
-                from feedbackloop._optional import import_optional
+                from feedbackloop._util import import_optional
 
                 httpx_mod = import_optional(
                     "httpx", extra="census", purpose="reading the Census Data API"
@@ -359,7 +359,7 @@ class CensusClient:
         self, path: str, params: Sequence[tuple[str, str]], display: str
     ) -> tuple[int, dict[str, str], bytes]:
         """GET with retries; return (status, headers, body). Never follows redirects."""
-        from feedbackloop._optional import import_optional
+        from feedbackloop._util import import_optional
 
         httpx_mod = import_optional("httpx", extra="census", purpose="reading the Census Data API")
         transport = self._get_transport()
@@ -794,7 +794,7 @@ class CensusClient:
     ) -> None:
         bar: Any = None
         if self._show_progress(len(todo)):
-            from feedbackloop._optional import module_available
+            from feedbackloop._util import module_available
 
             if module_available("tqdm"):
                 from tqdm import tqdm

@@ -25,7 +25,7 @@ from feedbackloop.model._nodes import KeyDriver, Node, Outcome, SharedResult, St
 if TYPE_CHECKING:
     import networkx
 
-    from feedbackloop.io._attachments import Attachments
+    from feedbackloop.planning._attachments import Attachments
 
 __all__ = ["Attachment", "FeedbackLoop", "LoopCheck"]
 
@@ -123,11 +123,11 @@ class FeedbackLoop:
     description : str
         Free text.
     inventory : Attachment, optional
-        The data inventory file (YAML or CSV), see :mod:`feedbackloop.inventory`.
+        The data inventory file (YAML or CSV), see :mod:`feedbackloop.planning.inventory`.
     agreements : tuple of Attachment
-        Data-sharing agreement files (YAML), see :mod:`feedbackloop.agreements`.
+        Data-sharing agreement files (YAML), see :mod:`feedbackloop.planning.agreements`.
     action_plan : Attachment, optional
-        The action plan (YAML, CSV or XLSX), see :mod:`feedbackloop.actions`.
+        The action plan (YAML, CSV or XLSX), see :mod:`feedbackloop.planning.actions`.
     base_dir : str, optional
         The folder the loop was loaded from (set by :func:`load_loop`): relative
         source and attachment paths are resolved against it. Not part of the
@@ -495,7 +495,7 @@ class FeedbackLoop:
         Node attributes: ``tier``, ``kind``, ``title``, ``indicators``.
         Requires the ``graph`` extra.
         """
-        from feedbackloop._optional import import_optional
+        from feedbackloop._util import import_optional
 
         nx = import_optional("networkx", extra="graph", purpose="FeedbackLoop.to_networkx()")
         g = nx.DiGraph(name=self.name)
@@ -626,7 +626,7 @@ class FeedbackLoop:
         InventoryError, AgreementError, ActionPlanError
             If an attached file is malformed (every problem, with row and column).
         """
-        from feedbackloop.io._attachments import load_attachments
+        from feedbackloop.planning._attachments import load_attachments
 
         return load_attachments(self, base_dir if base_dir is not None else self.base_dir)
 

@@ -930,7 +930,7 @@ def _check_file(path: Path, label: str) -> None:
 
 
 def _open(path: Path, label: str, password: str | None) -> Any:
-    from feedbackloop._optional import import_optional
+    from feedbackloop._util import import_optional
 
     pdfplumber = import_optional("pdfplumber", extra="pdf", purpose="reading tables from PDFs")
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect

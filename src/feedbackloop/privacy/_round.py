@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from feedbackloop._optional import import_optional
+from feedbackloop._util import import_optional
 from feedbackloop.privacy._errors import RoundingWarning
 from feedbackloop.privacy._policy import RoundingPolicy
 from feedbackloop.privacy._tables import Table, layers, tables

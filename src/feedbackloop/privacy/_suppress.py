@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from feedbackloop._optional import import_optional
+from feedbackloop._util import import_optional
 from feedbackloop.privacy._errors import SuppressionError
 from feedbackloop.privacy._policy import SuppressionPolicy
 from feedbackloop.privacy._tables import Layers, Table, layers, tables

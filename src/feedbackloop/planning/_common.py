@@ -1,7 +1,7 @@
 """Shared helpers for inventories, agreements and action plans: dates, cadences, tables.
 
-Private: the public names live in :mod:`feedbackloop.inventory`,
-:mod:`feedbackloop.agreements` and :mod:`feedbackloop.actions`.
+Private: the public names live in :mod:`feedbackloop.planning.inventory`,
+:mod:`feedbackloop.planning.agreements` and :mod:`feedbackloop.planning.actions`.
 """
 
 from __future__ import annotations
@@ -454,7 +454,7 @@ def read_xlsx_rows(
     PlanningFileError
         If the workbook or the sheet cannot be opened.
     """
-    from feedbackloop._optional import import_optional
+    from feedbackloop._util import import_optional
 
     openpyxl = import_optional("openpyxl", extra="excel", purpose=purpose)
     try:

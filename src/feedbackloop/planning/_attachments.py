@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from attrs import field, frozen
 
 if TYPE_CHECKING:
-    from feedbackloop.actions import ActionPlan
-    from feedbackloop.agreements import DataSharingAgreement
-    from feedbackloop.inventory import DataInventory
     from feedbackloop.model import FeedbackLoop
     from feedbackloop.model._loop import Attachment
+    from feedbackloop.planning.actions import ActionPlan
+    from feedbackloop.planning.agreements import DataSharingAgreement
+    from feedbackloop.planning.inventory import DataInventory
 
 __all__ = ["Attachments", "load_attachments"]
 
@@ -60,20 +60,20 @@ def load_attachments(loop: FeedbackLoop, base_dir: str | Path | None = None) -> 
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     inventory = None
     if loop.inventory is not None:
-        from feedbackloop.inventory import DataInventory
+        from feedbackloop.planning.inventory import DataInventory
 
         _no_options(loop.inventory, "inventory", ())
         inventory = DataInventory.load(_resolve(loop.inventory, base, "inventory"))
     agreements: list[DataSharingAgreement] = []
     if loop.agreements:
-        from feedbackloop.agreements import load_agreements
+        from feedbackloop.planning.agreements import load_agreements
 
         for i, att in enumerate(loop.agreements):
             _no_options(att, f"agreements[{i}]", ())
             agreements.extend(load_agreements(_resolve(att, base, f"agreements[{i}]")))
     plan = None
     if loop.action_plan is not None:
-        from feedbackloop.actions import ActionPlan
+        from feedbackloop.planning.actions import ActionPlan
 
         _no_options(loop.action_plan, "action_plan", _PLAN_OPTIONS)
         opts = dict(loop.action_plan.options)

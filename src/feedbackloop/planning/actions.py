@@ -1,0 +1,1278 @@
+"""Action plans and accountability: who does what by when, and what is late.
+
+An :class:`ActionPlan` holds :class:`Action` rows with exactly the parts an
+initiative's action-plan spreadsheet has: the action step, its deliverable,
+the person(s) or group(s) responsible, start and stop dates, the date
+completed, the resources needed, and the loop node(s) it serves (a strategy or
+a key driver). Plans load from YAML and from a spreadsheet (CSV or XLSX) shaped
+like the sheets partners already keep, section rows such as
+``A) Compiling / Creating Useful Tools`` becoming groups.
+
+:meth:`ActionPlan.status` says what is overdue, due soon, done on time or late,
+per partner and per loop node; :meth:`ActionPlan.followups` is the list a data
+manager sends after a meeting.
+
+Status rules, for an action on the date ``as_of`` (``due_soon_days`` = 14 by
+default):
+
+1. It is *done* when ``completed`` is set and not after ``as_of`` (a completion
+   dated after ``as_of`` had not happened yet on that day): **done on time**
+   when there is no stop date or ``completed <= stop``, else **done late**. A
+   completion before the start date counts as on time.
+2. Otherwise, with a stop date: **overdue** when ``as_of > stop``; **due soon**
+   when ``stop - as_of`` is between 0 and ``due_soon_days`` days (an action due
+   today is due soon, not overdue).
+3. Otherwise **not started** when ``as_of`` is before the start date, else
+   **in progress** (which includes actions with no stop date).
+
+Examples
+--------
+>>> import datetime as dt
+>>> a = Action(task="Draft the data dictionary", responsible=["Backbone"],
+...            start=dt.date(2024, 1, 8), stop=dt.date(2024, 2, 29))
+>>> a.status(dt.date(2024, 2, 29)).value, a.status(dt.date(2024, 3, 1)).value
+('due soon', 'overdue')
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attrs import evolve, field, frozen
+
+from feedbackloop.errors import Problem
+from feedbackloop.io._loopfile import locate
+from feedbackloop.model._indicator import SLUG_PATTERN
+from feedbackloop.period import Period
+from feedbackloop.planning._common import (
+    Located,
+    PlanningFileError,
+    column_letter,
+    is_blank,
+    normalize_header,
+    opt_date,
+    parse_date_cell,
+    parse_plan_year,
+    read_csv_document,
+    read_xlsx_rows,
+    read_yaml_document,
+    split_names,
+    tuple_of_str,
+)
+
+if TYPE_CHECKING:
+    import os
+
+    import pandas as pd
+
+    from feedbackloop.model import FeedbackLoop
+
+__all__ = [
+    "Action",
+    "ActionPlan",
+    "ActionPlanError",
+    "ActionStatus",
+    "Followup",
+    "Followups",
+    "PlanStatus",
+]
+
+_SLUG = re.compile(SLUG_PATTERN + r"\Z")
+_NO_ONE = "(no one responsible)"
+_NO_NODE = "(no loop node)"
+
+
+class ActionPlanError(PlanningFileError):
+    """An action plan (YAML or spreadsheet) that cannot be read; every problem is listed.
+
+    Each problem names the row and column (``row 7, column 'Stop' (E)``) or the
+    document path and line (``actions[3].stop (line 21)``).
+
+    .. versionadded:: 0.1.0
+    """
+
+    what = "action plan"
+
+
+class ActionStatus(enum.StrEnum):
+    """Where an action stands on a given date (see the module's rules).
+
+    .. versionadded:: 0.1.0
+    """
+
+    OVERDUE = "overdue"
+    DUE_SOON = "due soon"
+    IN_PROGRESS = "in progress"
+    NOT_STARTED = "not started"
+    DONE_ON_TIME = "done on time"
+    DONE_LATE = "done late"
+
+    @property
+    def done(self) -> bool:
+        """Whether the action was completed."""
+        return self in (ActionStatus.DONE_ON_TIME, ActionStatus.DONE_LATE)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+#: Display order of statuses: what needs attention first.
+STATUS_ORDER = (
+    ActionStatus.OVERDUE,
+    ActionStatus.DUE_SOON,
+    ActionStatus.IN_PROGRESS,
+    ActionStatus.NOT_STARTED,
+    ActionStatus.DONE_LATE,
+    ActionStatus.DONE_ON_TIME,
+)
+
+
+def _nonblank(_inst: object, attr: Any, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{attr.name} must be non-empty text (got {value!r})")
+
+
+def _check_window(days: int) -> None:
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        raise ValueError(f"due_soon_days must be a whole number of days >= 0 (got {days!r})")
+
+
+@frozen(kw_only=True)
+class Action:
+    """One step of an action plan.
+
+    Parameters
+    ----------
+    task : str
+        The action step ("Draft the shared data dictionary").
+    deliverable : str
+        What it produces.
+    responsible : tuple of str
+        The people or groups (partners) responsible.
+    start, stop : datetime.date, optional
+        When the work starts and when it is due.
+    completed : datetime.date, optional
+        When it was done.
+    resources : str
+        Resources needed.
+    nodes : tuple of str
+        Ids of the loop nodes (strategies or key drivers) it serves.
+    group : str
+        The plan section it belongs to (``"A) Compiling / Creating Useful Tools"``).
+    notes : str
+        Free text.
+    where : str
+        Where it was read from (``"plan.csv, row 7"``), for messages; not
+        compared.
+
+    Raises
+    ------
+    ValueError
+        If ``stop`` is before ``start``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    task: str = field(validator=_nonblank)
+    deliverable: str = ""
+    responsible: tuple[str, ...] = field(default=(), converter=tuple_of_str)
+    start: _dt.date | None = field(default=None, converter=opt_date)
+    stop: _dt.date | None = field(default=None, converter=opt_date)
+    completed: _dt.date | None = field(default=None, converter=opt_date)
+    resources: str = ""
+    nodes: tuple[str, ...] = field(default=(), converter=tuple_of_str)
+    group: str = ""
+    notes: str = ""
+    where: str = field(default="", eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.start is not None and self.stop is not None and self.stop < self.start:
+            where = f"{self.where}: " if self.where else ""
+            raise ValueError(
+                f"{where}action {self.task!r} stops ({self.stop}) before it starts "
+                f"({self.start}); correct one of the two dates"
+            )
+
+    def is_done(self, as_of: _dt.date) -> bool:
+        """Whether the action was completed on or before ``as_of``."""
+        return self.completed is not None and self.completed <= as_of
+
+    def status(self, as_of: _dt.date, *, due_soon_days: int = 14) -> ActionStatus:
+        """Return the action's status on ``as_of`` (rules in :mod:`feedbackloop.planning.actions`).
+
+        Parameters
+        ----------
+        as_of : datetime.date
+            The day to judge on (e.g. the meeting date).
+        due_soon_days : int
+            How many days ahead a stop date counts as "due soon".
+
+        Returns
+        -------
+        ActionStatus
+        """
+        _check_window(due_soon_days)
+        if self.completed is not None and self.completed <= as_of:
+            if self.stop is None or self.completed <= self.stop:
+                return ActionStatus.DONE_ON_TIME
+            return ActionStatus.DONE_LATE
+        if self.stop is not None:
+            if as_of > self.stop:
+                return ActionStatus.OVERDUE
+            if (self.stop - as_of).days <= due_soon_days:
+                return ActionStatus.DUE_SOON
+        if self.start is not None and as_of < self.start:
+            return ActionStatus.NOT_STARTED
+        return ActionStatus.IN_PROGRESS
+
+    def days_late(self, as_of: _dt.date) -> int:
+        """Days past the stop date: of completion if done by ``as_of``, else of ``as_of``.
+
+        Zero when not late or when there is no stop date.
+        """
+        if self.stop is None:
+            return 0
+        end = self.completed if self.is_done(as_of) and self.completed is not None else as_of
+        return max(0, (end - self.stop).days)
+
+    def days_left(self, as_of: _dt.date) -> int | None:
+        """Days from ``as_of`` to the stop date (negative when past); ``None`` if done or open."""
+        if self.stop is None or self.is_done(as_of):
+            return None
+        return (self.stop - as_of).days
+
+
+# ----------------------------------------------------------------- status
+
+
+@frozen(kw_only=True)
+class PlanStatus:
+    """What :meth:`ActionPlan.status` found on one date.
+
+    Attributes
+    ----------
+    as_of : datetime.date
+        The date judged on.
+    actions : pandas.DataFrame
+        One row per action: ``group``, ``task``, ``deliverable``,
+        ``responsible``, ``nodes``, ``start``, ``stop``, ``completed``,
+        ``status``, ``days_late``, ``days_left``, ``where``.
+    by_partner, by_node : pandas.DataFrame
+        Count of actions in each status (columns, in :data:`STATUS_ORDER`,
+        plus ``total``) per responsible partner / per loop node. An action
+        with two partners counts for each.
+    flags : tuple of Problem
+        Strategies with no action, actions tied to no strategy or key driver,
+        actions naming a node the loop does not have, actions nobody is
+        responsible for.
+
+    .. versionadded:: 0.1.0
+    """
+
+    as_of: _dt.date
+    actions: pd.DataFrame = field(eq=False, repr=False)
+    by_partner: pd.DataFrame = field(eq=False, repr=False)
+    by_node: pd.DataFrame = field(eq=False, repr=False)
+    flags: tuple[Problem, ...] = ()
+
+    def count(self, status: ActionStatus | str) -> int:
+        """Return the number of actions in ``status``."""
+        value = ActionStatus(status)
+        return int((self.actions["status"] == value.value).sum())
+
+    @property
+    def overdue(self) -> pd.DataFrame:
+        """The overdue actions, most days late first."""
+        df = self.actions[self.actions["status"] == ActionStatus.OVERDUE.value]
+        return df.sort_values("days_late", ascending=False, kind="stable")
+
+    @property
+    def due_soon(self) -> pd.DataFrame:
+        """The actions due within the window, soonest first."""
+        df = self.actions[self.actions["status"] == ActionStatus.DUE_SOON.value]
+        return df.sort_values("days_left", kind="stable")
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{self.count(s)} {s}" for s in STATUS_ORDER if self.count(s))
+        lines = [
+            f"action plan status as of {self.as_of}: {len(self.actions)} actions"
+            + (f" ({counts})" if counts else "")
+        ]
+        if len(self.by_partner):
+            lines += ["", "by partner:", self.by_partner.to_string()]
+        if len(self.by_node):
+            lines += ["", "by loop node:", self.by_node.to_string()]
+        if self.flags:
+            lines += ["", "flags:"] + [f"  - {p}" for p in self.flags]
+        return "\n".join(lines)
+
+
+def _counts(rows: list[tuple[str, str]], index_name: str) -> pd.DataFrame:
+    import pandas as pd
+
+    columns = [s.value for s in STATUS_ORDER]
+    keys = list(dict.fromkeys(k for k, _ in rows))
+    tally = Counter(rows)
+    data = [[tally[(k, c)] for c in columns] for k in keys]
+    table = pd.DataFrame(data, index=pd.Index(keys, name=index_name), columns=columns)
+    table = table.astype("int64")
+    table["total"] = table.sum(axis=1)
+    return table
+
+
+# --------------------------------------------------------------- followups
+
+
+@frozen(kw_only=True)
+class Followup:
+    """One line of a follow-up list: an action a party should hear about.
+
+    Attributes
+    ----------
+    party : str
+        Who is responsible (``"(no one responsible)"`` when nobody is).
+    action : Action
+    reason : str
+        ``"overdue"``, ``"due soon"`` or ``"starts soon"``.
+    days : int
+        Days late (overdue), days left (due soon) or days to the start.
+
+    .. versionadded:: 0.1.0
+    """
+
+    party: str
+    action: Action
+    reason: str
+    days: int
+
+    def __str__(self) -> str:
+        a = self.action
+        if self.reason == "overdue":
+            head = f"OVERDUE by {self.days} day{'s' if self.days != 1 else ''}"
+            when = f"(was due {a.stop})"
+        elif self.reason == "due soon":
+            head = (
+                "DUE TODAY"
+                if self.days == 0
+                else f"due in {self.days} day" + ("s" if self.days != 1 else "")
+            )
+            when = f"(due {a.stop})"
+        else:
+            head = f"starts in {self.days} day{'s' if self.days != 1 else ''}"
+            when = f"(starts {a.start}" + (f", due {a.stop})" if a.stop else ")")
+        deliverable = f" — deliverable: {a.deliverable}" if a.deliverable else ""
+        return f"{head}: {a.task}{deliverable} {when}"
+
+
+_REASON_RANK = {"overdue": 0, "due soon": 1, "starts soon": 2}
+
+
+@frozen(kw_only=True)
+class Followups:
+    """The follow-up list after a meeting, grouped by responsible party.
+
+    Iterating gives every :class:`Followup`; :meth:`by_party` groups them;
+    ``str()`` is the text to send.
+
+    .. versionadded:: 0.1.0
+    """
+
+    as_of: _dt.date
+    items: tuple[Followup, ...] = ()
+
+    def __iter__(self) -> Iterator[Followup]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def by_party(self) -> dict[str, tuple[Followup, ...]]:
+        """Return party → its follow-ups (overdue first, most late first; then due soon)."""
+        out: dict[str, list[Followup]] = {}
+        for item in self.items:
+            out.setdefault(item.party, []).append(item)
+        ordered = sorted(out, key=lambda p: (p == _NO_ONE, p.lower()))
+        return {
+            p: tuple(
+                sorted(
+                    out[p],
+                    key=lambda f: (
+                        _REASON_RANK[f.reason],
+                        -f.days if f.reason == "overdue" else f.days,
+                    ),
+                )
+            )
+            for p in ordered
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return one row per follow-up: party, reason, days, task, deliverable, start, stop."""
+        import pandas as pd
+
+        rows = [
+            {
+                "party": f.party,
+                "reason": f.reason,
+                "days": f.days,
+                "task": f.action.task,
+                "deliverable": f.action.deliverable,
+                "start": f.action.start,
+                "stop": f.action.stop,
+                "where": f.action.where,
+            }
+            for items in self.by_party().values()
+            for f in items
+        ]
+        columns = ["party", "reason", "days", "task", "deliverable", "start", "stop", "where"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def __str__(self) -> str:
+        if not self.items:
+            return f"Follow-ups as of {self.as_of}: nothing overdue or due soon."
+        lines = [f"Follow-ups as of {self.as_of}"]
+        for party, items in self.by_party().items():
+            lines += ["", party]
+            lines += [f"  - {f}" for f in items]
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------- plan
+
+
+def _actions(value: Iterable[Action]) -> tuple[Action, ...]:
+    return tuple(value)
+
+
+def _plan_year(value: object) -> int | Period | None:
+    return parse_plan_year(value)
+
+
+@frozen(kw_only=True)
+class ActionPlan:
+    """An initiative's action plan: a list of :class:`Action` rows, in order.
+
+    Parameters
+    ----------
+    actions : tuple of Action
+    name : str
+        The plan's title.
+    description : str
+        Free text (in a spreadsheet, the title rows above the last one).
+    plan_year : int or Period, optional
+        The year (or school/fiscal year, ``"2023/24"``) that dates written
+        without a year (``2/29``) fall in.
+    source : str
+        The file read, for messages; not compared.
+
+    .. versionadded:: 0.1.0
+    """
+
+    actions: tuple[Action, ...] = field(default=(), converter=_actions)
+    name: str = ""
+    description: str = ""
+    plan_year: int | Period | None = field(default=None, converter=_plan_year)
+    source: str = field(default="", eq=False)
+
+    def __iter__(self) -> Iterator[Action]:
+        return iter(self.actions)
+
+    def __len__(self) -> int:
+        return len(self.actions)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Section names, in order of first appearance (``""`` for ungrouped actions)."""
+        return tuple(dict.fromkeys(a.group for a in self.actions))
+
+    @property
+    def partners(self) -> tuple[str, ...]:
+        """Everyone responsible for some action, in order of first appearance."""
+        return tuple(dict.fromkeys(p for a in self.actions for p in a.responsible))
+
+    def for_partner(self, partner: str) -> tuple[Action, ...]:
+        """Return the actions ``partner`` is responsible for."""
+        return tuple(a for a in self.actions if partner in a.responsible)
+
+    def for_node(self, node_id: str) -> tuple[Action, ...]:
+        """Return the actions that serve the loop node ``node_id``."""
+        return tuple(a for a in self.actions if node_id in a.nodes)
+
+    # ------------------------------------------------------------ judging
+
+    def status(
+        self,
+        as_of: _dt.date,
+        *,
+        loop: FeedbackLoop | None = None,
+        due_soon_days: int = 14,
+    ) -> PlanStatus:
+        """Judge every action on ``as_of``; count per partner and per loop node.
+
+        Parameters
+        ----------
+        as_of : datetime.date
+            The day to judge on.
+        loop : FeedbackLoop, optional
+            With the loop, strategies that no action serves, actions tied to
+            no strategy or key driver, and node ids the loop does not have are
+            flagged; without it, actions naming no node at all are flagged.
+        due_soon_days : int
+            How many days ahead a stop date counts as "due soon".
+
+        Returns
+        -------
+        PlanStatus
+        """
+        import pandas as pd
+
+        _check_window(due_soon_days)
+        rows = []
+        partner_rows: list[tuple[str, str]] = []
+        node_rows: list[tuple[str, str]] = []
+        flags: list[Problem] = []
+        for i, a in enumerate(self.actions):
+            st = a.status(as_of, due_soon_days=due_soon_days).value
+            rows.append(
+                {
+                    "group": a.group,
+                    "task": a.task,
+                    "deliverable": a.deliverable,
+                    "responsible": "; ".join(a.responsible),
+                    "nodes": ", ".join(a.nodes),
+                    "start": a.start,
+                    "stop": a.stop,
+                    "completed": a.completed,
+                    "status": st,
+                    "days_late": a.days_late(as_of),
+                    "days_left": a.days_left(as_of),
+                    "where": a.where or f"action {i + 1}",
+                }
+            )
+            partner_rows += [(p, st) for p in a.responsible or (_NO_ONE,)]
+            node_rows += [(n, st) for n in a.nodes or (_NO_NODE,)]
+            label = a.where or f"action {i + 1}"
+            if not a.responsible:
+                flags.append(Problem(label, f"nobody is responsible for {a.task!r}"))
+            if loop is None:
+                if not a.nodes:
+                    flags.append(Problem(label, f"{a.task!r} serves no loop node"))
+                continue
+            unknown = [n for n in a.nodes if n not in loop]
+            if unknown:
+                flags.append(
+                    Problem(
+                        label,
+                        f"{a.task!r} names {', '.join(map(repr, unknown))}, not a node of "
+                        f"loop {loop.name!r}",
+                    )
+                )
+            actionable = {s.id for s in loop.strategies} | {k.id for k in loop.key_drivers}
+            if not any(n in actionable for n in a.nodes):
+                flags.append(
+                    Problem(label, f"{a.task!r} is tied to no strategy or key driver of the loop")
+                )
+        if loop is not None:
+            served = {n for a in self.actions for n in a.nodes}
+            flags += [
+                Problem(s.id, f"strategy {s.title!r} has no action in the plan")
+                for s in loop.strategies
+                if s.id not in served
+            ]
+        columns = [
+            "group",
+            "task",
+            "deliverable",
+            "responsible",
+            "nodes",
+            "start",
+            "stop",
+            "completed",
+            "status",
+            "days_late",
+            "days_left",
+            "where",
+        ]
+        frame = pd.DataFrame(rows, columns=columns)
+        frame["days_left"] = frame["days_left"].astype("Int64")
+        frame["days_late"] = frame["days_late"].astype("int64")
+        return PlanStatus(
+            as_of=as_of,
+            actions=frame,
+            by_partner=_counts(partner_rows, "partner"),
+            by_node=_counts(node_rows, "node"),
+            flags=tuple(flags),
+        )
+
+    def followups(
+        self, as_of: _dt.date, *, due_soon_days: int = 14, starting: bool = True
+    ) -> Followups:
+        """List what each responsible party should hear about after a meeting on ``as_of``.
+
+        Parameters
+        ----------
+        as_of : datetime.date
+            The meeting date.
+        due_soon_days : int
+            How far ahead "due soon" (and "starts soon") looks.
+        starting : bool
+            Also list actions that have not started and start within the window.
+
+        Returns
+        -------
+        Followups
+            Overdue and due-soon actions (and starting ones), under each party
+            responsible; actions nobody is responsible for under
+            ``"(no one responsible)"``.
+        """
+        _check_window(due_soon_days)
+        items: list[Followup] = []
+        for a in self.actions:
+            st = a.status(as_of, due_soon_days=due_soon_days)
+            if st is ActionStatus.OVERDUE:
+                reason, days = "overdue", a.days_late(as_of)
+            elif st is ActionStatus.DUE_SOON:
+                reason, days = "due soon", (a.days_left(as_of) or 0)
+            elif (
+                starting
+                and st is ActionStatus.NOT_STARTED
+                and a.start is not None
+                and (a.start - as_of).days <= due_soon_days
+            ):
+                reason, days = "starts soon", (a.start - as_of).days
+            else:
+                continue
+            items += [
+                Followup(party=p, action=a, reason=reason, days=days)
+                for p in a.responsible or (_NO_ONE,)
+            ]
+        return Followups(as_of=as_of, items=tuple(items))
+
+    # ------------------------------------------------------------ frames
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the plan as a table, one row per action (lists joined by semicolons)."""
+        import pandas as pd
+
+        columns = [
+            "group",
+            "task",
+            "deliverable",
+            "responsible",
+            "start",
+            "stop",
+            "completed",
+            "resources",
+            "nodes",
+            "notes",
+        ]
+        return pd.DataFrame(
+            [
+                {
+                    "group": a.group,
+                    "task": a.task,
+                    "deliverable": a.deliverable,
+                    "responsible": "; ".join(a.responsible),
+                    "start": a.start,
+                    "stop": a.stop,
+                    "completed": a.completed,
+                    "resources": a.resources,
+                    "nodes": ", ".join(a.nodes),
+                    "notes": a.notes,
+                }
+                for a in self.actions
+            ],
+            columns=columns,
+        )
+
+    def __repr__(self) -> str:
+        name = f" {self.name!r}" if self.name else ""
+        return (
+            f"<ActionPlan{name}: {len(self.actions)} actions in {len(self.groups)} group(s), "
+            f"{len(self.partners)} partner(s)>"
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<div><strong>{html.escape(self.name or 'Action plan')}</strong>"
+            + self.to_frame().to_html(index=False, na_rep="—")
+            + "</div>"
+        )
+
+    # ------------------------------------------------------------- YAML
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the plan as plain data (``name``, ``plan_year``, ``actions``)."""
+        out: dict[str, Any] = {}
+        if self.name:
+            out["name"] = self.name
+        if self.description:
+            out["description"] = self.description
+        if self.plan_year is not None:
+            out["plan_year"] = (
+                self.plan_year if isinstance(self.plan_year, int) else str(self.plan_year)
+            )
+        out["actions"] = [_action_to_dict(a) for a in self.actions]
+        return out
+
+    @classmethod
+    def from_dict(
+        cls, data: object, *, source: str = "<dict>", lines: Mapping[Any, int] | None = None
+    ) -> ActionPlan:
+        """Build a plan from plain data in the YAML layout, reporting every problem.
+
+        Raises
+        ------
+        ActionPlanError
+            Naming the document path (and line) of each problem.
+        """
+        return _plan_from_dict(data, source, lines or {})
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> ActionPlan:
+        """Read a plan from a YAML file (see "From data to action" in the docs).
+
+        Raises
+        ------
+        FileNotFoundError
+            If the file does not exist.
+        ActionPlanError
+            Naming the path in the document and the line of each problem.
+        """
+        p = Path(path)
+        data, lines = read_yaml_document(p, ActionPlanError, "action plan")
+        return _plan_from_dict(data, str(p), lines)
+
+    def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Return the plan as YAML, writing it atomically to ``path`` when given."""
+        from feedbackloop.io._loopfile import write_yaml
+
+        return write_yaml(self.to_dict(), path)
+
+    # ------------------------------------------------------ spreadsheets
+
+    @classmethod
+    def from_rows(
+        cls,
+        rows: Sequence[Sequence[object]],
+        *,
+        plan_year: int | str | Period | None = None,
+        source: str = "<rows>",
+        ignore_columns: Iterable[str] = (),
+    ) -> ActionPlan:
+        """Build a plan from spreadsheet rows (the first row of ``rows`` is sheet row 1).
+
+        The header row is the first row naming an action-step column and at
+        least two other known columns (see :data:`COLUMNS`); rows above it
+        are title rows (the first becomes the plan's name). Below it, a row
+        whose only filled cell is in the first or the action-step column is a
+        section heading: the actions after it belong to that group.
+
+        Raises
+        ------
+        ActionPlanError
+            Naming the row and column of each problem.
+        """
+        try:
+            year = parse_plan_year(plan_year)
+        except ValueError as err:
+            raise ActionPlanError(source, [Problem("plan_year", str(err))]) from err
+        return _plan_from_rows(rows, year, source, {normalize_header(c) for c in ignore_columns})
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        plan_year: int | str | Period | None = None,
+        ignore_columns: Iterable[str] = (),
+    ) -> ActionPlan:
+        """Read a plan from a CSV file shaped like an action-plan spreadsheet.
+
+        Parameters
+        ----------
+        path : path
+            The CSV file (UTF-8).
+        plan_year : int or str or Period, optional
+            The year, or school/fiscal year (``"2023/24"``), of dates written
+            without a year (``2/29``).
+        ignore_columns : iterable of str
+            Header names of extra columns to skip (other unknown columns are
+            errors, so that nothing is dropped unnoticed).
+
+        Returns
+        -------
+        ActionPlan
+
+        Raises
+        ------
+        FileNotFoundError
+            If the file does not exist.
+        ActionPlanError
+            Naming the file, row and column of each problem.
+        """
+        p = Path(path)
+        rows = read_csv_document(p, ActionPlanError, "action plan")
+        return cls.from_rows(
+            rows, plan_year=plan_year, source=str(p), ignore_columns=ignore_columns
+        )
+
+    @classmethod
+    def from_xlsx(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        sheet: str | int | None = None,
+        plan_year: int | str | Period | None = None,
+        ignore_columns: Iterable[str] = (),
+    ) -> ActionPlan:
+        """Read a plan from an XLSX workbook (needs the ``excel`` extra, openpyxl).
+
+        Parameters are those of :meth:`from_csv`, plus ``sheet`` (a name or a
+        0-based index; default the first sheet). Date-formatted cells are read
+        as dates.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the file does not exist.
+        ActionPlanError
+            Naming the file, sheet, row and column of each problem.
+        MissingDependencyError
+            If openpyxl is not installed.
+        """
+        p = Path(path)
+        if not p.exists():
+            raise FileNotFoundError(f"action plan not found: {p}")
+        try:
+            title, rows = read_xlsx_rows(p, sheet, "reading an action plan from an XLSX file")
+        except PlanningFileError as err:
+            raise ActionPlanError(err.source, err.problems) from err
+        return cls.from_rows(
+            rows,
+            plan_year=plan_year,
+            source=f"{p} (sheet {title!r})",
+            ignore_columns=ignore_columns,
+        )
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        plan_year: int | str | Period | None = None,
+        sheet: str | int | None = None,
+        ignore_columns: Iterable[str] = (),
+    ) -> ActionPlan:
+        """Read a plan from YAML, CSV or XLSX, chosen by the file's suffix.
+
+        Raises
+        ------
+        ActionPlanError
+            For an unknown suffix, or any problem in the file.
+        """
+        p = Path(path)
+        suffix = p.suffix.lower()
+        if suffix in (".yaml", ".yml"):
+            plan = cls.from_yaml(p)
+            if plan_year is not None and plan.plan_year is None:
+                plan = evolve(plan, plan_year=plan_year)
+            return plan
+        if suffix == ".csv":
+            return cls.from_csv(p, plan_year=plan_year, ignore_columns=ignore_columns)
+        if suffix in (".xlsx", ".xlsm"):
+            return cls.from_xlsx(p, sheet=sheet, plan_year=plan_year, ignore_columns=ignore_columns)
+        raise ActionPlanError(
+            str(p), [Problem("", f"unknown file type {suffix!r}; use .yaml, .csv or .xlsx")]
+        )
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Return the plan as CSV in the spreadsheet layout, writing it atomically to ``path``.
+
+        Actions are written group by group (ungrouped first, then each group
+        under its section row, groups in order of first appearance); dates are
+        ISO 8601. :meth:`from_csv` reads the text back into an equal plan.
+
+        Raises
+        ------
+        ActionPlanError
+            If an action has nothing but its task: its row would read back as
+            a section heading (give it a deliverable or a responsible party).
+        """
+        import csv
+        import io
+
+        from feedbackloop.io._loopfile import atomic_write_text
+
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        for line in self.description.splitlines():
+            if line.strip():
+                writer.writerow([line])
+        if self.name:
+            writer.writerow([self.name])
+        writer.writerow(HEADER)
+        problems = []
+        for group in self.groups:
+            if group:
+                writer.writerow([group])
+            for i, a in enumerate(self.actions):
+                if a.group != group:
+                    continue
+                cells = _action_cells(a)
+                if all(not c for c in cells[1:]):
+                    problems.append(
+                        Problem(
+                            a.where or f"actions[{i}]",
+                            f"{a.task!r} has nothing but its task, so its row would read back "
+                            "as a section heading; give it a deliverable or a responsible party",
+                        )
+                    )
+                writer.writerow(cells)
+        if problems:
+            raise ActionPlanError(str(path) if path else "<csv>", problems)
+        text = buf.getvalue()
+        if path is not None:
+            atomic_write_text(path, text)
+        return text
+
+
+# ------------------------------------------------------------ reading YAML
+
+_ACTION_KEYS = (
+    "task",
+    "deliverable",
+    "responsible",
+    "start",
+    "stop",
+    "completed",
+    "resources",
+    "nodes",
+    "group",
+    "notes",
+)
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str | int | float):
+        return str(value).strip()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return None
+
+
+def _plan_from_dict(data: object, source: str, lines: Mapping[Any, int]) -> ActionPlan:
+    problems: list[Problem] = []
+
+    def fail(path: tuple[str | int, ...], message: str) -> None:
+        problems.append(Problem(locate(path, lines), message))
+
+    if not isinstance(data, Mapping):
+        raise ActionPlanError(source, [Problem("(document)", "must be a mapping with 'actions'")])
+    for key in data:
+        if key not in ("name", "description", "plan_year", "actions"):
+            fail((str(key),), "unknown key; expected one of name, description, plan_year, actions")
+    plan_year: int | Period | None = None
+    try:
+        plan_year = parse_plan_year(data.get("plan_year"))
+    except ValueError as err:
+        fail(("plan_year",), str(err))
+    raw = data.get("actions")
+    if not isinstance(raw, list):
+        fail(("actions",), "is required: a list of actions")
+        raw = []
+    actions: list[Action] = []
+    for i, item in enumerate(raw):
+        path: tuple[str | int, ...] = ("actions", i)
+        if not isinstance(item, Mapping):
+            fail(path, "must be a mapping with at least 'task'")
+            continue
+        n_before = len(problems)
+        for key in item:
+            if key not in _ACTION_KEYS:
+                fail((*path, str(key)), f"unknown key; expected one of {', '.join(_ACTION_KEYS)}")
+        kwargs: dict[str, Any] = {}
+        for key in ("task", "deliverable", "resources", "group", "notes"):
+            text = _text(item.get(key))
+            if text is None:
+                fail((*path, key), f"must be text (got {item.get(key)!r})")
+            else:
+                kwargs[key] = text
+        if not kwargs.get("task"):
+            fail((*path, "task"), "is required: what is to be done")
+        kwargs["responsible"] = split_names(item.get("responsible"))
+        nodes = split_names(item.get("nodes"))
+        for node in nodes:
+            if not _SLUG.match(node):
+                fail((*path, "nodes"), f"must be loop node ids (got {node!r})")
+        kwargs["nodes"] = nodes
+        for key in ("start", "stop", "completed"):
+            try:
+                kwargs[key] = parse_date_cell(item.get(key), plan_year=plan_year)
+            except (ValueError, TypeError) as err:
+                fail((*path, key), str(err))
+        if len(problems) > n_before:
+            continue
+        where = f"{Path(source).name}, actions[{i}]" if source != "<dict>" else f"actions[{i}]"
+        try:
+            actions.append(Action(where=where, **kwargs))
+        except ValueError as err:
+            fail(path, str(err))
+    if problems:
+        raise ActionPlanError(source, problems)
+    return ActionPlan(
+        actions=actions,
+        name=_text(data.get("name")) or "",
+        description=_text(data.get("description")) or "",
+        plan_year=plan_year,
+        source=source,
+    )
+
+
+def _action_to_dict(a: Action) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if a.group:
+        out["group"] = a.group
+    out["task"] = a.task
+    if a.deliverable:
+        out["deliverable"] = a.deliverable
+    if a.responsible:
+        out["responsible"] = list(a.responsible)
+    for key in ("start", "stop", "completed"):
+        value = getattr(a, key)
+        if value is not None:
+            out[key] = value.isoformat()
+    if a.resources:
+        out["resources"] = a.resources
+    if a.nodes:
+        out["nodes"] = list(a.nodes)
+    if a.notes:
+        out["notes"] = a.notes
+    return out
+
+
+# ----------------------------------------------------- reading spreadsheets
+
+#: Header words recognised in action-plan spreadsheets (compared after
+#: lower-casing and dropping punctuation; ``(s)`` counts as ``s``).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "task": ("action steps", "action step", "actions", "action", "task", "tasks", "steps"),
+    "deliverable": ("deliverable", "deliverables", "product", "products", "output"),
+    "responsible": (
+        "persons or groups responsible",
+        "person or group responsible",
+        "persons responsible",
+        "person responsible",
+        "responsible",
+        "responsible parties",
+        "responsible party",
+        "who",
+        "lead",
+    ),
+    "start": ("start", "start date", "begin"),
+    "stop": ("stop", "stop date", "end", "end date", "due", "due date", "deadline"),
+    "completed": ("date completed", "completed", "completion date", "done", "date done"),
+    "resources": ("resources needed", "resources", "resources required"),
+    "nodes": ("loop nodes", "loop node", "nodes", "node", "serves", "strategy", "strategies"),
+    "notes": ("notes", "comments", "note"),
+}
+_ALIASES = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
+
+#: Header written by :meth:`ActionPlan.to_csv` (the seeds' sample's words).
+HEADER = (
+    "Action Steps",
+    "Deliverable",
+    "Person(s) or Group(s) Responsible",
+    "Start",
+    "Stop",
+    "Date Completed",
+    "Resources Needed",
+    "Loop Node(s)",
+    "Notes",
+)
+
+
+def _action_cells(a: Action) -> list[str]:
+    return [
+        a.task,
+        a.deliverable,
+        "; ".join(a.responsible),
+        a.start.isoformat() if a.start else "",
+        a.stop.isoformat() if a.stop else "",
+        a.completed.isoformat() if a.completed else "",
+        a.resources,
+        ", ".join(a.nodes),
+        a.notes,
+    ]
+
+
+def _find_header(rows: Sequence[Sequence[object]]) -> tuple[int, dict[int, str]] | None:
+    for r, row in enumerate(rows[:30]):
+        found = {
+            c: _ALIASES[h]
+            for c, cell in enumerate(row)
+            if (h := normalize_header(cell)) in _ALIASES
+        }
+        if "task" in found.values() and len(set(found.values())) >= 3:
+            return r, found
+    return None
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, _dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _plan_from_rows(
+    rows: Sequence[Sequence[object]],
+    plan_year: int | Period | None,
+    source: str,
+    ignore: set[str],
+) -> ActionPlan:
+    name_of_file = Path(source.split(" (sheet ")[0]).name if source != "<rows>" else ""
+    found = _find_header(rows)
+    if found is None:
+        expected = ", ".join(repr(h) for h in HEADER[:7])
+        raise ActionPlanError(
+            source,
+            [
+                Problem(
+                    "header",
+                    f"no header row found in the first 30 rows; expected columns such as "
+                    f"{expected}",
+                )
+            ],
+        )
+    header_index, columns = found
+    problems: list[Problem] = []
+    header = rows[header_index]
+    seen: dict[str, int] = {}
+    for c, key in sorted(columns.items()):
+        if key in seen:
+            problems.append(
+                Problem(
+                    f"row {header_index + 1}",
+                    f"columns {column_letter(seen[key])} and {column_letter(c)} both hold "
+                    f"{key!r} ({header[seen[key]]!r}, {header[c]!r}); keep one",
+                )
+            )
+        seen[key] = c
+    for c, cell in enumerate(header):
+        h = normalize_header(cell)
+        if h and c not in columns and h not in ignore:
+            problems.append(
+                Problem(
+                    str(Located(header_index + 1, str(cell).strip(), column_letter(c))),
+                    "unknown column; rename it to one of "
+                    + ", ".join(repr(x) for x in HEADER)
+                    + " or pass ignore_columns=[...] to skip it",
+                )
+            )
+    titles = [
+        " ".join(_cell_text(c) for c in row if not is_blank(c))
+        for row in rows[:header_index]
+        if any(not is_blank(c) for c in row)
+    ]
+    title = titles[-1] if titles else ""
+    description = "\n".join(titles[:-1])
+    task_col = next(c for c, k in columns.items() if k == "task")
+    actions: list[Action] = []
+    group = ""
+    for r in range(header_index + 1, len(rows)):
+        row = rows[r]
+        rownum = r + 1
+        filled = [c for c, v in enumerate(row) if not is_blank(v)]
+        if not filled:
+            continue
+        if len(filled) == 1 and filled[0] in (0, task_col):
+            group = _cell_text(row[filled[0]])
+            continue
+        n_before = len(problems)
+
+        def loc(c: int, r: int = rownum) -> str:
+            return str(Located(r, _cell_text(header[c]), column_letter(c)))
+
+        for c in filled:
+            if c not in columns and (c >= len(header) or is_blank(header[c])):
+                problems.append(
+                    Problem(
+                        f"row {rownum}, column {column_letter(c)}",
+                        f"a value ({_cell_text(row[c])!r}) in a column without a header; "
+                        "add a header or move the value",
+                    )
+                )
+        values: dict[str, object] = {
+            key: (row[c] if c < len(row) else None) for c, key in columns.items()
+        }
+        kwargs: dict[str, Any] = {}
+        for key in ("task", "deliverable", "resources", "notes"):
+            kwargs[key] = _cell_text(values.get(key))
+        if not kwargs["task"]:
+            problems.append(
+                Problem(
+                    loc(task_col),
+                    "no action step, but other cells of the row are filled; write the step "
+                    "or clear the row",
+                )
+            )
+        kwargs["responsible"] = split_names(_cell_text(values.get("responsible")))
+        nodes = split_names(_cell_text(values.get("nodes")))
+        node_col = next((c for c, k in columns.items() if k == "nodes"), None)
+        for node in nodes:
+            if not _SLUG.match(node):
+                assert node_col is not None
+                problems.append(
+                    Problem(
+                        loc(node_col),
+                        f"{node!r} is not a loop node id (lower-case letters, digits and _)",
+                    )
+                )
+        kwargs["nodes"] = nodes
+        for c, key in columns.items():
+            if key not in ("start", "stop", "completed"):
+                continue
+            cell = row[c] if c < len(row) else None
+            try:
+                kwargs[key] = parse_date_cell(cell, plan_year=plan_year)
+            except (ValueError, TypeError) as err:
+                problems.append(Problem(loc(c), str(err)))
+        if len(problems) > n_before:
+            continue
+        where = f"{name_of_file}, row {rownum}" if name_of_file else f"row {rownum}"
+        if kwargs.get("start") and kwargs.get("stop") and kwargs["stop"] < kwargs["start"]:
+            start_col = next(c for c, k in columns.items() if k == "start")
+            stop_col = next(c for c, k in columns.items() if k == "stop")
+            problems.append(
+                Problem(
+                    f"row {rownum}, columns {header[start_col]!r} ({column_letter(start_col)}) "
+                    f"and {header[stop_col]!r} ({column_letter(stop_col)})",
+                    f"stop {kwargs['stop']} is before start {kwargs['start']}; correct one of "
+                    "the two dates",
+                )
+            )
+            continue
+        actions.append(Action(group=group, where=where, **kwargs))
+    if problems:
+        raise ActionPlanError(source, problems)
+    return ActionPlan(
+        actions=actions,
+        name=title,
+        description=description,
+        plan_year=plan_year,
+        source=source,
+    )

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from feedbackloop._util import atomic_write_text
 from feedbackloop.errors import FeedbackloopError, StatisticalWarning
-from feedbackloop.io._loopfile import atomic_write_text
 from feedbackloop.series._status import TOTAL, Status
 
 if TYPE_CHECKING:

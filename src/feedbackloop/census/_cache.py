@@ -25,10 +25,11 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from feedbackloop._util import atomic_write_bytes, import_optional
 
 __all__ = ["ResponseCache", "default_cache_dir"]
 
@@ -45,8 +46,6 @@ def default_cache_dir() -> Path:
     env = os.environ.get(CACHE_ENV)
     if env:
         return Path(env).expanduser()
-    from feedbackloop._util import import_optional
-
     platformdirs = import_optional("platformdirs", extra="census", purpose="the Census cache")
     return Path(platformdirs.user_cache_dir("feedbackloop")) / "census"
 
@@ -64,19 +63,6 @@ def _age_seconds(iso: str) -> float:
     if then.tzinfo is None:
         then = then.replace(tzinfo=_dt.UTC)
     return (_dt.datetime.now(_dt.UTC) - then).total_seconds()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ResponseCache:
@@ -162,5 +148,5 @@ class ResponseCache:
             separators=(",", ":"),
         )
         data = head[:-1].encode("utf-8") + b',"body":' + (body if body is not None else b"null")
-        atomic_write_bytes(path, data + b"}")
+        atomic_write_bytes(path, data + b"}", parents=True)
         return retrieved

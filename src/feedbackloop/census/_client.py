@@ -38,7 +38,8 @@ from urllib.parse import quote, urlencode
 
 from attrs import frozen
 
-from feedbackloop.census._cache import ResponseCache, atomic_write_bytes, default_cache_dir
+from feedbackloop._util import atomic_write_bytes
+from feedbackloop.census._cache import ResponseCache, default_cache_dir
 from feedbackloop.census._errors import (
     CensusError,
     CensusGeographyError,
@@ -645,7 +646,7 @@ class CensusClient:
 
     def _write(self, path: Path, body: bytes) -> None:
         try:
-            atomic_write_bytes(path, body)
+            atomic_write_bytes(path, body, parents=True)
         except OSError as err:
             self._write_failed(path, err)
 

@@ -333,7 +333,8 @@ def _json_bytes(doc: Mapping[str, Any]) -> bytes:
 
 def _write_census_cache(root: Path, unemployment: pd.DataFrame) -> list[Path]:
     """Write the Census cache (metadata, then one data file per planned request)."""
-    from feedbackloop.census._cache import FORMAT, ResponseCache, atomic_write_bytes
+    from feedbackloop._util import atomic_write_bytes
+    from feedbackloop.census._cache import FORMAT, ResponseCache
     from feedbackloop.census._client import CensusClient
     from feedbackloop.census._read import plan
 
@@ -348,7 +349,7 @@ def _write_census_cache(root: Path, unemployment: pd.DataFrame) -> list[Path]:
             ("groups.json", _groups_doc(year)),
         ):
             path = cache.meta_path(year, str(CENSUS_OPTIONS["dataset"]), name)
-            atomic_write_bytes(path, _json_bytes(doc))
+            atomic_write_bytes(path, _json_bytes(doc), parents=True)
             written.append(path)
     cells = _census_cells(unemployment, np.random.default_rng([SEED, 23001]))
     with CensusClient(cache_dir=root, offline=True, key="") as client:
@@ -388,7 +389,7 @@ def _write_census_cache(root: Path, unemployment: pd.DataFrame) -> list[Path]:
                     separators=(",", ":"),
                 )
                 path = cache.data_path(request.year, request.dataset, request.label)
-                atomic_write_bytes(path, f'{head[:-1]},"body":{body}}}'.encode())
+                atomic_write_bytes(path, f'{head[:-1]},"body":{body}}}'.encode(), parents=True)
                 written.append(path)
     return written
 

@@ -3,6 +3,8 @@
 Importing this package needs attrs only (no pandas).
 """
 
+from feedbackloop.model._attachment import Attachment
+from feedbackloop.model._codec import indicator_from_dict, indicator_to_dict
 from feedbackloop.model._indicator import (
     Aggregation,
     Baseline,
@@ -13,7 +15,7 @@ from feedbackloop.model._indicator import (
     SourceSpec,
     Target,
 )
-from feedbackloop.model._loop import Attachment, FeedbackLoop, LoopCheck
+from feedbackloop.model._loop import FeedbackLoop, LoopCheck
 from feedbackloop.model._nodes import (
     Horizon,
     KeyDriver,
@@ -43,4 +45,6 @@ __all__ = [
     "Strategy",
     "Target",
     "Tier",
+    "indicator_from_dict",
+    "indicator_to_dict",
 ]

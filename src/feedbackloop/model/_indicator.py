@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from attrs import field, frozen
 from attrs import validators as v
 
+from feedbackloop import stats
+from feedbackloop._util import nonblank, str_tuple
 from feedbackloop.errors import TargetError, UnitError
 from feedbackloop.period import Period
+from feedbackloop.units import parse_unit
 
 __all__ = [
     "Aggregation",
@@ -27,11 +30,6 @@ __all__ = [
 
 SLUG_PATTERN = r"[a-z][a-z0-9_]*"
 _slug = v.matches_re(SLUG_PATTERN)
-
-
-def _nonblank(_inst: object, attr: Any, value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{attr.name} must be non-empty text (got {value!r})")
 
 
 TargetPath = Literal["linear", "compound"]
@@ -115,8 +113,6 @@ def _parse_unit_text(value: object) -> str:
 
 
 def _check_unit(_inst: object, _attr: object, value: str) -> None:
-    from feedbackloop.units import parse_unit
-
     parse_unit(value)  # raises UnitError naming the unit
 
 
@@ -143,15 +139,6 @@ class SourceSpec:
     adapter: str = field(validator=v.min_len(1))
     path: str | None = None
     options: Mapping[str, Any] = field(factory=dict, converter=_frozen_mapping, hash=False)
-
-
-def _str_tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Convert ``None``, one string or an iterable of strings to a tuple."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
 
 
 def _direction(value: object) -> Direction:
@@ -215,13 +202,13 @@ class Indicator:
     """
 
     id: str = field(validator=_slug)
-    name: str = field(validator=_nonblank)
+    name: str = field(validator=nonblank)
     unit: str = field(converter=_parse_unit_text, validator=_check_unit)
     direction: Direction = field(converter=_direction)
     kind: MeasureKind = field(default=MeasureKind.POPULATION, converter=_kind)
     quadrant: Quadrant | None = field(default=None, converter=_quadrant)
     description: str = ""
-    dimensions: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    dimensions: tuple[str, ...] = field(default=(), converter=str_tuple)
     proxy_for: str | None = None
     aggregation: Aggregation | None = field(default=None, converter=_aggregation)
     source: SourceSpec | None = None
@@ -252,8 +239,6 @@ class Indicator:
         """
         if self.aggregation is not None:
             return self.aggregation
-        from feedbackloop.units import parse_unit
-
         dims = parse_unit(self.unit).dimensionality
         counting = (
             len(dims) == 1
@@ -430,8 +415,6 @@ class Target:
         >>> round(t.expected(2024), 4), round(t.expected(2024, "compound"), 4)
         (7.68, 7.6699)
         """
-        from feedbackloop import stats
-
         t = self.elapsed(period)
         if path == "linear":
             return float(stats.expected_linear(self.baseline.value, self.level, t, self.horizon))
@@ -441,8 +424,6 @@ class Target:
 
     def percent_achieved(self, current: float) -> float:
         """Percentage of the targeted change achieved by ``current`` (HP2030 method)."""
-        from feedbackloop import stats
-
         return float(stats.percent_of_targeted_change(self.baseline.value, current, self.level))
 
     def is_met(self, current: float, direction: Direction) -> bool:
@@ -452,8 +433,6 @@ class Target:
 
 def unit_ok(text: str) -> str | None:
     """Return ``None`` if ``text`` is a known unit, else the error message."""
-    from feedbackloop.units import parse_unit
-
     try:
         parse_unit(text)
     except UnitError as err:

@@ -8,18 +8,21 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from attrs import field, frozen
 from attrs import validators as v
 
+from feedbackloop._util import nonblank, write_yaml
 from feedbackloop.errors import (
     LoopValidationError,
     LoopWarning,
     Problem,
     UnknownNodeError,
 )
-from feedbackloop.model._indicator import Indicator, _nonblank
+from feedbackloop.model import _codec
+from feedbackloop.model._attachment import Attachment, as_attachment, as_attachments
+from feedbackloop.model._indicator import Indicator
 from feedbackloop.model._nodes import KeyDriver, Node, Outcome, SharedResult, Strategy, Tier
 
 if TYPE_CHECKING:
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
 
     from feedbackloop.planning._attachments import Attachments
 
-__all__ = ["Attachment", "FeedbackLoop", "LoopCheck"]
+__all__ = ["FeedbackLoop", "LoopCheck"]
 
 
 def _indicators(value: Iterable[Indicator]) -> tuple[Indicator, ...]:
@@ -44,42 +47,6 @@ def _key_drivers(value: Iterable[KeyDriver]) -> tuple[KeyDriver, ...]:
 
 def _strategies(value: Iterable[Strategy]) -> tuple[Strategy, ...]:
     return tuple(value)
-
-
-def _options(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    return dict(value or {})
-
-
-@frozen
-class Attachment:
-    """A file attached to a loop: its data inventory, an agreement, its action plan.
-
-    Parameters
-    ----------
-    path : str
-        The file, relative paths being resolved against the loop file's folder.
-    options : mapping
-        Options for reading it (for an action plan: ``plan_year``, ``sheet``).
-
-    .. versionadded:: 0.1.0
-    """
-
-    path: str = field(validator=v.min_len(1))
-    options: Mapping[str, Any] = field(factory=dict, converter=_options, hash=False)
-
-
-def _attachment(value: Attachment | str | None) -> Attachment | None:
-    if value is None or isinstance(value, Attachment):
-        return value
-    return Attachment(str(value))
-
-
-def _attachments(value: Iterable[Attachment | str] | str | None) -> tuple[Attachment, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = (value,)
-    return tuple(a if isinstance(a, Attachment) else Attachment(str(a)) for a in value)
 
 
 @frozen
@@ -136,16 +103,16 @@ class FeedbackLoop:
     .. versionadded:: 0.1.0
     """
 
-    name: str = field(validator=_nonblank)
+    name: str = field(validator=nonblank)
     shared_result: SharedResult = field(validator=v.instance_of(SharedResult))
     indicators: tuple[Indicator, ...] = field(default=(), converter=_indicators)
     outcomes: tuple[Outcome, ...] = field(default=(), converter=_outcomes)
     key_drivers: tuple[KeyDriver, ...] = field(default=(), converter=_key_drivers)
     strategies: tuple[Strategy, ...] = field(default=(), converter=_strategies)
     description: str = ""
-    inventory: Attachment | None = field(default=None, converter=_attachment)
-    agreements: tuple[Attachment, ...] = field(default=(), converter=_attachments)
-    action_plan: Attachment | None = field(default=None, converter=_attachment)
+    inventory: Attachment | None = field(default=None, converter=as_attachment)
+    agreements: tuple[Attachment, ...] = field(default=(), converter=as_attachments)
+    action_plan: Attachment | None = field(default=None, converter=as_attachment)
     base_dir: str | None = field(default=None, eq=False, repr=False)
 
     # ------------------------------------------------------------------ access
@@ -633,29 +600,39 @@ class FeedbackLoop:
     # ---------------------------------------------------------------- file I/O
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> FeedbackLoop:
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        source: str = "<dict>",
+        lines: Mapping[tuple[str | int, ...], int] | None = None,
+    ) -> Self:
         """Build a loop from a document shaped like the loop YAML format.
+
+        Parameters
+        ----------
+        data : mapping
+            The document.
+        source : str
+            Its name in messages (the file name).
+        lines : mapping, optional
+            Document path -> line number (from the YAML parser), so that each
+            problem names its line.
 
         Raises
         ------
         LoopFileError
             Listing every problem with its path in the document.
         """
-        from feedbackloop.io._loopfile import loop_from_dict
-
-        return loop_from_dict(data, source=source)
+        return _codec.loop_from_dict(data, loop_type=cls, source=source, lines=lines)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the loop as plain data in the loop YAML format."""
-        from feedbackloop.io._loopfile import loop_to_dict
-
-        return loop_to_dict(self)
+        return _codec.loop_to_dict(self)
 
     def to_yaml(self, path: str | Path | None = None) -> str:
         """Return the loop as YAML text, and write it atomically to ``path`` if given."""
-        from feedbackloop.io._loopfile import dump_yaml
-
-        return dump_yaml(self, path)
+        return write_yaml(_codec.loop_to_dict(self), path)
 
 
 def _mermaid_text(text: str) -> str:

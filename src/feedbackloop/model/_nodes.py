@@ -9,11 +9,10 @@ from typing import ClassVar
 from attrs import field, frozen
 from attrs import validators as v
 
+from feedbackloop._util import nonblank, str_tuple
 from feedbackloop.model._indicator import (
     SLUG_PATTERN,
     Target,
-    _nonblank,
-    _str_tuple,
     _ValueEnum,
 )
 
@@ -111,11 +110,11 @@ class Node:
     kind: ClassVar[str] = "node"
 
     id: str = field(validator=_slug)
-    title: str = field(validator=_nonblank)
+    title: str = field(validator=nonblank)
     description: str = ""
-    indicators: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    indicators: tuple[str, ...] = field(default=(), converter=str_tuple)
     targets: tuple[Target, ...] = field(default=(), converter=_targets)
-    contributes_to: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    contributes_to: tuple[str, ...] = field(default=(), converter=str_tuple)
     story: str = ""
 
     @property
@@ -196,7 +195,7 @@ class Strategy(Node):
 
     kind: ClassVar[str] = "strategy"
 
-    partners: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    partners: tuple[str, ...] = field(default=(), converter=str_tuple)
 
     @property
     def tier(self) -> Tier:

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from attrs import field, frozen
 
+from feedbackloop.planning.actions import ActionPlan
+from feedbackloop.planning.agreements import DataSharingAgreement, load_agreements
+from feedbackloop.planning.inventory import DataInventory
+
 if TYPE_CHECKING:
-    from feedbackloop.model import FeedbackLoop
-    from feedbackloop.model._loop import Attachment
-    from feedbackloop.planning.actions import ActionPlan
-    from feedbackloop.planning.agreements import DataSharingAgreement
-    from feedbackloop.planning.inventory import DataInventory
+    from feedbackloop.model import Attachment, FeedbackLoop
 
 __all__ = ["Attachments", "load_attachments"]
 
@@ -60,21 +60,15 @@ def load_attachments(loop: FeedbackLoop, base_dir: str | Path | None = None) -> 
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     inventory = None
     if loop.inventory is not None:
-        from feedbackloop.planning.inventory import DataInventory
-
         _no_options(loop.inventory, "inventory", ())
         inventory = DataInventory.load(_resolve(loop.inventory, base, "inventory"))
     agreements: list[DataSharingAgreement] = []
     if loop.agreements:
-        from feedbackloop.planning.agreements import load_agreements
-
         for i, att in enumerate(loop.agreements):
             _no_options(att, f"agreements[{i}]", ())
             agreements.extend(load_agreements(_resolve(att, base, f"agreements[{i}]")))
     plan = None
     if loop.action_plan is not None:
-        from feedbackloop.planning.actions import ActionPlan
-
         _no_options(loop.action_plan, "action_plan", _PLAN_OPTIONS)
         opts = dict(loop.action_plan.options)
         plan = ActionPlan.load(

@@ -11,12 +11,13 @@ import csv
 import datetime as _dt
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
+from feedbackloop._util import import_optional, parse_yaml
 from feedbackloop.errors import FeedbackloopError, PeriodError, Problem
 from feedbackloop.period import Period, PeriodKind
 
@@ -403,8 +404,6 @@ def read_yaml_document(
     PlanningFileError
         As ``error`` (the module's own subclass), for text that is not UTF-8 or not YAML.
     """
-    from feedbackloop.io._loopfile import parse_yaml
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -413,12 +412,7 @@ def read_yaml_document(
         raise error(
             str(path), [Problem("", f"not UTF-8 text ({err}); save the file as UTF-8")]
         ) from err
-    try:
-        return parse_yaml(text, str(path))
-    except PlanningFileError:
-        raise
-    except ValueError as err:
-        raise error(str(path), [Problem("", str(err))]) from err
+    return parse_yaml(text, str(path), error)
 
 
 def read_csv_document(path: Path, error: type[PlanningFileError], what: str) -> list[list[str]]:
@@ -454,8 +448,6 @@ def read_xlsx_rows(
     PlanningFileError
         If the workbook or the sheet cannot be opened.
     """
-    from feedbackloop._util import import_optional
-
     openpyxl = import_optional("openpyxl", extra="excel", purpose=purpose)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -508,15 +500,6 @@ def split_names(value: object) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(v).strip() for v in value if str(v).strip())
     return tuple(p.strip() for p in re.split(r"[;,\n]", str(value)) if p.strip())
-
-
-def tuple_of_str(value: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Convert ``None``, a string or an iterable of strings into a tuple."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
 
 
 def opt_date(value: object) -> _dt.date | None:

@@ -47,8 +47,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import evolve, field, frozen
 
+from feedbackloop._util import atomic_write_text, locate, nonblank, str_tuple, write_yaml
 from feedbackloop.errors import Problem
-from feedbackloop.io._loopfile import locate
 from feedbackloop.model._indicator import SLUG_PATTERN
 from feedbackloop.period import Period
 from feedbackloop.planning._common import (
@@ -64,7 +64,6 @@ from feedbackloop.planning._common import (
     read_xlsx_rows,
     read_yaml_document,
     split_names,
-    tuple_of_str,
 )
 
 if TYPE_CHECKING:
@@ -134,11 +133,6 @@ STATUS_ORDER = (
 )
 
 
-def _nonblank(_inst: object, attr: Any, value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{attr.name} must be non-empty text (got {value!r})")
-
-
 def _check_window(days: int) -> None:
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise ValueError(f"due_soon_days must be a whole number of days >= 0 (got {days!r})")
@@ -180,14 +174,14 @@ class Action:
     .. versionadded:: 0.1.0
     """
 
-    task: str = field(validator=_nonblank)
+    task: str = field(validator=nonblank)
     deliverable: str = ""
-    responsible: tuple[str, ...] = field(default=(), converter=tuple_of_str)
+    responsible: tuple[str, ...] = field(default=(), converter=str_tuple)
     start: _dt.date | None = field(default=None, converter=opt_date)
     stop: _dt.date | None = field(default=None, converter=opt_date)
     completed: _dt.date | None = field(default=None, converter=opt_date)
     resources: str = ""
-    nodes: tuple[str, ...] = field(default=(), converter=tuple_of_str)
+    nodes: tuple[str, ...] = field(default=(), converter=str_tuple)
     group: str = ""
     notes: str = ""
     where: str = field(default="", eq=False)
@@ -751,8 +745,6 @@ class ActionPlan:
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the plan as YAML, writing it atomically to ``path`` when given."""
-        from feedbackloop.io._loopfile import write_yaml
-
         return write_yaml(self.to_dict(), path)
 
     # ------------------------------------------------------ spreadsheets
@@ -907,8 +899,6 @@ class ActionPlan:
         """
         import csv
         import io
-
-        from feedbackloop.io._loopfile import atomic_write_text
 
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from attrs import field, frozen
 
+from feedbackloop._util import locate, str_tuple, write_yaml
 from feedbackloop.errors import FeedbackloopError, PeriodError, Problem
-from feedbackloop.io._loopfile import locate
 from feedbackloop.model._indicator import SLUG_PATTERN
 from feedbackloop.period import Period
 from feedbackloop.planning._common import (
@@ -127,14 +127,6 @@ def _format(value: object) -> DeliveryFormat:
 
 def _cadence(value: object) -> Cadence:
     return Cadence.parse(value)
-
-
-def _tuple(value: Iterable[str] | str | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value)
 
 
 def _opt_period(value: object) -> Period | None:
@@ -269,10 +261,10 @@ class DataSharingAgreement:
 
     id: str = field(validator=_slug)
     title: str = ""
-    parties: tuple[str, ...] = field(converter=_tuple)
-    datasets: tuple[str, ...] = field(default=(), converter=_tuple)
-    fields: tuple[str, ...] = field(default=(), converter=_tuple)
-    indicators: tuple[str, ...] = field(default=(), converter=_tuple)
+    parties: tuple[str, ...] = field(converter=str_tuple)
+    datasets: tuple[str, ...] = field(default=(), converter=str_tuple)
+    fields: tuple[str, ...] = field(default=(), converter=str_tuple)
+    indicators: tuple[str, ...] = field(default=(), converter=str_tuple)
     format: DeliveryFormat = field(converter=_format)
     adapter: str | None = None
     read_options: Mapping[str, Any] = field(factory=dict, converter=_mapping, hash=False)
@@ -281,7 +273,7 @@ class DataSharingAgreement:
     first_period: Period | None = field(default=None, converter=_opt_period)
     days_after_period_end: int | None = None
     expires: _dt.date | None = field(default=None, converter=opt_date)
-    permitted_uses: tuple[str, ...] = field(default=(), converter=_tuple)
+    permitted_uses: tuple[str, ...] = field(default=(), converter=str_tuple)
     audiences: Mapping[str, Mapping[str, Any]] = field(
         factory=dict, converter=_audiences, hash=False
     )
@@ -738,8 +730,6 @@ class DataSharingAgreement:
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the agreement as YAML, writing it atomically to ``path`` when given."""
-        from feedbackloop.io._loopfile import write_yaml
-
         return write_yaml(self.to_dict(), path)
 
     def __repr__(self) -> str:

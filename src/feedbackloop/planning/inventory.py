@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
+from feedbackloop._util import atomic_write_text, locate, write_yaml
 from feedbackloop.errors import Problem
-from feedbackloop.io._loopfile import locate
 from feedbackloop.model._indicator import SLUG_PATTERN, SourceSpec
 from feedbackloop.planning._common import (
     Cadence,
@@ -518,8 +518,6 @@ class DataInventory:
         import csv
         import io
 
-        from feedbackloop.io._loopfile import atomic_write_text
-
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
@@ -685,8 +683,6 @@ class DataInventory:
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the inventory as YAML, writing it atomically to ``path`` when given."""
-        from feedbackloop.io._loopfile import write_yaml
-
         return write_yaml(self.to_dict(), path)
 
     @classmethod

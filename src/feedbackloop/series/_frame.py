@@ -7,7 +7,6 @@ import html
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -15,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 from attrs import evolve, field, frozen
 
+from feedbackloop._util import atomic_path, str_tuple
 from feedbackloop.errors import (
     PeriodError,
     Problem,
@@ -22,8 +22,7 @@ from feedbackloop.errors import (
     SeriesValidationError,
     UnitError,
 )
-from feedbackloop.model import Indicator
-from feedbackloop.model._indicator import _str_tuple
+from feedbackloop.model import Indicator, indicator_from_dict, indicator_to_dict
 from feedbackloop.period import Period
 from feedbackloop.series._groupby import Factor, factorize_many, group
 from feedbackloop.series._status import TOTAL, Status
@@ -246,9 +245,9 @@ class IndicatorSeries:
     indicator: Indicator
     table: pa.Table = field(repr=False)
     unit: str
-    dimensions: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    dimensions: tuple[str, ...] = field(default=(), converter=str_tuple)
     provenance: Provenance | None = None
-    non_additive: tuple[str, ...] = field(default=(), converter=_str_tuple)
+    non_additive: tuple[str, ...] = field(default=(), converter=str_tuple)
     sensitive: bool = False
     # Sorted factor codes of key columns, computed once (the table is immutable).
     _factors: dict[str, Factor] = field(factory=dict, init=False, repr=False)
@@ -515,8 +514,6 @@ denominator_moe, status : str, optional
                 f"this feedbackloop reads version {_FORMAT_VERSION}"
             )
         if indicator is None:
-            from feedbackloop.io._loopfile import indicator_from_dict
-
             indicator = indicator_from_dict(info["indicator"])
         prov = info.get("provenance")
         return cls(
@@ -532,8 +529,6 @@ denominator_moe, status : str, optional
     # ------------------------------------------------------------------ views
 
     def _metadata(self) -> dict[str, Any]:
-        from feedbackloop.io._loopfile import indicator_to_dict
-
         return {
             "version": _FORMAT_VERSION,
             "indicator": indicator_to_dict(self.indicator),
@@ -567,14 +562,8 @@ denominator_moe, status : str, optional
         """
         import pyarrow.parquet as pq
 
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
+        with atomic_path(path) as tmp:
             pq.write_table(self.to_arrow(), tmp, **kwargs)
-            os.replace(tmp, target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
 
     # ------------------------------------------------------------- accessors
 

@@ -5,27 +5,64 @@ builtin exception a caller would already catch, so ``except ValueError`` keeps
 working around code that does not know feedbackloop::
 
     FeedbackloopError
-    ├── LoopError(ValueError)                 the results graph is inconsistent
-    │   ├── LoopValidationError               every problem found, at once
-    │   └── UnknownNodeError(KeyError)        a node id that is not in the loop
-    ├── LoopFileError(ValueError)             a loop YAML file is malformed
-    ├── UnitError(ValueError)                 unknown unit, impossible conversion
-    ├── PeriodError(ValueError)               a period label that does not parse
-    ├── TargetError(ValueError)               a target that is not well defined
-    ├── SeriesError(ValueError)               an IndicatorSeries operation refused
-    │   ├── SeriesValidationError             a frame that is not a valid series
-    │   └── NotAdditiveError                  summing rates, medians or percentages
-    ├── AdapterError                          source adapters
+    ├── LoopError(ValueError)                   the results graph is inconsistent
+    │   ├── LoopValidationError                 every problem found, at once
+    │   └── UnknownNodeError(KeyError)          a node id that is not in the loop
+    ├── LoopFileError(ValueError)               a loop YAML file is malformed
+    ├── IndicatorError(ValueError)              an indicator that is not well defined
+    ├── UnitError(ValueError)                   unknown unit, impossible conversion
+    ├── PeriodError(ValueError)                 a period label that does not parse
+    ├── TargetError(ValueError)                 a target that is not well defined
+    ├── SeriesError(ValueError)                 an IndicatorSeries operation refused
+    │   ├── SeriesValidationError               a frame that is not a valid series
+    │   └── NotAdditiveError                    summing rates, medians or percentages
+    ├── PrivacyError                            disclosure control
+    │   ├── PolicyError(ValueError)             a policy or audience table that is malformed
+    │   ├── ExportRefusedError(PermissionError) data its audience may not see
+    │   │   └── UnknownAudienceError(KeyError, ValueError)  an audience nobody defines
+    │   ├── SuppressionError(ValueError)        a series that cannot be protected as asked
+    │   ├── LinkageKeyError(ValueError)         a missing, empty or too short linkage key
+    │   ├── PseudonymizationError(ValueError)   identifiers that cannot be tokenized
+    │   └── BenchmarkError(ValueError)          a benchmark that would expose a partner
+    ├── AdapterError                            source adapters
     │   ├── AdapterNotFoundError(LookupError)
     │   ├── AdapterLoadError(ImportError)
     │   ├── AdapterContractError(TypeError)
-    │   └── SourceReadError(ValueError)       a source that could not be read
-    └── MissingDependencyError(ImportError)   an optional extra is not installed
+    │   ├── AdapterConflictError(ValueError)    a name registered twice
+    │   ├── AdapterOptionError(TypeError)       options an adapter does not accept
+    │   ├── AdapterSelectionError(LookupError)  no adapter, or several, claim a source
+    │   └── SourceReadError(ValueError)         a source that could not be read
+    │       ├── SpreadsheetReadError            CSV / Excel rows that make no series
+    │       ├── CensusError                     .request (key removed), .status
+    │       │   ├── CensusKeyError              invalid key (HTML page) or keyless redirect
+    │       │   ├── CensusNotFoundError(LookupError)   dataset or year not found (404)
+    │       │   ├── UnknownVariableError(LookupError)  with close names from variables.json
+    │       │   │   └── UnknownTableError       a table (group) the vintage does not have
+    │       │   ├── CensusGeographyError        geography or hierarchy not offered
+    │       │   ├── CensusResponseError         anything that is not the expected JSON
+    │       │   ├── CensusServerError           5xx / connection failures after retries
+    │       │   ├── CensusTimeoutError(TimeoutError)   timeouts after retries
+    │       │   └── CensusOfflineError          offline=True and the cache lacks something
+    │       └── PdfReadError                    .page
+    │           ├── NotAPdfError                missing file, or no %PDF- header
+    │           ├── EncryptedPdfError           password missing or wrong
+    │           ├── NoTextLayerError            a scanned page: needs OCR
+    │           ├── PageRangeError(IndexError)  a page the PDF does not have
+    │           └── NoTableFoundError(LookupError)
+    ├── PlanningFileError(ValueError)           inventory, agreement or plan file
+    │   ├── InventoryError
+    │   ├── AgreementError
+    │   └── ActionPlanError
+    └── MissingDependencyError(ImportError)     an optional extra is not installed
 
     FeedbackloopWarning(UserWarning)
-    ├── LoopWarning                           a loop that is valid but suspicious
-    ├── StatisticalWarning                    e.g. overlapping ACS periods compared
-    └── AdapterWarning(RuntimeWarning)        a plugin that could not be loaded
+    ├── LoopWarning                             a loop that is valid but suspicious
+    ├── StatisticalWarning                      e.g. overlapping ACS periods compared
+    ├── RoundingWarning                         a table that could not be rounded additively
+    └── AdapterWarning(RuntimeWarning)          a plugin that could not be loaded
+
+Warnings may also live beside the code that issues them; every error class
+lives here, so ``from feedbackloop.errors import X`` works for all of them.
 
 Every error passes its constructor arguments to ``Exception.__init__`` so that
 it pickles (and so crosses process boundaries) unchanged.
@@ -33,10 +70,16 @@ it pickles (and so crosses process boundaries) unchanged.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
+    "ActionPlanError",
+    "AdapterConflictError",
     "AdapterContractError",
     "AdapterError",
     "AdapterLoadError",
@@ -44,23 +87,53 @@ __all__ = [
     "AdapterOptionError",
     "AdapterSelectionError",
     "AdapterWarning",
+    "AgreementError",
+    "BenchmarkError",
+    "CensusError",
+    "CensusGeographyError",
+    "CensusKeyError",
+    "CensusNotFoundError",
+    "CensusOfflineError",
+    "CensusResponseError",
+    "CensusServerError",
+    "CensusTimeoutError",
+    "EncryptedPdfError",
+    "ExportRefusedError",
     "FeedbackloopError",
     "FeedbackloopWarning",
+    "IndicatorError",
+    "InventoryError",
+    "LinkageKeyError",
     "LoopError",
     "LoopFileError",
     "LoopValidationError",
     "LoopWarning",
     "MissingDependencyError",
+    "NoTableFoundError",
+    "NoTextLayerError",
+    "NotAPdfError",
     "NotAdditiveError",
+    "PageRangeError",
+    "PdfReadError",
     "PeriodError",
+    "PlanningFileError",
+    "PolicyError",
+    "PrivacyError",
     "Problem",
+    "PseudonymizationError",
+    "RoundingWarning",
     "SeriesError",
     "SeriesValidationError",
     "SourceReadError",
+    "SpreadsheetReadError",
     "StatisticalWarning",
+    "SuppressionError",
     "TargetError",
     "UnitError",
+    "UnknownAudienceError",
     "UnknownNodeError",
+    "UnknownTableError",
+    "UnknownVariableError",
 ]
 
 
@@ -82,6 +155,13 @@ class StatisticalWarning(FeedbackloopWarning):
 
 class AdapterWarning(FeedbackloopWarning, RuntimeWarning):
     """An installed adapter plugin could not be listed, loaded or used."""
+
+
+class RoundingWarning(FeedbackloopWarning):
+    """A table for which no controlled (additive) rounding was found.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 # --------------------------------------------------------------------------- loop
@@ -202,6 +282,13 @@ class TargetError(FeedbackloopError, ValueError):
     """A target that is not well defined (e.g. no change or two kinds of change)."""
 
 
+class IndicatorError(FeedbackloopError, ValueError):
+    """An indicator that is not well defined (a performance measure without a quadrant...).
+
+    .. versionadded:: 0.1.0
+    """
+
+
 # ------------------------------------------------------------------------- series
 
 
@@ -269,6 +356,13 @@ class AdapterContractError(AdapterError, TypeError):
     """An adapter class that does not implement the adapter contract."""
 
 
+class AdapterConflictError(AdapterError, ValueError):
+    """An adapter registered under a name another adapter already has.
+
+    .. versionadded:: 0.1.0
+    """
+
+
 class AdapterOptionError(AdapterError, TypeError):
     """Options an adapter does not accept (misspelt or meant for another adapter)."""
 
@@ -308,3 +402,388 @@ def _rebuild_source_read_error(message: str, adapter: str, source: str) -> Sourc
 
 class MissingDependencyError(FeedbackloopError, ImportError):
     """An optional dependency (an extra) is needed but not installed."""
+
+
+# ------------------------------------------------------------------------ privacy
+
+
+class PrivacyError(FeedbackloopError):
+    """Root of the errors raised by :mod:`feedbackloop.privacy`.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class PolicyError(PrivacyError, ValueError):
+    """A disclosure-control policy (or table of audiences) that is malformed.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class ExportRefusedError(PrivacyError, PermissionError):
+    """An export that would share data its audience may not see.
+
+    Raised when a series marked ``sensitive`` is exported without an audience.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class UnknownAudienceError(ExportRefusedError, KeyError, ValueError):
+    """An audience that no policy table or data-sharing agreement defines.
+
+    One class for both places (an ``export`` policy table and an agreement's
+    ``audiences``), so catching it catches every unknown audience.
+
+    Attributes
+    ----------
+    audience : str
+        The audience asked for.
+    known : tuple of str
+        The audiences that are defined.
+    agreement : str
+        The agreement asked, when an agreement was ("" for a policy table).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, audience: str, known: Sequence[str], agreement: str = "") -> None:
+        super().__init__(audience, tuple(known), agreement)
+        self.audience = audience
+        self.known = tuple(known)
+        self.agreement = agreement
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.audience, self.known, self.agreement))
+
+    def __str__(self) -> str:
+        known = ", ".join(self.known) or "none"
+        if self.agreement:
+            return (
+                f"agreement {self.agreement!r} names no audience {self.audience!r} "
+                f"(audiences: {known}); add it under audiences"
+            )
+        return (
+            f"unknown audience {self.audience!r}; the agreement defines: {known} "
+            f"(pass policies={{{self.audience!r}: ...}} to define it)"
+        )
+
+
+class SuppressionError(PrivacyError, ValueError):
+    """A series that cannot be protected as asked (no counts, negative counts...).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class LinkageKeyError(PrivacyError, ValueError):
+    """A linkage key that is missing, empty or too short to resist guessing.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class PseudonymizationError(PrivacyError, ValueError):
+    """Identifiers that cannot be turned into tokens (missing fields or values).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class BenchmarkError(PrivacyError, ValueError):
+    """A benchmark that was refused because it could expose a partner.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+# ---------------------------------------------------------------- source engines
+
+
+class SpreadsheetReadError(SourceReadError):
+    """Rows of a spreadsheet that do not make a valid indicator series.
+
+    The message lists each problem with its column and the file lines (or sheet
+    rows) where it occurs; :attr:`rejected` holds every offending row.
+
+    Attributes
+    ----------
+    rejected : pandas.DataFrame or None
+        One row per offending cell: ``location``, ``column``, ``value``, ``reason``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        adapter: str = "",
+        source: str = "",
+        rejected: pd.DataFrame | None = None,
+    ) -> None:
+        super().__init__(message, adapter=adapter, source=source)
+        self.rejected = rejected
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_error, (self.message, self.adapter, self.source, self.rejected))
+
+
+def _rebuild_error(
+    message: str, adapter: str, source: str, rejected: pd.DataFrame | None
+) -> SpreadsheetReadError:
+    return SpreadsheetReadError(message, adapter=adapter, source=source, rejected=rejected)
+
+
+def _rebuild_census_error(cls: type[CensusError], state: dict[str, Any]) -> CensusError:
+    # Through the constructor: CensusTimeoutError's layout (OSError) forbids cls.__new__.
+    accepted = inspect.signature(cls.__init__).parameters
+    kwargs = {k: v for k, v in state.items() if k in accepted and k != "message"}
+    obj = cls(state["message"], **kwargs)
+    obj.__dict__.update(state)
+    return obj
+
+
+class CensusError(SourceReadError):
+    """A Census Data API request that failed, or a pull that cannot be made.
+
+    Attributes
+    ----------
+    request : str
+        The request (URL or ``year/dataset?get=...``) with the key removed.
+    status : int or None
+        The HTTP status, when there was a response.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self, message: str, *, source: str = "", request: str = "", status: int | None = None
+    ) -> None:
+        super().__init__(message, adapter="census", source=source)
+        self.request = request
+        self.status = status
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_census_error, (type(self), dict(self.__dict__)))
+
+
+class CensusKeyError(CensusError):
+    """The API refused the key: an HTML "Invalid Key" page, or a redirect for a missing key.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class CensusNotFoundError(CensusError, LookupError):
+    """The dataset or year does not exist at the API (HTTP 404).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class UnknownVariableError(CensusError, LookupError):
+    """A variable the vintage's ``variables.json`` does not list.
+
+    Attributes
+    ----------
+    variable : str
+        The name asked for.
+    suggestions : tuple of str
+        Close names from ``variables.json`` (may be empty).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        variable: str,
+        suggestions: Sequence[str] = (),
+        source: str = "",
+        request: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, source=source, request=request, status=status)
+        self.variable = variable
+        self.suggestions = tuple(suggestions)
+
+
+class UnknownTableError(UnknownVariableError):
+    """A table (variable group) the vintage does not have.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class CensusGeographyError(CensusError):
+    """A geography, or a geography hierarchy, the vintage does not offer.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class CensusResponseError(CensusError):
+    """A response that is not the JSON the API documents (HTML, truncated, ragged rows...).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class CensusServerError(CensusError):
+    """Server errors (5xx, 429) or connection failures that outlasted the retries.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class CensusTimeoutError(CensusError, TimeoutError):
+    """Requests that kept timing out after the retries.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class CensusOfflineError(CensusError):
+    """``offline=True`` and the cache does not hold everything the pull needs.
+
+    Attributes
+    ----------
+    missing : tuple of str
+        Each missing request (key-free) and the cache file it would be read from.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, message: str, *, missing: Sequence[str] = (), source: str = "") -> None:
+        super().__init__(message, source=source)
+        self.missing = tuple(missing)
+
+
+class PdfReadError(SourceReadError):
+    """A PDF, or a page of it, that could not be read as tables.
+
+    Attributes
+    ----------
+    source : str
+        The file.
+    page : int or None
+        The page (numbered from 1) where it happened, if one page is to blame.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, message: str, *, source: str = "", page: int | None = None) -> None:
+        super().__init__(message, adapter="pdf", source=source)
+        self.page = page
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_pdf_error, (type(self), self.message, self.source, self.page))
+
+    def __str__(self) -> str:
+        where = self.source + (f", page {self.page}" if self.page is not None else "")
+        return f"[pdf] {where}: {self.message}" if where else f"[pdf] {self.message}"
+
+
+def _rebuild_pdf_error(
+    cls: type[PdfReadError], message: str, source: str, page: int | None
+) -> PdfReadError:
+    return cls(message, source=source, page=page)
+
+
+class NotAPdfError(PdfReadError):
+    """The file does not exist, or is not a PDF (no ``%PDF-`` header).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class EncryptedPdfError(PdfReadError):
+    """The PDF is encrypted and the password is missing or wrong.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class NoTextLayerError(PdfReadError):
+    """A page is an image (a scan) without a text layer: it needs OCR first.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class PageRangeError(PdfReadError, IndexError):
+    """A page number that the PDF does not have.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class NoTableFoundError(PdfReadError, LookupError):
+    """No table was found on the pages asked for.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+# ----------------------------------------------------------------------- planning
+
+
+class PlanningFileError(FeedbackloopError, ValueError):
+    """A data inventory, agreement or action-plan document that cannot be read.
+
+    Attributes
+    ----------
+    source : str
+        The file name (or ``"<dict>"``, ``"<rows>"`` for in-memory documents).
+    problems : tuple of Problem
+        Every problem found; ``where`` names the row and column (spreadsheets)
+        or the document path and line (YAML).
+
+    .. versionadded:: 0.1.0
+    """
+
+    what = "document"
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        super().__init__(source, tuple(problems))
+        self.source = source
+        self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        lines = [f"{self.source}: {n} problem{'s' if n != 1 else ''} in the {self.what}:"]
+        lines.extend(f"  - {p}" for p in self.problems)
+        return "\n".join(lines)
+
+
+class InventoryError(PlanningFileError):
+    """A data inventory (YAML or CSV) that cannot be read; every problem is listed.
+
+    .. versionadded:: 0.1.0
+    """
+
+    what = "data inventory"
+
+
+class AgreementError(PlanningFileError):
+    """A data-sharing agreement document that cannot be read; every problem is listed.
+
+    .. versionadded:: 0.1.0
+    """
+
+    what = "data-sharing agreement"
+
+
+class ActionPlanError(PlanningFileError):
+    """An action plan (YAML or spreadsheet) that cannot be read; every problem is listed.
+
+    Each problem names the row and column (``row 7, column 'Stop' (E)``) or the
+    document path and line (``actions[3].stop (line 21)``).
+
+    .. versionadded:: 0.1.0
+    """
+
+    what = "action plan"

@@ -20,6 +20,7 @@ from attrs import frozen
 
 from feedbackloop.adapters._base import ADAPTER_API, SourceAdapter
 from feedbackloop.errors import (
+    AdapterConflictError,
     AdapterContractError,
     AdapterLoadError,
     AdapterNotFoundError,
@@ -242,8 +243,8 @@ def register(cls: type[Any] | str, *, replace: bool = False) -> type[Any]:
     ------
     AdapterContractError
         If the class breaks the contract (every problem listed).
-    ValueError
-        If the name is taken and ``replace`` is false.
+    AdapterConflictError
+        If the name is taken and ``replace`` is false (also a ``ValueError``).
     """
     target: type[Any] = _import_target(cls, repr(cls)) if isinstance(cls, str) else cls
     where = f"{target.__module__}:{target.__qualname__}"
@@ -251,7 +252,7 @@ def register(cls: type[Any] | str, *, replace: bool = False) -> type[Any]:
     name: str = target.name
     with _lock:
         if not replace and name in _listing():
-            raise ValueError(
+            raise AdapterConflictError(
                 f"an adapter named {name!r} already exists ({_listing()[name]}); pass "
                 "replace=True to use yours instead"
             )

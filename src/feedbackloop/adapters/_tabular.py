@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import field, frozen
 
-from feedbackloop.errors import PeriodError, SourceReadError, UnitError
+from feedbackloop.errors import PeriodError, SourceReadError, SpreadsheetReadError, UnitError
 from feedbackloop.period import Period
 from feedbackloop.series._status import TOTAL, Status
 
@@ -136,41 +136,6 @@ _STATUSES = list(Status)
 _CODE = {s: i for i, s in enumerate(_STATUSES)}
 _CURRENCY = "$£€¥"
 _NUMBER_RE = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
-
-
-class SpreadsheetReadError(SourceReadError):
-    """Rows of a spreadsheet that do not make a valid indicator series.
-
-    The message lists each problem with its column and the file lines (or sheet
-    rows) where it occurs; :attr:`rejected` holds every offending row.
-
-    Attributes
-    ----------
-    rejected : pandas.DataFrame or None
-        One row per offending cell: ``location``, ``column``, ``value``, ``reason``.
-
-    .. versionadded:: 0.1.0
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        adapter: str = "",
-        source: str = "",
-        rejected: pd.DataFrame | None = None,
-    ) -> None:
-        super().__init__(message, adapter=adapter, source=source)
-        self.rejected = rejected
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_error, (self.message, self.adapter, self.source, self.rejected))
-
-
-def _rebuild_error(
-    message: str, adapter: str, source: str, rejected: pd.DataFrame | None
-) -> SpreadsheetReadError:
-    return SpreadsheetReadError(message, adapter=adapter, source=source, rejected=rejected)
 
 
 @frozen

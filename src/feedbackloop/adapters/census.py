@@ -40,7 +40,7 @@ _DEFAULT_MAX_AGE = timedelta(days=30)
 
 def _parse_source(source: Source | None) -> dict[str, Any]:
     """Options a source string carries (base_url, year, dataset, get/for/in, key)."""
-    from feedbackloop.census._errors import CensusError
+    from feedbackloop.errors import CensusError
 
     if source is None:
         return {}
@@ -215,7 +215,7 @@ class CensusAdapter:
 
     @staticmethod
     def _need(dataset: Any, year: Any) -> None:
-        from feedbackloop.census._errors import CensusError
+        from feedbackloop.errors import CensusError
 
         if dataset is None or year is None:
             raise CensusError(
@@ -277,7 +277,7 @@ class CensusAdapter:
         self._need(ds, yr)
         geo = _pick(geography, parsed, "geography")
         if geo is None:
-            from feedbackloop.census._errors import CensusError
+            from feedbackloop.errors import CensusError
 
             raise CensusError(
                 "the census adapter needs geography= (us, state, county, county subdivision, "

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_label
-from feedbackloop.pdf._errors import PdfReadError
+from feedbackloop.errors import PdfReadError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -30,18 +30,6 @@ from feedbackloop.census._client import (
     DataRequest,
 )
 from feedbackloop.census._decode import ESTIMATE_SENTINELS, MOE_SENTINELS, decode
-from feedbackloop.census._errors import (
-    CensusError,
-    CensusGeographyError,
-    CensusKeyError,
-    CensusNotFoundError,
-    CensusOfflineError,
-    CensusResponseError,
-    CensusServerError,
-    CensusTimeoutError,
-    UnknownTableError,
-    UnknownVariableError,
-)
 from feedbackloop.census._geo import (
     GEOGRAPHIES,
     STATES,
@@ -54,6 +42,18 @@ from feedbackloop.census._geo import (
 )
 from feedbackloop.census._meta import RACE_ITERATIONS, Variable, VariableTable
 from feedbackloop.census._read import acs_period, minimum_requests
+from feedbackloop.errors import (
+    CensusError,
+    CensusGeographyError,
+    CensusKeyError,
+    CensusNotFoundError,
+    CensusOfflineError,
+    CensusResponseError,
+    CensusServerError,
+    CensusTimeoutError,
+    UnknownTableError,
+    UnknownVariableError,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 import numpy as np
 
 from feedbackloop.census._client import CensusClient
-from feedbackloop.census._errors import CensusError
 from feedbackloop.census._geo import geography_level, state_fips
 from feedbackloop.census._meta import RACE_ITERATIONS, Variable
 from feedbackloop.census._read import Long, Pull, acs_period, plan, run
+from feedbackloop.errors import CensusError
 from feedbackloop.series._status import TOTAL
 
 if TYPE_CHECKING:

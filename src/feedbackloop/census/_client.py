@@ -40,7 +40,9 @@ from attrs import frozen
 
 from feedbackloop._util import atomic_write_bytes
 from feedbackloop.census._cache import ResponseCache, default_cache_dir
-from feedbackloop.census._errors import (
+from feedbackloop.census._geo import Hierarchy
+from feedbackloop.census._meta import VariableTable
+from feedbackloop.errors import (
     CensusError,
     CensusGeographyError,
     CensusKeyError,
@@ -51,8 +53,6 @@ from feedbackloop.census._errors import (
     CensusTimeoutError,
     UnknownVariableError,
 )
-from feedbackloop.census._geo import Hierarchy
-from feedbackloop.census._meta import VariableTable
 
 if TYPE_CHECKING:
     import ssl

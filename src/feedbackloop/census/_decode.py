@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from feedbackloop.census._errors import CensusResponseError
+from feedbackloop.errors import CensusResponseError
 from feedbackloop.series._status import Status
 
 __all__ = [

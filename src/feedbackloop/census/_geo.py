@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import frozen
 
-from feedbackloop.census._errors import CensusGeographyError
+from feedbackloop.errors import CensusGeographyError
 
 __all__ = [
     "GEOGRAPHIES",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
-from feedbackloop.census._errors import CensusResponseError, UnknownTableError, UnknownVariableError
+from feedbackloop.errors import CensusResponseError, UnknownTableError, UnknownVariableError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,9 +14,9 @@ from attrs import field, frozen
 
 from feedbackloop.census._client import MAX_VARIABLES, CensusClient, DataRequest, Fetched
 from feedbackloop.census._decode import annotate, decode_block, status_text, to_numbers
-from feedbackloop.census._errors import CensusError, CensusResponseError, UnknownVariableError
 from feedbackloop.census._geo import GEOGRAPHIES, GeographyQuery
 from feedbackloop.census._meta import RACE_ITERATIONS, Variable, VariableTable
+from feedbackloop.errors import CensusError, CensusResponseError, UnknownVariableError
 from feedbackloop.series._status import TOTAL
 
 __all__ = ["Chunk", "Item", "Long", "Pull", "acs_period", "decode_chunk", "plan", "run"]

@@ -12,7 +12,7 @@ from attrs import validators as v
 
 from feedbackloop import stats
 from feedbackloop._util import nonblank, str_tuple
-from feedbackloop.errors import TargetError, UnitError
+from feedbackloop.errors import IndicatorError, TargetError, UnitError
 from feedbackloop.period import Period
 from feedbackloop.units import parse_unit
 
@@ -216,19 +216,21 @@ class Indicator:
 
     def __attrs_post_init__(self) -> None:
         if self.kind is MeasureKind.PERFORMANCE and self.quadrant is None:
-            raise ValueError(
+            raise IndicatorError(
                 f"indicator {self.id!r} is a performance measure and needs a quadrant "
                 "(how_much, how_well or better_off)"
             )
         if self.kind is MeasureKind.POPULATION and self.quadrant is not None:
-            raise ValueError(
+            raise IndicatorError(
                 f"indicator {self.id!r} is a population indicator and cannot have a quadrant "
                 f"(got {self.quadrant.value!r}); set kind: performance or drop the quadrant"
             )
         if len(set(self.dimensions)) != len(self.dimensions):
-            raise ValueError(f"indicator {self.id!r} lists a dimension twice: {self.dimensions}")
+            raise IndicatorError(
+                f"indicator {self.id!r} lists a dimension twice: {self.dimensions}"
+            )
         if self.proxy_for == self.id:
-            raise ValueError(f"indicator {self.id!r} cannot be a proxy for itself")
+            raise IndicatorError(f"indicator {self.id!r} cannot be a proxy for itself")
 
     @property
     def effective_aggregation(self) -> Aggregation:
@@ -420,7 +422,7 @@ class Target:
             return float(stats.expected_linear(self.baseline.value, self.level, t, self.horizon))
         if path == "compound":
             return float(stats.expected_compound(self.baseline.value, self.level, t, self.horizon))
-        raise ValueError(f"path must be 'linear' or 'compound' (got {path!r})")
+        raise TargetError(f"path must be 'linear' or 'compound' (got {path!r})")
 
     def percent_achieved(self, current: float) -> float:
         """Percentage of the targeted change achieved by ``current`` (HP2030 method)."""

@@ -8,8 +8,7 @@ pdfplumber (the ``pdf`` extra) does the PDF parsing; it is imported when
 
 from __future__ import annotations
 
-from feedbackloop.pdf._cells import CellKind, parse_cell
-from feedbackloop.pdf._errors import (
+from feedbackloop.errors import (
     EncryptedPdfError,
     NoTableFoundError,
     NotAPdfError,
@@ -17,6 +16,7 @@ from feedbackloop.pdf._errors import (
     PageRangeError,
     PdfReadError,
 )
+from feedbackloop.pdf._cells import CellKind, parse_cell
 from feedbackloop.pdf._read import STRATEGIES, read_tables
 from feedbackloop.pdf._table import Note, PdfTable
 

@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from feedbackloop.pdf._cells import CellKind, parse_cell, split_markers, value_like
-from feedbackloop.pdf._errors import (
+from feedbackloop.errors import (
     EncryptedPdfError,
     NoTableFoundError,
     NotAPdfError,
@@ -20,6 +19,7 @@ from feedbackloop.pdf._errors import (
     PageRangeError,
     PdfReadError,
 )
+from feedbackloop.pdf._cells import CellKind, parse_cell, split_markers, value_like
 from feedbackloop.pdf._layout import SUPERSCRIPT_RATIO, Line, Word, build_lines
 from feedbackloop.pdf._table import Note, PdfTable
 
@@ -1029,7 +1029,7 @@ def read_tables(
     >>> read_tables("missing.pdf")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    feedbackloop.pdf._errors.NotAPdfError: [pdf] missing.pdf: file not found; check the path
+    feedbackloop.errors.NotAPdfError: [pdf] missing.pdf: file not found; check the path
 
     .. versionadded:: 0.1.0
     """

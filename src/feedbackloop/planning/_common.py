@@ -11,14 +11,13 @@ import csv
 import datetime as _dt
 import enum
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
 from feedbackloop._util import import_optional, parse_yaml
-from feedbackloop.errors import FeedbackloopError, PeriodError, Problem
+from feedbackloop.errors import PeriodError, PlanningFileError, Problem
 from feedbackloop.period import Period, PeriodKind
 
 __all__ = [
@@ -36,34 +35,6 @@ __all__ = [
 
 #: Cell texts read as "no date": blank, N/A, NA, none, -, —, TBD, ongoing.
 NULL_TOKENS = frozenset({"", "n/a", "na", "none", "-", "—", "–", "tbd", "ongoing"})
-
-
-class PlanningFileError(FeedbackloopError, ValueError):
-    """A data inventory, agreement or action-plan document that cannot be read.
-
-    Attributes
-    ----------
-    source : str
-        The file name (or ``"<dict>"``, ``"<rows>"`` for in-memory documents).
-    problems : tuple of Problem
-        Every problem found; ``where`` names the row and column (spreadsheets)
-        or the document path and line (YAML).
-
-    .. versionadded:: 0.1.0
-    """
-
-    what = "document"
-
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
-        super().__init__(source, tuple(problems))
-        self.source = source
-        self.problems = tuple(problems)
-
-    def __str__(self) -> str:
-        n = len(self.problems)
-        lines = [f"{self.source}: {n} problem{'s' if n != 1 else ''} in the {self.what}:"]
-        lines.extend(f"  - {p}" for p in self.problems)
-        return "\n".join(lines)
 
 
 # --------------------------------------------------------------------- dates

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import evolve, field, frozen
 
 from feedbackloop._util import atomic_write_text, locate, nonblank, str_tuple, write_yaml
-from feedbackloop.errors import Problem
+from feedbackloop.errors import ActionPlanError, Problem
 from feedbackloop.model._indicator import SLUG_PATTERN
 from feedbackloop.period import Period
 from feedbackloop.planning._common import (
@@ -86,18 +86,6 @@ __all__ = [
 _SLUG = re.compile(SLUG_PATTERN + r"\Z")
 _NO_ONE = "(no one responsible)"
 _NO_NODE = "(no loop node)"
-
-
-class ActionPlanError(PlanningFileError):
-    """An action plan (YAML or spreadsheet) that cannot be read; every problem is listed.
-
-    Each problem names the row and column (``row 7, column 'Stop' (E)``) or the
-    document path and line (``actions[3].stop (line 21)``).
-
-    .. versionadded:: 0.1.0
-    """
-
-    what = "action plan"
 
 
 class ActionStatus(enum.StrEnum):

@@ -26,7 +26,7 @@ import datetime as _dt
 import enum
 import importlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,13 +34,12 @@ import pandas as pd
 from attrs import field, frozen
 
 from feedbackloop._util import locate, str_tuple, write_yaml
-from feedbackloop.errors import FeedbackloopError, PeriodError, Problem
+from feedbackloop.errors import AgreementError, PeriodError, Problem, UnknownAudienceError
 from feedbackloop.model._indicator import SLUG_PATTERN
 from feedbackloop.period import Period
 from feedbackloop.planning._common import (
     Cadence,
     Duration,
-    PlanningFileError,
     opt_date,
     read_yaml_document,
     shift_period,
@@ -59,34 +58,6 @@ __all__ = [
     "UnknownAudienceError",
     "load_agreements",
 ]
-
-
-class AgreementError(PlanningFileError):
-    """A data-sharing agreement document that cannot be read; every problem is listed.
-
-    .. versionadded:: 0.1.0
-    """
-
-    what = "data-sharing agreement"
-
-
-class UnknownAudienceError(FeedbackloopError, KeyError):
-    """An audience the agreement does not name.
-
-    .. versionadded:: 0.1.0
-    """
-
-    def __init__(self, agreement: str, audience: str, known: Iterable[str]) -> None:
-        super().__init__(agreement, audience, tuple(known))
-        self.agreement = agreement
-        self.audience = audience
-        self.known = tuple(known)
-
-    def __str__(self) -> str:
-        return (
-            f"agreement {self.agreement!r} names no audience {self.audience!r} "
-            f"(audiences: {', '.join(self.known) or 'none'}); add it under audiences"
-        )
 
 
 class DeliveryFormat(enum.StrEnum):
@@ -388,7 +359,7 @@ class DataSharingAgreement:
             If the agreement names no such audience.
         """
         if audience not in self.audiences:
-            raise UnknownAudienceError(self.id, audience, list(self.audiences))
+            raise UnknownAudienceError(audience, list(self.audiences), agreement=self.id)
         privacy = importlib.import_module("feedbackloop.privacy")
         policy: Policy = privacy.policy_from_dict(dict(self.audiences[audience]))
         return policy

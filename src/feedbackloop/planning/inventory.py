@@ -30,12 +30,11 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 from feedbackloop._util import atomic_write_text, locate, write_yaml
-from feedbackloop.errors import Problem
+from feedbackloop.errors import InventoryError, Problem
 from feedbackloop.model._indicator import SLUG_PATTERN, SourceSpec
 from feedbackloop.planning._common import (
     Cadence,
     Located,
-    PlanningFileError,
     add_months,
     column_letter,
     is_blank,
@@ -64,15 +63,6 @@ __all__ = [
 ]
 
 _SLUG = re.compile(SLUG_PATTERN + r"\Z")
-
-
-class InventoryError(PlanningFileError):
-    """A data inventory (YAML or CSV) that cannot be read; every problem is listed.
-
-    .. versionadded:: 0.1.0
-    """
-
-    what = "data inventory"
 
 
 class _Choice(enum.StrEnum):

@@ -13,7 +13,7 @@
 scipy (the ``privacy`` extra) is imported only when a table needs it.
 """
 
-from feedbackloop.privacy._errors import (
+from feedbackloop.errors import (
     BenchmarkError,
     ExportRefusedError,
     LinkageKeyError,

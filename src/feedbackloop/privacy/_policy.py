@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 from attrs import field, frozen
 from attrs import validators as v
 
-from feedbackloop.privacy._errors import (
+from feedbackloop.errors import (
     ExportRefusedError,
     PolicyError,
     UnknownAudienceError,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from feedbackloop.privacy._errors import LinkageKeyError, PseudonymizationError
+from feedbackloop.errors import LinkageKeyError, PseudonymizationError
 
 __all__ = ["DELIMITER", "MIN_KEY_BYTES", "canonicalize", "pseudonymize"]
 

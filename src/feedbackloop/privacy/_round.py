@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from feedbackloop._util import import_optional
-from feedbackloop.privacy._errors import RoundingWarning
+from feedbackloop.errors import RoundingWarning
 from feedbackloop.privacy._policy import RoundingPolicy
 from feedbackloop.privacy._tables import Table, layers, tables
 from feedbackloop.series._status import Status

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from feedbackloop._util import import_optional
-from feedbackloop.privacy._errors import SuppressionError
+from feedbackloop.errors import SuppressionError
 from feedbackloop.privacy._policy import SuppressionPolicy
 from feedbackloop.privacy._tables import Layers, Table, layers, tables
 from feedbackloop.series._status import Status

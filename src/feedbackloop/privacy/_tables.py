@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 from attrs import frozen
 
-from feedbackloop.privacy._errors import SuppressionError
+from feedbackloop.errors import SuppressionError
 from feedbackloop.series._status import TOTAL
 
 if TYPE_CHECKING:

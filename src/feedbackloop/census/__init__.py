@@ -21,6 +21,7 @@ from feedbackloop.census._api import (
     load_variables,
     read_census,
     search_variables,
+    vintages,
 )
 from feedbackloop.census._cache import default_cache_dir
 from feedbackloop.census._client import (
@@ -95,4 +96,5 @@ __all__ = [
     "read_census",
     "search_variables",
     "state_fips",
+    "vintages",
 ]

@@ -25,7 +25,7 @@ SRC = Path(feedbackloop.__file__).parent
 # body is one import and one delegating call to a higher floor (xarray's Dataset.to_netcdf).
 # (module, function qualname) -> the module it delegates to.
 DELEGATIONS: dict[tuple[str, str], str] = {
-    ("feedbackloop.model._loop", "FeedbackLoop.attachments"): "feedbackloop.planning._attachments",
+    ("feedbackloop.model._loop", "FeedbackLoop.attachments"): "feedbackloop.planning",
     ("feedbackloop.series._frame", "IndicatorSeries.suppress"): "feedbackloop.privacy",
     ("feedbackloop.series._frame", "IndicatorSeries.export"): "feedbackloop.privacy",
 }

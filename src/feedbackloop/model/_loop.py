@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import field, frozen
 from attrs import validators as v
 
-from feedbackloop._util import nonblank, write_yaml
+from feedbackloop._util import import_optional, nonblank, write_yaml
 from feedbackloop.errors import (
     LoopValidationError,
     LoopWarning,
@@ -28,7 +28,7 @@ from feedbackloop.model._nodes import KeyDriver, Node, Outcome, SharedResult, St
 if TYPE_CHECKING:
     import networkx
 
-    from feedbackloop.planning._attachments import Attachments
+    from feedbackloop.planning import Attachments
 
 __all__ = ["FeedbackLoop", "LoopCheck"]
 
@@ -462,8 +462,6 @@ class FeedbackLoop:
         Node attributes: ``tier``, ``kind``, ``title``, ``indicators``.
         Requires the ``graph`` extra.
         """
-        from feedbackloop._util import import_optional
-
         nx = import_optional("networkx", extra="graph", purpose="FeedbackLoop.to_networkx()")
         g = nx.DiGraph(name=self.name)
         for n in self.nodes:
@@ -593,7 +591,7 @@ class FeedbackLoop:
         InventoryError, AgreementError, ActionPlanError
             If an attached file is malformed (every problem, with row and column).
         """
-        from feedbackloop.planning._attachments import load_attachments
+        from feedbackloop.planning import load_attachments
 
         return load_attachments(self, base_dir if base_dir is not None else self.base_dir)
 

@@ -4,6 +4,7 @@ import importlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,21 @@ PUBLIC_MODULES = [
     "feedbackloop.units",
     "feedbackloop.stats",
     "feedbackloop.period",
+    "feedbackloop.series",
+    "feedbackloop.privacy",
+    "feedbackloop.measures",
+    "feedbackloop.census",
+    "feedbackloop.pdf",
+    "feedbackloop.benchmarking",
+    "feedbackloop.adapters",
+    "feedbackloop.planning",
+    "feedbackloop.inventory",
+    "feedbackloop.agreements",
+    "feedbackloop.actions",
+    "feedbackloop.plot",
+    "feedbackloop.report",
+    "feedbackloop.testing",
+    "feedbackloop.examples",
 ]
 
 
@@ -72,3 +88,33 @@ def test_errors_share_one_root_and_builtin_bases() -> None:
     assert issubclass(errors.AdapterNotFoundError, LookupError)
     assert issubclass(errors.MissingDependencyError, ImportError)
     assert issubclass(errors.AdapterWarning, errors.FeedbackloopWarning)
+
+
+def test_io_keeps_atomic_write_text(tmp_path: Path) -> None:
+    from feedbackloop import io
+
+    target = tmp_path / "out.txt"
+    io.atomic_write_text(target, "héllo\n")
+    assert target.read_text(encoding="utf-8") == "héllo\n"
+    assert [p.name for p in target.parent.iterdir()] == ["out.txt"]
+
+
+def test_entry_point_targets_resolve() -> None:
+    from importlib.metadata import entry_points
+
+    from feedbackloop.adapters import contract_problems
+
+    found = {ep.name: ep for ep in entry_points(group="feedbackloop.adapters")}
+    expected = {
+        "csv": "feedbackloop.adapters.csv:CsvAdapter",
+        "excel": "feedbackloop.adapters.excel:ExcelAdapter",
+        "census": "feedbackloop.adapters.census:CensusAdapter",
+        "pdf": "feedbackloop.adapters.pdf:PdfAdapter",
+    }
+    for name, target in expected.items():
+        assert found[name].value == target
+        cls = found[name].load()
+        assert isinstance(cls, type) and not contract_problems(cls), name
+    (main,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "feedbackloop"]
+    assert main.value == "feedbackloop.cli:main"
+    assert callable(main.load())

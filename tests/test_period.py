@@ -840,5 +840,6 @@ def test_arbitrary_text_parses_or_raises_period_error(text: str) -> None:
     else:
         assert Period.parse(str(p)) == p
         return
-    assert message.startswith(f"cannot parse period {text!r}: ")
+    quoted = repr(text) if len(repr(text)) <= 80 else repr(text)[:79] + "…'"
+    assert message.startswith(f"cannot parse period {quoted}: ")  # at most ~80 characters
     assert message.endswith(SHAPES)

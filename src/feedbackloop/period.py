@@ -64,6 +64,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from feedbackloop._util import shorten
 from feedbackloop.errors import PeriodError
 
 __all__ = ["Period", "PeriodKind", "parse_many", "parse_period"]
@@ -766,7 +767,7 @@ class _Memo(dict[object, Period]):
 
 def _error(value: object, reason: str) -> PeriodError:
     return PeriodError(
-        f"cannot parse period {value!r}: {reason}; accepted shapes: {_ACCEPTED_SHAPES}"
+        f"cannot parse period {shorten(value)}: {reason}; accepted shapes: {_ACCEPTED_SHAPES}"
     )
 
 
@@ -863,7 +864,7 @@ def _range_span(
         try:
             ends.append(_span(text.strip(), fiscal_start_month, allow_range=False))
         except _Bad as bad:
-            raise _Bad(f"in {text!r}: {bad}") from None
+            raise _Bad(f"in {shorten(text)}: {bad}") from None
     (a_start, a_end), (b_start, b_end) = ends
     if b_end < a_start:
         raise _Bad(f"the range ends ({b_end}) before it starts ({a_start})")

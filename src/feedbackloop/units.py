@@ -17,6 +17,7 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 
+from feedbackloop._util import shorten
 from feedbackloop.errors import UnitError
 
 if TYPE_CHECKING:
@@ -167,13 +168,13 @@ def _parse_cached(text: str) -> Any:
         q = reg.parse_expression(expr)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as err:
         raise UnitError(
-            f"unknown unit {text!r} ({err}); write a pint unit such as 'percent', 'USD', "
+            f"unknown unit {shorten(text)} ({shorten(str(err), 120)}); write a pint unit such as 'percent', 'USD', "
             "'people', 'households', 'per 1000 people' or 'days', or define the unit on "
             "feedbackloop.units.get_registry()"
         ) from err
     except Exception as err:
         raise UnitError(
-            f"cannot parse unit {text!r}: {err}; write e.g. 'percent' or 'per 1000 people'"
+            f"cannot parse unit {shorten(text)}: {shorten(str(err), 120)}; write e.g. 'percent' or 'per 1000 people'"
         ) from err
     return q
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from feedbackloop._util import DocPath, locate
+from feedbackloop._util import DocPath, locate, shorten
 from feedbackloop.errors import (
     FeedbackloopError,
     LoopFileError,
@@ -102,7 +102,7 @@ class _Reader:
             self.fail(
                 (*path, key),
                 f"must be an id made of lower-case letters, digits and _ "
-                f"starting with a letter (got {value!r})",
+                f"starting with a letter (got {_show(value)})",
             )
         return value
 
@@ -194,7 +194,7 @@ def _show(value: object) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return shorten(value)
 
 
 # ---------------------------------------------------------------- from dict

@@ -153,6 +153,13 @@ class _Reader:
             self.fail((*path, key), str(err))
             return None
 
+    def boolean(self, data: Mapping[str, Any], key: str, path: _Path) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            self.fail((*path, key), f"must be true or false (got {_show(value)})")
+            return False
+        return value
+
     def number(self, data: Mapping[str, Any], key: str, path: _Path) -> float | None:
         value = data.get(key)
         if value is None:
@@ -212,6 +219,7 @@ _INDICATOR_KEYS = (
     "aggregation",
     "source",
     "story",
+    "signed",
 )
 _NODE_KEYS = (
     "id",
@@ -235,6 +243,7 @@ _TOP_KEYS = (
     "inventory",
     "agreements",
     "action_plan",
+    "data_roots",
 )
 _ATTACHMENT_OPTIONS = {
     "inventory": (),
@@ -297,6 +306,7 @@ def _indicator(r: _Reader, value: object, path: _Path) -> Indicator | None:
         aggregation=aggregation,
         source=source,
         story=r.text(data, "story", path),
+        signed=r.boolean(data, "signed", path),
     )
 
 
@@ -493,6 +503,7 @@ def loop_from_dict(
         outcomes=outcomes,
         key_drivers=drivers,
         strategies=strategies,
+        data_roots=r.texts(doc, "data_roots", ()),
         **attached,
     )
     if loop is None:
@@ -568,6 +579,8 @@ def indicator_to_dict(i: Indicator) -> dict[str, Any]:
         out["source"] = src
     if i.story:
         out["story"] = i.story
+    if i.signed:
+        out["signed"] = True
     return out
 
 
@@ -597,4 +610,6 @@ def loop_to_dict(loop: FeedbackLoop) -> dict[str, Any]:
         out["agreements"] = [_attachment_to_yaml(a) for a in loop.agreements]
     if loop.action_plan is not None:
         out["action_plan"] = _attachment_to_yaml(loop.action_plan)
+    if loop.data_roots:
+        out["data_roots"] = list(loop.data_roots)
     return out

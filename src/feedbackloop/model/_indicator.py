@@ -197,6 +197,10 @@ class Indicator:
         Where the data comes from.
     story : str
         The "story behind the curve": causes, forces at work.
+    signed : bool
+        Whether values may be negative although the unit counts (a net change
+        such as "net new jobs"). By default a negative count is refused when
+        data is read.
 
     .. versionadded:: 0.1.0
     """
@@ -213,6 +217,7 @@ class Indicator:
     aggregation: Aggregation | None = field(default=None, converter=_aggregation)
     source: SourceSpec | None = None
     story: str = ""
+    signed: bool = field(default=False, validator=v.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.kind is MeasureKind.PERFORMANCE and self.quadrant is None:

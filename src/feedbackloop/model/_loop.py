@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 from attrs import field, frozen
 from attrs import validators as v
 
-from feedbackloop._util import import_optional, nonblank, write_yaml
+from feedbackloop._util import import_optional, nonblank, str_tuple, write_yaml
 from feedbackloop.errors import (
     LoopValidationError,
     LoopWarning,
@@ -95,6 +95,10 @@ class FeedbackLoop:
         Data-sharing agreement files (YAML), see :mod:`feedbackloop.planning.agreements`.
     action_plan : Attachment, optional
         The action plan (YAML, CSV or XLSX), see :mod:`feedbackloop.planning.actions`.
+    data_roots : tuple of str
+        Folders, besides the loop's own folder, that data sources and attached
+        files may be read from (relative ones resolve against the loop's
+        folder). A path outside all of them is refused before it is opened.
     base_dir : str, optional
         The folder the loop was loaded from (set by :func:`load_loop`): relative
         source and attachment paths are resolved against it. Not part of the
@@ -113,6 +117,7 @@ class FeedbackLoop:
     inventory: Attachment | None = field(default=None, converter=as_attachment)
     agreements: tuple[Attachment, ...] = field(default=(), converter=as_attachments)
     action_plan: Attachment | None = field(default=None, converter=as_attachment)
+    data_roots: tuple[str, ...] = field(default=(), converter=str_tuple)
     base_dir: str | None = field(default=None, eq=False, repr=False)
 
     # ------------------------------------------------------------------ access

@@ -19,7 +19,7 @@ from feedbackloop.errors import (
     StatisticalWarning,
     UnitError,
 )
-from feedbackloop.series import Provenance, proportion, ratio, read_parquet
+from feedbackloop.series import Provenance, assemble, proportion, ratio, read_parquet
 from feedbackloop.testing.strategies import count_series
 
 COUNT = Indicator(
@@ -145,6 +145,150 @@ def test_periods_are_canonicalized() -> None:
     df["period"] = [2020, 2020, 2020, "2022", "2022", "2022"]
     s = IndicatorSeries.from_frame(df, indicator=RATE, dimensions=["race"])
     assert [str(p) for p in s.periods] == ["2020", "2022"]
+
+
+# ----------------------------------------------------------------- assemble
+
+
+def _adapter_status(codes: np.ndarray) -> pa.Array:
+    """The status column as the tabular adapter hand-builds it today (int8 codes)."""
+    enc = pa.array(codes, type=pa.int8()).dictionary_encode()
+    labels = pa.array([list(Status)[i].value for i in enc.dictionary.to_pylist()], pa.string())
+    return pa.DictionaryArray.from_arrays(enc.indices, labels)
+
+
+def test_assemble_makes_the_table_from_frame_makes() -> None:
+    df = rates_frame()
+    df["status"] = ["estimate", "controlled", "estimate", "estimate", "estimate", "missing"]
+    df.loc[5, "value"] = np.nan
+    df["numerator"] = [4.0, 9.0, 6.0, 3.8, 7.0, np.nan]
+    df["denominator"] = 100.0
+    prov = Provenance(adapter="csv", source="x.csv")
+    built = IndicatorSeries.from_frame(
+        df, indicator=RATE, dimensions=["race"], provenance=prov, sensitive=True
+    )
+    # Columns in any order, as numpy or Arrow arrays.
+    columns = {
+        "denominator": df["denominator"].to_numpy(),
+        "value": pa.array(df["value"].to_numpy(), from_pandas=True),
+        "race": df["race"].to_numpy(dtype=object),
+        "moe": df["moe"].to_numpy(),
+        "numerator": df["numerator"].to_numpy(),
+        "period": pa.chunked_array([df["period"].tolist()[:2], df["period"].tolist()[2:]]),
+        "geography": pa.array(df["geography"].tolist()),
+    }
+    by_text = assemble(
+        columns,
+        indicator=RATE,
+        status=df["status"].to_numpy(dtype=object),
+        dimensions=["race"],
+        provenance=prov,
+        sensitive=True,
+    )
+    assert by_text.table.equals(built.table)
+    assert by_text == built
+    codes = np.array([list(Status).index(Status(x)) for x in df["status"]], dtype=np.int8)
+    by_code = assemble(
+        columns,
+        indicator=RATE,
+        status=codes,
+        dimensions=["race"],
+        provenance=prov,
+        sensitive=True,
+    )
+    assert by_code == built
+    assert by_code.table.column("status").type == pa.dictionary(pa.int32(), pa.string())
+    # ... which is what the tabular adapter builds by hand.
+    assert by_code.table.column("status").combine_chunks().equals(_adapter_status(codes))
+    assert by_code.table.column_names == [
+        "indicator",
+        "geography",
+        "period",
+        "race",
+        "value",
+        "moe",
+        "numerator",
+        "denominator",
+        "status",
+    ]
+
+
+def test_assemble_default_status_is_estimate_or_missing_as_from_frame() -> None:
+    df = rates_frame()
+    df.loc[[1, 4], "value"] = np.nan
+    built = IndicatorSeries.from_frame(df, indicator=RATE, dimensions=["race"])
+    s = assemble(
+        {c: df[c].to_numpy() for c in ("geography", "period", "race", "value", "moe")},
+        indicator=RATE,
+        dimensions=["race"],
+    )
+    assert s == built
+    assert s.frame["status"].tolist()[:2] == ["estimate", "missing"]
+    whole = assemble(
+        {c: df[c].to_numpy() for c in ("geography", "period", "race", "moe")}
+        | {"value": np.arange(6.0)},
+        indicator=RATE,
+        dimensions=["race"],
+    )
+    assert set(whole.frame["status"]) == {"estimate"}
+    assert whole.unit == "percent" and whole.provenance is None and not whole.sensitive
+
+
+@given(count_series())
+def test_property_assemble_rebuilds_any_series(s: IndicatorSeries) -> None:
+    t = s.table
+    columns = {c: t.column(c) for c in t.column_names if c not in ("indicator", "status")}
+    status = t.column("status").combine_chunks()
+    again = assemble(
+        dict(reversed(columns.items())),
+        indicator=s.indicator,
+        status=status.dictionary_decode(),
+        dimensions=s.dimensions,
+    )
+    assert again.table.equals(t)
+    codes = np.array([list(Status).index(Status(x)) for x in status.to_pylist()], np.int8)
+    by_code = assemble(columns, indicator=s.indicator, status=codes, dimensions=s.dimensions)
+    assert by_code.table.equals(t)
+    assert by_code.rollup(to="state") == s.rollup(to="state")
+
+
+def test_assemble_refuses_what_is_not_a_series() -> None:
+    base = {
+        "geography": np.array(["06075", "06001"], dtype=object),
+        "period": np.array(["2020", "2020"], dtype=object),
+        "value": np.array([1.0, 2.0]),
+    }
+    with pytest.raises(SeriesValidationError) as info:
+        assemble(
+            {"geography": base["geography"], "value": np.zeros(3), "flavour": np.zeros(2)},
+            indicator=COUNT,
+            unit="people",
+            dimensions=["value"],
+        )
+    text = str(info.value)
+    for needle in (
+        "no 'period' column",
+        "'value' is a reserved column",
+        "flavour: not a series column",
+        "columns differ in length",
+    ):
+        assert needle in text
+    with pytest.raises(SeriesValidationError, match="unknown statuses \\('bogus'\\)"):
+        assemble(base, indicator=COUNT, status=np.array(["estimate", "bogus"]))
+    with pytest.raises(SeriesValidationError, match="status codes 11 are not indexes"):
+        assemble(base, indicator=COUNT, status=np.array([0, 11], np.int8))
+    with pytest.raises(SeriesValidationError, match="statuses must be integer codes or text"):
+        assemble(base, indicator=COUNT, status=np.zeros(2))
+    with pytest.raises(SeriesValidationError, match="1 rows have no status"):
+        assemble(base, indicator=COUNT, status=pa.array([0, None], pa.int8()))
+    with pytest.raises(SeriesValidationError, match="3 statuses for 2 rows"):
+        assemble(base, indicator=COUNT, status=np.zeros(3, np.int8))
+    with pytest.raises(SeriesValidationError, match="1 rows have no geography"):
+        assemble(base | {"geography": np.array(["06075", None], dtype=object)}, indicator=COUNT)
+    with pytest.raises(SeriesValidationError, match="unknown unit 'blorps'"):
+        assemble(base, indicator=COUNT, unit="blorps")
+    with pytest.raises(SeriesValidationError, match="give 'status' with the status= keyword"):
+        assemble(base | {"status": np.zeros(2, np.int8)}, indicator=COUNT)
 
 
 # ------------------------------------------------------------ views & units

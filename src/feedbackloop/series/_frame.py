@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import json
 import os
@@ -12,20 +11,33 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from attrs import evolve, field, frozen
 
 from feedbackloop._util import atomic_path, str_tuple
-from feedbackloop.errors import (
-    PeriodError,
-    Problem,
-    SeriesError,
-    SeriesValidationError,
-    UnitError,
-)
+from feedbackloop.errors import Problem, SeriesError, SeriesValidationError
 from feedbackloop.model import Indicator, indicator_from_dict, indicator_to_dict
 from feedbackloop.period import Period
-from feedbackloop.series._groupby import Factor, factorize_many, group
-from feedbackloop.series._status import TOTAL, Status
+from feedbackloop.series import _aggregate, _compare, _targets
+from feedbackloop.series._assemble import series_table
+from feedbackloop.series._checks import check_frame, check_unit
+from feedbackloop.series._columns import (
+    COLUMNS,
+    DENOMINATOR,
+    DENOMINATOR_MOE,
+    GEOGRAPHY,
+    MOE,
+    NUMERATOR,
+    NUMERATOR_MOE,
+    PERIOD,
+    STATUS,
+    VALUE,
+)
+from feedbackloop.series._groupby import Factor, factorize_many
+from feedbackloop.series._provenance import Provenance
+from feedbackloop.series._status import TOTAL
+from feedbackloop.units import conversion_factor
 
 if TYPE_CHECKING:
     from feedbackloop.model import Target
@@ -35,173 +47,12 @@ __all__ = [
     "COLUMNS",
     "IndicatorSeries",
     "Provenance",
+    "assemble",
     "read_parquet",
 ]
 
-INDICATOR = "indicator"
-GEOGRAPHY = "geography"
-PERIOD = "period"
-VALUE = "value"
-MOE = "moe"
-NUMERATOR = "numerator"
-DENOMINATOR = "denominator"
-NUMERATOR_MOE = "numerator_moe"
-DENOMINATOR_MOE = "denominator_moe"
-STATUS = "status"
-CV = "cv"
-RELIABILITY = "reliability"
-
-#: Optional numeric columns, in storage order.
-NUMERIC_OPTIONAL = (MOE, NUMERATOR, NUMERATOR_MOE, DENOMINATOR, DENOMINATOR_MOE)
-#: Every column name with a fixed meaning; none of them may be a dimension.
-COLUMNS = (INDICATOR, GEOGRAPHY, PERIOD, VALUE, *NUMERIC_OPTIONAL, STATUS, CV, RELIABILITY)
-
 _META_KEY = b"feedbackloop"
 _FORMAT_VERSION = 1
-_SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "credential", "auth")
-_MAX_ROWS_SHOWN = 8
-_STATUS_VALUES = frozenset(s.value for s in Status)
-_STATUS_TYPE = pa.dictionary(pa.int8(), pa.string())
-_INDICATOR_TYPE = pa.dictionary(pa.int32(), pa.string())
-
-
-def _is_secret(name: str) -> bool:
-    low = name.lower()
-    return any(w in low for w in _SECRET_WORDS)
-
-
-def _scrub(options: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, val in options.items():
-        if _is_secret(str(k)):
-            continue
-        out[str(k)] = _scrub(val) if isinstance(val, Mapping) else val
-    return out
-
-
-@frozen(kw_only=True)
-class Provenance:
-    """Where a series came from. Never holds a secret.
-
-    Options whose names look like credentials (``key``, ``api_key``, ``token``,
-    ``password``...) are dropped on construction.
-
-    Parameters
-    ----------
-    adapter : str
-        The adapter that read the data (``csv``, ``census``...), or ``""``.
-    source : str
-        The file, URL (without credentials) or dataset.
-    options : mapping
-        The read options, JSON-serializable.
-    retrieved : str
-        ISO 8601 UTC timestamp of the read.
-
-    .. versionadded:: 0.1.0
-    """
-
-    adapter: str = ""
-    source: str = ""
-    options: Mapping[str, Any] = field(factory=dict, converter=_scrub, hash=False)
-    retrieved: str = field(
-        factory=lambda: _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
-    )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return plain JSON-ready data."""
-        return {
-            "adapter": self.adapter,
-            "source": self.source,
-            "options": dict(self.options),
-            "retrieved": self.retrieved,
-        }
-
-
-def _rows(mask: np.ndarray[Any, np.dtype[np.bool_]]) -> str:
-    idx = np.flatnonzero(mask)
-    shown = ", ".join(str(i) for i in idx[:_MAX_ROWS_SHOWN])
-    more = f" (+{len(idx) - _MAX_ROWS_SHOWN} more)" if len(idx) > _MAX_ROWS_SHOWN else ""
-    return f"row{'s' if len(idx) != 1 else ''} {shown}{more}"
-
-
-def _numeric(
-    series: pd.Series[Any], column: str, problems: list[Problem]
-) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Convert a column to float64, reporting (never hiding) values that are not numbers."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        problems.append(Problem(column, "holds true/false values, not numbers"))
-        return np.full(len(series), np.nan)
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return series.to_numpy(dtype=np.float64, na_value=np.nan)
-    coerced = pd.to_numeric(series, errors="coerce")
-    bad = (coerced.isna() & series.notna()).to_numpy()
-    if bad.any():
-        examples = ", ".join(repr(x) for x in pd.unique(series[bad])[:3])
-        problems.append(
-            Problem(
-                column,
-                f"{_rows(bad)} are not numbers (e.g. {examples}); clean them or map them to "
-                "missing before building the series",
-            )
-        )
-    return coerced.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _labels(series: pd.Series[Any], column: str, problems: list[Problem], what: str) -> pa.Array:
-    """Convert a key column to Arrow strings, refusing numbers that may have lost zeros."""
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
-        problems.append(
-            Problem(
-                column,
-                f"{what} values are numbers ({series.dtype}); codes such as FIPS GEOIDs must "
-                "be strings to keep leading zeros (read the file with dtype=str)",
-            )
-        )
-        return pa.array(series.astype(str).to_numpy(dtype=object), type=pa.string())
-    missing = series.isna().to_numpy()
-    if missing.any():
-        hint = (
-            f"; use feedbackloop.TOTAL ({TOTAL!r}) for 'all categories' or a label such as "
-            "'Unknown'"
-            if what == "dimension"
-            else ""
-        )
-        problems.append(Problem(column, f"{_rows(missing)} have no {what} value{hint}"))
-    try:
-        return pa.array(series.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        bad = ~series.map(lambda x: isinstance(x, str) or bool(pd.isna(x))).to_numpy(bool)
-        problems.append(Problem(column, f"{_rows(bad)} are not text"))
-        return pa.array(series.astype(str).to_numpy(dtype=object), type=pa.string())
-
-
-def _periods(series: pd.Series[Any], column: str, problems: list[Problem]) -> pa.Array:
-    """Parse period labels (once per distinct label) into canonical labels."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    canon: list[str | None] = []
-    bad_codes: list[int] = []
-    messages: list[str] = []
-    for i, raw in enumerate(uniques):
-        try:
-            canon.append(str(Period.parse(raw.item() if hasattr(raw, "item") else raw)))
-        except PeriodError as err:
-            canon.append(None)
-            bad_codes.append(i)
-            if len(messages) < 3:
-                messages.append(str(err))
-    if bad_codes:
-        mask = np.isin(codes, bad_codes)
-        problems.append(Problem(column, f"{_rows(mask)}: " + "; ".join(messages)))
-    if (codes < 0).any():
-        problems.append(Problem(column, f"{_rows(codes < 0)} have no period"))
-    labels = pa.array(canon, type=pa.string())
-    safe = np.where(codes < 0, 0, codes) if len(canon) else codes
-    if not len(canon):
-        return pa.nulls(len(series), type=pa.string())
-    out = labels.take(pa.array(safe))
-    if (codes < 0).any():
-        out = pa.compute.if_else(pa.array(codes < 0), pa.scalar(None, pa.string()), out)
-    return out
 
 
 @frozen(kw_only=True, eq=False)
@@ -254,6 +105,8 @@ class IndicatorSeries:
 
     # ----------------------------------------------------------- construction
 
+    # Over 80 lines only for its 16 documented keywords; the body is four steps: name
+    # the columns, check_frame (every problem at once), series_table, the series.
     @classmethod
     def from_frame(
         cls,
@@ -315,164 +168,30 @@ denominator_moe, status : str, optional
         SeriesValidationError
             Listing every problem found, with columns and row numbers.
         """
-        problems: list[Problem] = []
         unit = indicator.unit if unit is None else unit
-        try:
-            from feedbackloop.units import parse_unit
-
-            parse_unit(unit)
-        except UnitError as err:
-            problems.append(Problem("unit", str(err)))
-
-        def pick(given: str | None, default: str, *, required: bool) -> str | None:
-            if given is not None:
-                if given not in df.columns:
-                    problems.append(
-                        Problem(
-                            given,
-                            "column not found; columns are: " + ", ".join(map(str, df.columns)),
-                        )
-                    )
-                    return None
-                return given
-            if default in df.columns:
-                return default
-            if required:
-                problems.append(
-                    Problem(default, f"no {default!r} column; name it with {default}=...")
-                )
-            return None
-
-        cols = {
-            GEOGRAPHY: pick(geography, GEOGRAPHY, required=True),
-            PERIOD: pick(period, PERIOD, required=True),
-            VALUE: pick(value, VALUE, required=True),
-            MOE: pick(moe, MOE, required=False),
-            NUMERATOR: pick(numerator, NUMERATOR, required=False),
-            NUMERATOR_MOE: pick(numerator_moe, NUMERATOR_MOE, required=False),
-            DENOMINATOR: pick(denominator, DENOMINATOR, required=False),
-            DENOMINATOR_MOE: pick(denominator_moe, DENOMINATOR_MOE, required=False),
-            STATUS: pick(status, STATUS, required=False),
-        }
         dims = tuple(dimensions)
-        for d in dims:
-            if d in COLUMNS:
-                problems.append(
-                    Problem(
-                        d, f"{d!r} is a reserved column name and cannot be a dimension; rename it"
-                    )
-                )
-            elif d not in df.columns:
-                problems.append(Problem(d, "dimension column not found"))
-        if len(set(dims)) != len(dims):
-            problems.append(Problem("dimensions", f"listed twice: {dims}"))
-        for d in non_additive:
-            if d not in dims:
-                problems.append(Problem(d, "non_additive names a column that is not a dimension"))
-        if problems:
-            raise SeriesValidationError(indicator.id, problems)
-
-        n = len(df)
-        arrays: dict[str, pa.Array] = {}
-        arrays[INDICATOR] = pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(n, dtype=np.int32)), pa.array([indicator.id])
+        given = {
+            GEOGRAPHY: geography,
+            PERIOD: period,
+            VALUE: value,
+            MOE: moe,
+            NUMERATOR: numerator,
+            NUMERATOR_MOE: numerator_moe,
+            DENOMINATOR: denominator,
+            DENOMINATOR_MOE: denominator_moe,
+            STATUS: status,
+        }
+        checked = check_frame(
+            df,
+            indicator_id=indicator.id,
+            unit=unit,
+            given=given,
+            dimensions=dims,
+            non_additive=non_additive,
         )
-        geo_col = cols[GEOGRAPHY]
-        per_col = cols[PERIOD]
-        assert geo_col is not None and per_col is not None
-        arrays[GEOGRAPHY] = _labels(df[geo_col], GEOGRAPHY, problems, "geography")
-        arrays[PERIOD] = _periods(df[per_col], PERIOD, problems)
-        for d in dims:
-            arrays[d] = _labels(df[d], d, problems, "dimension")
-
-        val_col = cols[VALUE]
-        assert val_col is not None
-        values = _numeric(df[val_col], VALUE, problems)
-        arrays[VALUE] = pa.array(values, from_pandas=True)
-        has_value = ~np.isnan(values)
-        for name in NUMERIC_OPTIONAL:
-            col = cols[name]
-            if col is None:
-                continue
-            nums = _numeric(df[col], name, problems)
-            negative = nums < 0
-            if negative.any():
-                hint = (
-                    "; Census sentinel codes (-555555555, -222222222...) must be decoded first"
-                    if name.endswith("moe")
-                    else ""
-                )
-                problems.append(Problem(name, f"{_rows(negative)} are negative{hint}"))
-            arrays[name] = pa.array(nums, from_pandas=True)
-
-        if cols[STATUS] is not None:
-            raw = df[cols[STATUS]]
-            texts = raw.astype(object).where(raw.notna(), None)
-            unknown = ~texts.isin(list(_STATUS_VALUES)).to_numpy()
-            if unknown.any():
-                examples = ", ".join(repr(x) for x in pd.unique(texts[unknown])[:3])
-                problems.append(
-                    Problem(
-                        STATUS,
-                        f"{_rows(unknown)} have unknown statuses "
-                        f"({examples}); use one of: " + ", ".join(s.value for s in Status),
-                    )
-                )
-            status_arr = texts.to_numpy(dtype=object)
-            allowed_value = np.isin(status_arr, [s.value for s in Status if s.has_value])
-            leak = has_value & ~allowed_value & ~unknown
-            if leak.any():
-                problems.append(
-                    Problem(
-                        STATUS,
-                        f"{_rows(leak)} carry a value although their "
-                        "status says there is none (e.g. suppressed); remove "
-                        "the value",
-                    )
-                )
-            lacking = ~has_value & allowed_value
-            if lacking.any():
-                problems.append(
-                    Problem(
-                        VALUE,
-                        f"{_rows(lacking)} have no value although their "
-                        "status says there is one; give a status such as "
-                        "'missing' or 'not_available'",
-                    )
-                )
-            status_list = status_arr
-        else:
-            status_list = np.where(has_value, Status.ESTIMATE.value, Status.MISSING.value)
-        arrays[STATUS] = pa.array(status_list, type=pa.string()).dictionary_encode()
-
-        factors: dict[str, Factor] = {}
-        if not problems:
-            key_cols = [GEOGRAPHY, PERIOD, *dims]
-            keys = pa.table({c: arrays[c] for c in key_cols})
-            # The factor codes that find duplicate keys are kept for later grouping.
-            factors = factorize_many({c: keys.column(c) for c in key_cols})
-            dup = _duplicate_mask(keys, factors)
-            if dup.any():
-                problems.append(
-                    Problem(
-                        ", ".join(key_cols),
-                        f"{_rows(dup)} repeat a key "
-                        "(same geography, period and categories); each key "
-                        "must appear once",
-                    )
-                )
-        if problems:
-            raise SeriesValidationError(indicator.id, problems)
-        order = [
-            INDICATOR,
-            GEOGRAPHY,
-            PERIOD,
-            *dims,
-            VALUE,
-            *(c for c in NUMERIC_OPTIONAL if c in arrays),
-            STATUS,
-        ]
-        table = pa.table({c: arrays[c] for c in order})
+        table = series_table(
+            checked.columns, indicator_id=indicator.id, dimensions=dims, status=checked.status
+        )
         series = cls(
             indicator=indicator,
             table=table,
@@ -482,7 +201,8 @@ denominator_moe, status : str, optional
             non_additive=tuple(non_additive),
             sensitive=sensitive,
         )
-        series._factors.update(factors)
+        # The factor codes that found duplicate keys are kept for later grouping.
+        series._factors.update(checked.factors)
         return series
 
     @classmethod
@@ -560,8 +280,6 @@ denominator_moe, status : str, optional
         **kwargs
             Passed to :func:`pyarrow.parquet.write_table` (e.g. ``compression``).
         """
-        import pyarrow.parquet as pq
-
         with atomic_path(path) as tmp:
             pq.write_table(self.to_arrow(), tmp, **kwargs)
 
@@ -652,8 +370,6 @@ denominator_moe, status : str, optional
         -------
         IndicatorSeries
         """
-        import pyarrow.compute as pc
-
         mask = None
         for col, want in where.items():
             if col not in self.keys:
@@ -689,10 +405,6 @@ denominator_moe, status : str, optional
         UnitError
             If the units measure different things.
         """
-        import pyarrow.compute as pc
-
-        from feedbackloop.units import conversion_factor
-
         factor = conversion_factor(self.unit, unit)
         table = self.table
         for col in (VALUE, MOE):
@@ -755,9 +467,7 @@ denominator_moe, status : str, optional
             When the indicator's values do not add up (rates, medians,
             percentages) and there are no numerators and denominators to re-sum.
         """
-        from feedbackloop.series._ops import rollup
-
-        return rollup(self, to=to, mapping=mapping)
+        return _aggregate.rollup(self, to=to, mapping=mapping)
 
     def collapse(self, dimension: str) -> IndicatorSeries:
         """Sum a dimension's categories into :data:`~feedbackloop.TOTAL`.
@@ -769,9 +479,7 @@ denominator_moe, status : str, optional
         NotAdditiveError
             For non-additive indicators or overlapping categories.
         """
-        from feedbackloop.series._ops import collapse
-
-        return collapse(self, dimension)
+        return _aggregate.collapse(self, dimension)
 
     def disparity(
         self,
@@ -785,9 +493,7 @@ denominator_moe, status : str, optional
 
         See :func:`feedbackloop.series.disparity`.
         """
-        from feedbackloop.series._ops import disparity
-
-        return disparity(self, dimension, reference, measure=measure, level=level)
+        return _compare.disparity(self, dimension, reference, measure=measure, level=level)
 
     def index_of_disparity(
         self, dimension: str, reference: str = "total", *, weighted: bool = False
@@ -796,18 +502,14 @@ denominator_moe, status : str, optional
 
         See :func:`feedbackloop.series.index_of_disparity`.
         """
-        from feedbackloop.series._ops import index_of_disparity
-
-        return index_of_disparity(self, dimension, reference, weighted=weighted)
+        return _compare.index_of_disparity(self, dimension, reference, weighted=weighted)
 
     def reliability(self, caution: float = 30.0, unreliable: float = 40.0) -> IndicatorSeries:
         """Add ``cv`` (percent) and a ``reliability`` class to every row.
 
         See :func:`feedbackloop.series.reliability`.
         """
-        from feedbackloop.series._ops import reliability
-
-        return reliability(self, caution=caution, unreliable=unreliable)
+        return _compare.reliability(self, caution=caution, unreliable=unreliable)
 
     def change(
         self, start: Period | str | int, end: Period | str | int, *, level: float = 0.90
@@ -816,9 +518,7 @@ denominator_moe, status : str, optional
 
         See :func:`feedbackloop.series.change`.
         """
-        from feedbackloop.series._ops import change
-
-        return change(self, start, end, level=level)
+        return _compare.change(self, start, end, level=level)
 
     def progress(
         self, target: Target, *, period: Period | str | int | None = None, level: float = 0.90
@@ -827,9 +527,7 @@ denominator_moe, status : str, optional
 
         See :func:`feedbackloop.series.progress`.
         """
-        from feedbackloop.series._ops import progress
-
-        return progress(self, target, period=period, level=level)
+        return _targets.progress(self, target, period=period, level=level)
 
     def baseline_forecast(
         self,
@@ -842,27 +540,21 @@ denominator_moe, status : str, optional
 
         See :func:`feedbackloop.series.baseline_forecast`.
         """
-        from feedbackloop.series._ops import baseline_forecast
-
-        return baseline_forecast(self, until, method=method, before=before)
+        return _targets.baseline_forecast(self, until, method=method, before=before)
 
     def turned_curve(self, forecast: pd.DataFrame, *, level: float = 0.90) -> pd.DataFrame:
         """Test whether observed values beat the baseline forecast beyond uncertainty.
 
         See :func:`feedbackloop.series.turned_curve`.
         """
-        from feedbackloop.series._ops import turned_curve
-
-        return turned_curve(self, forecast, level=level)
+        return _targets.turned_curve(self, forecast, level=level)
 
     def check_additivity(self, dimension: str, *, level: float = 0.90) -> pd.DataFrame:
         """Find where the categories of ``dimension`` fail to add up to the total.
 
         See :func:`feedbackloop.series.check_additivity`.
         """
-        from feedbackloop.series._ops import check_additivity
-
-        return check_additivity(self, dimension, level=level)
+        return _aggregate.check_additivity(self, dimension, level=level)
 
     # ---------------------------------------------------------------- privacy
 
@@ -901,19 +593,110 @@ denominator_moe, status : str, optional
         return export(self, audience, policies, geography_parents=geography_parents)
 
 
-def _duplicate_mask(
-    keys: pa.Table, factors: Mapping[str, Factor]
-) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """Rows whose key repeats an earlier row's key."""
-    if keys.num_rows == 0:
-        return np.zeros(0, dtype=bool)
-    groups = group(keys, keys.column_names, factors)
-    dup = np.ones(keys.num_rows, dtype=bool)
-    if groups.n == keys.num_rows:
-        return ~dup
-    _, first = np.unique(groups.codes, return_index=True)
-    dup[first] = False
-    return dup
+# Over 80 lines only for its docstring (the public contract, with examples); the body
+# checks the unit, lays out the table (series_table) and makes the series.
+def assemble(
+    columns: Mapping[str, pa.Array | pa.ChunkedArray | np.ndarray[Any, Any]],
+    *,
+    indicator: Indicator,
+    status: pa.Array | pa.ChunkedArray | np.ndarray[Any, Any] | None = None,
+    unit: str | None = None,
+    dimensions: Sequence[str] = (),
+    provenance: Provenance | None = None,
+    non_additive: Sequence[str] = (),
+    sensitive: bool = False,
+) -> IndicatorSeries:
+    """Build a series from columns that are already clean, without a DataFrame.
+
+    For adapters and engines that have checked their data themselves (keys
+    present and unique, periods canonical, margins not negative, statuses
+    consistent with values): the columns are put in the contract's order and
+    types, the ``indicator`` column is written and ``status`` is
+    dictionary-encoded in order of first appearance, exactly as
+    :meth:`IndicatorSeries.from_frame` does (it builds its table with the same
+    code). Only the layout, the statuses and the unit are checked here; use
+    :meth:`IndicatorSeries.from_frame` for data that still needs validating.
+
+    Parameters
+    ----------
+    columns : mapping of str to array
+        ``geography``, ``period``, each dimension and ``value``, and any of
+        ``moe``, ``numerator``, ``numerator_moe``, ``denominator``,
+        ``denominator_moe``, ``cv`` and ``reliability``, in any order, as
+        Arrow arrays, chunked arrays or NumPy arrays of one length. Key
+        columns become Arrow ``string``; numeric ones ``float64``, with NaN
+        stored as null.
+    indicator : Indicator
+        What the values measure; its id fills the ``indicator`` column.
+    status : array, optional
+        One status per row: ``int8`` (or any integer) codes indexing
+        ``list(Status)``, or :class:`~feedbackloop.Status` strings. A
+        dictionary-encoded array of status strings is stored as it is. By
+        default every row with a value is ``"estimate"`` and every row
+        without one ``"missing"``.
+    unit : str, optional
+        Unit of the values (default: the indicator's unit).
+    dimensions : sequence of str
+        The disaggregation columns, in storage order.
+    provenance : Provenance, optional
+        Where the data came from.
+    non_additive : sequence of str
+        Dimensions whose categories overlap and must never be summed.
+    sensitive : bool
+        Mark the series as needing an audience to export.
+
+    Returns
+    -------
+    IndicatorSeries
+
+    Raises
+    ------
+    SeriesValidationError
+        For an unknown unit, missing, unknown or reserved columns, columns of
+        different lengths, missing keys (nulls), or unknown statuses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from feedbackloop import Indicator
+    >>> from feedbackloop.series import assemble
+    >>> people = Indicator(id="people", name="People", unit="people", direction="higher_is_better")
+    >>> columns = {
+    ...     "value": np.array([120.0, np.nan]),
+    ...     "geography": np.array(["06075", "06001"], dtype=object),
+    ...     "period": np.array(["2022", "2022"], dtype=object),
+    ... }
+    >>> s = assemble(columns, indicator=people)
+    >>> s.table.column_names
+    ['indicator', 'geography', 'period', 'value', 'status']
+    >>> s.table.column("status").to_pylist()
+    ['estimate', 'missing']
+    >>> codes = np.array([1, 6], dtype=np.int8)  # list(Status)[1], list(Status)[6]
+    >>> assemble(columns, indicator=people, status=codes).table.column("status").to_pylist()
+    ['controlled', 'not_available']
+    """
+    unit = indicator.unit if unit is None else unit
+    problems: list[Problem] = []
+    check_unit(unit, problems)
+    if problems:
+        raise SeriesValidationError(indicator.id, problems)
+    dims = tuple(dimensions)
+    table = series_table(
+        columns,
+        indicator_id=indicator.id,
+        dimensions=dims,
+        status=status,
+        non_additive=non_additive,
+    )
+    return IndicatorSeries(
+        indicator=indicator,
+        table=table,
+        unit=unit,
+        dimensions=dims,
+        provenance=provenance,
+        non_additive=tuple(non_additive),
+        sensitive=sensitive,
+    )
 
 
 def read_parquet(path: str | os.PathLike[str]) -> IndicatorSeries:
@@ -929,6 +712,4 @@ def read_parquet(path: str | os.PathLike[str]) -> IndicatorSeries:
     IndicatorSeries
         Equal to the series that was written (metadata and units included).
     """
-    import pyarrow.parquet as pq
-
     return IndicatorSeries.from_arrow(pq.read_table(path))

@@ -259,6 +259,49 @@ def relabel(codes: Codes, labels: pa.Array, new_labels: pa.Array) -> Factor:
     return parent_codes[codes], parents
 
 
+def _group_wide(
+    factors: Sequence[Factor], sizes: Sequence[int]
+) -> tuple[I64, int, list[Codes], I64]:
+    """Group by sorting the rows of codes, for key spaces too large for one integer."""
+    matrix = np.stack([codes for codes, _ in factors], axis=1)
+    rows, inverse, counts = np.unique(matrix, axis=0, return_inverse=True, return_counts=True)
+    index_columns = [
+        rows[:, j].astype(code_dtype(size), copy=False) for j, size in enumerate(sizes)
+    ]
+    codes_out = inverse.reshape(-1).astype(np.int64, copy=False)
+    return codes_out, len(rows), index_columns, counts.astype(np.int64, copy=False)
+
+
+def _mixed_radix(factors: Sequence[Factor], sizes: Sequence[int], n_rows: int) -> I64:
+    """One integer key per row: the codes of every column in mixed radix (sorted order)."""
+    if not factors:
+        return np.zeros(n_rows, dtype=np.int64)
+    if len(factors) == 1:
+        return factors[0][0].astype(np.int64, copy=False)
+    key = factors[0][0].astype(np.int64)
+    key *= sizes[1]
+    key += factors[1][0]
+    for (codes, _), size in zip(factors[2:], sizes[2:], strict=True):
+        key *= size
+        key += codes
+    return key
+
+
+def _number_keys(key: I64, space: int, n_rows: int) -> tuple[I64, I64, I64]:
+    """Give the distinct keys numbers in sorted order; return row groups, keys, sizes."""
+    if space <= max(_DENSE_PER_ROW * n_rows, _DENSE_MIN):
+        counts = np.bincount(key, minlength=space)
+        present = np.flatnonzero(counts)
+        if len(present) == space:
+            # Every combination occurs: the key is the group number.
+            return np.asarray(key, dtype=np.int64), present, counts
+        slot = np.full(space, -1, dtype=np.int64)
+        slot[present] = np.arange(len(present), dtype=np.int64)
+        return slot[key], present, counts[present]
+    group_keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return inverse.astype(np.int64, copy=False), group_keys, counts
+
+
 def group(
     table: pa.Table,
     columns: Sequence[str],
@@ -282,44 +325,10 @@ def group(
         space *= size
     if space >= 1 << 62:
         # Too many combinations for one integer key: sort the code rows instead.
-        matrix = np.stack([codes for codes, _ in factors_], axis=1)
-        rows, inverse, counts = np.unique(matrix, axis=0, return_inverse=True, return_counts=True)
-        index_columns = [
-            rows[:, j].astype(code_dtype(size), copy=False) for j, size in enumerate(sizes)
-        ]
-        codes_out = inverse.reshape(-1).astype(np.int64, copy=False)
-        group_sizes = counts.astype(np.int64, copy=False)
-        n_groups = len(rows)
+        codes_out, n_groups, index_columns, group_sizes = _group_wide(factors_, sizes)
     else:
-        if not factors_:
-            key = np.zeros(n_rows, dtype=np.int64)
-        elif len(factors_) == 1:
-            key = factors_[0][0].astype(np.int64, copy=False)
-        else:
-            key = factors_[0][0].astype(np.int64)
-            key *= sizes[1]
-            key += factors_[1][0]
-            for (codes, _), size in zip(factors_[2:], sizes[2:], strict=True):
-                key *= size
-                key += codes
-        if space <= max(_DENSE_PER_ROW * n_rows, _DENSE_MIN):
-            counts = np.bincount(key, minlength=space)
-            present = np.flatnonzero(counts)
-            if len(present) == space:
-                # Every combination occurs: the key is the group number.
-                codes_out = np.asarray(key, dtype=np.int64)
-                group_keys = present
-                group_sizes = counts
-            else:
-                slot = np.full(space, -1, dtype=np.int64)
-                slot[present] = np.arange(len(present), dtype=np.int64)
-                codes_out = slot[key]
-                group_keys = present
-                group_sizes = counts[present]
-        else:
-            group_keys, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-            codes_out = inverse.astype(np.int64, copy=False)
-            group_sizes = counts
+        key = _mixed_radix(factors_, sizes, n_rows)
+        codes_out, group_keys, group_sizes = _number_keys(key, space, n_rows)
         group_keys = group_keys.astype(np.int64, copy=False)
         n_groups = len(group_keys)
         # Decode each group's key back to label indices, last column first.

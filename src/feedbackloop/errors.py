@@ -53,6 +53,7 @@ working around code that does not know feedbackloop::
     │   ├── InventoryError
     │   ├── AgreementError
     │   └── ActionPlanError
+    ├── PathNotAllowedError(PermissionError)    a file outside the loop's allowed folders
     └── MissingDependencyError(ImportError)     an optional extra is not installed
 
     FeedbackloopWarning(UserWarning)
@@ -114,6 +115,7 @@ __all__ = [
     "NotAPdfError",
     "NotAdditiveError",
     "PageRangeError",
+    "PathNotAllowedError",
     "PdfReadError",
     "PeriodError",
     "PlanningFileError",
@@ -398,6 +400,44 @@ class SourceReadError(AdapterError, ValueError):
 
 def _rebuild_source_read_error(message: str, adapter: str, source: str) -> SourceReadError:
     return SourceReadError(message, adapter=adapter, source=source)
+
+
+class PathNotAllowedError(FeedbackloopError, PermissionError):
+    """A file a loop document names that lies outside the folders it may read from.
+
+    A loop's sources and attached files resolve inside the loop's folder, or
+    inside a folder the user allows explicitly (the loop's ``data_roots:`` or
+    ``--allow-path`` on the command line). Anything else is refused before it
+    is opened.
+
+    Attributes
+    ----------
+    path : str
+        The path as written.
+    what : str
+        Where the document names it (``indicators[0].source.path``).
+    allowed : tuple of str
+        The folders that were allowed.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, path: str, what: str = "", allowed: Sequence[str] = ()) -> None:
+        super().__init__(path, what, tuple(allowed))
+        self.path = path
+        self.what = what
+        self.allowed = tuple(allowed)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.path, self.what, self.allowed))
+
+    def __str__(self) -> str:
+        where = f"{self.what}: " if self.what else ""
+        return (
+            f"{where}{self.path!r} is outside the folders this loop may read from "
+            f"({', '.join(self.allowed) or 'none'}); move the file there, or allow its folder "
+            "with data_roots: in the loop file or --allow-path on the command line"
+        )
 
 
 class MissingDependencyError(FeedbackloopError, ImportError):

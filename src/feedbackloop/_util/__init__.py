@@ -7,6 +7,7 @@ any other part of feedbackloop except :mod:`feedbackloop.errors`.
 from feedbackloop._util._atomic import atomic_path, atomic_write_bytes, atomic_write_text, file_mode
 from feedbackloop._util._convert import nonblank, shorten, str_tuple
 from feedbackloop._util._optional import import_optional, module_available
+from feedbackloop._util._paths import resolve_confined
 from feedbackloop._util._problems import Problems
 from feedbackloop._util._yaml import DocPath, format_path, line_of, locate, parse_yaml, write_yaml
 
@@ -24,6 +25,7 @@ __all__ = [
     "module_available",
     "nonblank",
     "parse_yaml",
+    "resolve_confined",
     "shorten",
     "str_tuple",
     "write_yaml",

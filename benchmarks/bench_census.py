@@ -1,10 +1,10 @@
 """Benchmark a Census pull: every tract of a state, many variables, 50 ms per request.
 
 Workload (issue #5): 1,500 tracts (real-shaped 11-digit GEOIDs in 20 counties of state
-06, fixed seed) served by the local fake Census API (tests/census_server.py, a real
-ThreadingHTTPServer on 127.0.0.1, run in a child process, answers rendered once and
-kept, so that what is timed is the client plus the latency) that sleeps ``--latency``
-(50 ms) before every answer.
+06, fixed seed) served by the local fake Census API (tests/census_server.py: a real
+ThreadingHTTPServer on 127.0.0.1 in front of feedbackloop.testing.CensusMock, run in a
+child process, answers rendered once and kept, so that what is timed is the client plus
+the latency) that sleeps ``--latency`` (50 ms) before every answer.
 Two pulls:
 
 - ``120 api vars``: 60 estimates with their MOEs (120 names in ``get=``);
@@ -80,18 +80,14 @@ class Remote:
 
 
 def _serve(conn: Any, n_tracts: int, n_vars: int, latency: float) -> None:
-    server = build_server(n_tracts, n_vars, latency)
-    names = [
-        v
-        for v in server.datasets[(2022, "acs/acs5")].variables["variables"]
-        if v.endswith("E") and v.startswith("B")
-    ]
+    server, names = build_server(n_tracts, n_vars, latency)
     conn.send((server.url, names))
     while True:
         time.sleep(3600)
 
 
-def build_server(n_tracts: int, n_vars: int, latency: float) -> CensusServer:
+def build_server(n_tracts: int, n_vars: int, latency: float) -> tuple[CensusServer, list[str]]:
+    """The fake API serving the workload, started, and the estimates it offers."""
     rng = np.random.default_rng(5)
     specs = {
         f"B{90000 + i // 40:05d}_{i % 40 + 1:03d}E": (
@@ -126,7 +122,7 @@ def build_server(n_tracts: int, n_vars: int, latency: float) -> CensusServer:
         geography=modern_geography(),
         rows=rows,
     )
-    return server
+    return server, list(specs)
 
 
 def peer_pull(server: Remote, names: list[str], workers: int = 1) -> Any:

@@ -1,4 +1,11 @@
-"""The Census Data API adapter, against a local server that answers like the real API."""
+"""The Census Data API adapter, against a stand-in that answers like the real API.
+
+Most tests talk to :class:`feedbackloop.testing.CensusMock` through its httpx
+transport: no sockets, no server. A handful (marked "over real HTTP") talk to the
+same mock served by a loopback HTTP server (``census_server.py``), for what only a
+wire shows: connection pooling and concurrency, timeouts that really elapse,
+retries, a redirect that must not be followed, the HTTP libraries' logs.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,17 @@ import json
 import logging
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import textwrap
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 from hypothesis import given
@@ -34,26 +44,30 @@ from feedbackloop.census import (
     UnknownTableError,
     UnknownVariableError,
 )
-from feedbackloop.census import _api as census_api
 from feedbackloop.census._decode import decode_block, status_text
 from feedbackloop.errors import NotAdditiveError, SourceReadError
+from feedbackloop.examples import example_path
 from feedbackloop.series import TOTAL, Status
-from feedbackloop.testing import AdapterContractTests
+from feedbackloop.testing import (
+    AdapterContractTests,
+    CensusFault,
+    CensusMock,
+    census_geography,
+    census_row,
+    census_variables,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from census_server import (
-    CensusServer,
-    Scripted,
-    geo_row,
-    modern_geography,
-    variables_doc,
-)
+from census_server import CensusServer, Scripted
 
 KEY = "s3cr3t-KEY-0123456789abcdef"
 RACES = "ABCDEFGHI"
+#: The base URL the mock answers at (any host would do; ``.test`` never resolves).
+MOCK_URL = "https://api.census.test/data"
+geo_row, modern_geography, variables_doc = census_row, census_geography, census_variables
 
 
-# ------------------------------------------------------------------ server
+# ------------------------------------------------------------ the stand-ins
 
 
 def _acs5_2022() -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -109,7 +123,7 @@ def _acs5_2022() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return variables_doc(specs), rows
 
 
-def _add_synthetic(server: CensusServer) -> None:
+def _add_synthetic(server: CensusMock | CensusServer) -> None:
     doc, rows = _acs5_2022()
     server.add(2022, "acs/acs5", variables=doc, geography=modern_geography(), rows=rows)
     # Real request -> value pairs (SOURCES.md, censusdata's live-API tests).
@@ -165,19 +179,46 @@ def _add_synthetic(server: CensusServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[CensusServer]:
+def _mock() -> CensusMock:
+    mock = CensusMock(key=KEY)
+    _add_synthetic(mock)
+    return mock
+
+
+@pytest.fixture
+def mock(_mock: CensusMock, route_census: Callable[[httpx.BaseTransport], None]) -> CensusMock:
+    """The mock, fresh for the test, answering every CensusClient the test makes.
+
+    ``fl.read``, ``fl.collect`` and loop files build their clients themselves, so the
+    clients are routed to the mock's transport (see ``route_census`` in conftest.py).
+    """
+    _mock.reset()
+    _mock.latency = 0.0
+    route_census(_mock.transport)
+    return _mock
+
+
+@pytest.fixture(scope="module")
+def _server() -> Iterator[CensusServer]:
     with CensusServer(key=KEY) as srv:
         _add_synthetic(srv)
         yield srv
 
 
 @pytest.fixture
-def real(server: CensusServer, realdata: Path) -> CensusServer:
+def server(_server: CensusServer) -> CensusServer:
+    """The loopback HTTP server (real sockets), fresh for the test."""
+    _server.reset()
+    return _server
+
+
+@pytest.fixture
+def real(mock: CensusMock, realdata: Path) -> CensusMock:
     """Add the vintages whose metadata are the real files in shared/realdata."""
     variables = json.loads((realdata / "census/censusdata_acsse_2019_variables.json").read_text())
     il = geo_row("040", "Illinois", state="17")
     il.update({"K202801_006E": "378926", "K202801_006M": "8741"})
-    server.add(2019, "acs/acsse", variables=variables, geography=modern_geography(), rows=[il])
+    mock.add(2019, "acs/acsse", variables=variables, geography=modern_geography(), rows=[il])
     geography = json.loads((realdata / "census/census_api_2010_dec_sf1_geography.json").read_text())
     sf1 = variables_doc(
         {"P001001": ("Total", "TOTAL POPULATION", "P1")}, moe=False, annotations=False
@@ -189,26 +230,36 @@ def real(server: CensusServer, realdata: Path) -> CensusServer:
     ]
     for i, row in enumerate(rows):
         row["P001001"] = str(37253956 // (10**i))
-    server.add(2010, "dec/sf1", variables=sf1, geography=geography, rows=rows)
-    return server
+    mock.add(2010, "dec/sf1", variables=sf1, geography=geography, rows=rows)
+    return mock
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, server: CensusServer) -> None:
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("FEEDBACKLOOP_CENSUS_CACHE", str(tmp_path / "default-cache"))
     monkeypatch.setenv("CENSUS_API_KEY", KEY)
     monkeypatch.delenv("FEEDBACKLOOP_CENSUS_URL", raising=False)
-    server.reset()
 
 
-@pytest.fixture
-def opts(server: CensusServer, tmp_path: Path) -> dict[str, Any]:
+def _opts(base_url: str, tmp_path: Path) -> dict[str, Any]:
     return {
-        "base_url": server.url,
+        "base_url": base_url,
         "cache_dir": tmp_path / "cache",
         "backoff": 0.001,
         "progress": False,
     }
+
+
+@pytest.fixture
+def opts(mock: CensusMock, tmp_path: Path) -> dict[str, Any]:
+    """Options for reads answered by the mock."""
+    return _opts(MOCK_URL, tmp_path)
+
+
+@pytest.fixture
+def server_opts(server: CensusServer, tmp_path: Path) -> dict[str, Any]:
+    """Options for reads answered over real HTTP."""
+    return _opts(server.url, tmp_path)
 
 
 def tracts(opts: dict[str, Any], **kw: Any) -> fl.IndicatorSeries:
@@ -226,7 +277,8 @@ def tracts(opts: dict[str, Any], **kw: Any) -> fl.IndicatorSeries:
 # ------------------------------------------------------------- the basics
 
 
-def test_read_through_the_entry_point(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_read_through_the_entry_point(server: CensusServer, server_opts: dict[str, Any]) -> None:
+    """Over real HTTP: a whole read through the entry point, end to end."""
     s = fl.read(
         "census",
         dataset="acs/acs5",
@@ -234,7 +286,7 @@ def test_read_through_the_entry_point(server: CensusServer, opts: dict[str, Any]
         variables={"median_income": "B19013_001"},
         geography="tract",
         within={"state": "06", "county": "075"},
-        **opts,
+        **server_opts,
     )
     assert s.indicator.id == "median_income" and s.unit == "USD"
     assert s.geographies == ("06075000100", "06075000200", "06075000300")
@@ -254,11 +306,12 @@ def test_read_through_the_entry_point(server: CensusServer, opts: dict[str, Any]
     )
     assert prov.retrieved
     hits = server.data_hits()
-    assert len(hits) == 1 and hits[0].param("key") == KEY  # every request sends the key
+    # every request sends the key (recorded as ***, checked against KEY)
+    assert len(hits) == 1 and hits[0].param("key") == "***" and hits[0].key_valid
     assert hits[0].param("for") == "tract:*" and hits[0].param("in") == "state:06 county:075"
 
 
-def test_real_request_value_pairs(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_real_request_value_pairs(mock: CensusMock, opts: dict[str, Any]) -> None:
     il = fl.read(
         "census",
         dataset="acs/acs5",
@@ -311,7 +364,7 @@ def test_sentinels_become_statuses(opts: dict[str, Any]) -> None:
 
 
 def test_profile_84_variables_are_chunked_and_joined(
-    server: CensusServer, opts: dict[str, Any]
+    mock: CensusMock, opts: dict[str, Any]
 ) -> None:
     names = [f"DP05_{i:04d}PE" for i in range(1, 85)]
     s = fl.read(
@@ -323,7 +376,7 @@ def test_profile_84_variables_are_chunked_and_joined(
         moe=False,
         **opts,
     )
-    hits = server.data_hits()
+    hits = mock.data_requests()
     assert len(hits) == 2 == census.minimum_requests(84)
     assert all(len(h.param("get").split(",")) <= 50 for h in hits)  # type: ignore[union-attr]
     assert all(h.param("get").startswith("GEO_ID,") for h in hits)  # type: ignore[union-attr]
@@ -334,7 +387,7 @@ def test_profile_84_variables_are_chunked_and_joined(
     for jam in ("DP05_0017PE", "DP05_0081PE"):
         assert df.loc[jam, "status"] == Status.NOT_APPLICABLE and np.isnan(df.loc[jam, "value"])
     assert df.loc["DP05_0050PE", "value"] == 1050.0  # from the second chunk
-    server.reset()
+    mock.reset()
     with_moe = fl.read(
         "census",
         dataset="acs/acs5/profile",
@@ -343,7 +396,7 @@ def test_profile_84_variables_are_chunked_and_joined(
         geography="state:06",
         **{**opts, "cache": False},
     )
-    assert server.count("data") == 4 == census.minimum_requests(168)
+    assert mock.count("data") == 4 == census.minimum_requests(168)
     df = with_moe.frame.set_index("variable")
     # a PM of -888888888 on a numeric PE: the value stands, its MOE is not computable
     assert df.loc["DP05_0001PE", "status"] == Status.MOE_NOT_COMPUTABLE
@@ -351,7 +404,7 @@ def test_profile_84_variables_are_chunked_and_joined(
 
 
 def test_a_place_missing_from_one_response_is_joined_as_missing(
-    server: CensusServer, opts: dict[str, Any]
+    mock: CensusMock, opts: dict[str, Any]
 ) -> None:
     import httpx
 
@@ -360,13 +413,14 @@ def test_a_place_missing_from_one_response_is_joined_as_missing(
     # values the first response lacked are missing rather than invented.
     within = {"state": "06", "county": "075"}
     params = {"get": "group(B19013)", "for": "tract:*", "in": "state:06 county:075", "key": KEY}
-    rows = httpx.get(f"{server.url}/2022/acs/acs5", params=params).json()
+    with httpx.Client(transport=mock.transport) as raw:
+        rows = raw.get(f"{MOCK_URL}/2022/acs/acs5", params=params).json()
     dropped = rows.pop(1)
     geoid = "".join(dropped[-3:])
-    server.reset()
-    server.script(Scripted(200, json.dumps(rows).encode(), "application/json"))
+    mock.reset()
+    mock.inject(CensusFault.reply(rows))
     s = tracts(opts, table="B19013", by_race=True, within=within, concurrency=1, cache=False)
-    assert server.data_hits()[0].param("get") == "group(B19013)"
+    assert mock.data_requests()[0].param("get") == "group(B19013)"
     assert len(s) == 3 * 10 and s.geographies == ("06075000100", "06075000200", "06075000300")
     df = s.frame
     place = df[df["geography"] == geoid]
@@ -378,48 +432,49 @@ def test_a_place_missing_from_one_response_is_joined_as_missing(
 
 
 def test_a_response_with_text_for_a_number_names_the_column_and_request(
-    server: CensusServer, opts: dict[str, Any]
+    mock: CensusMock, opts: dict[str, Any]
 ) -> None:
     body: list[list[str | None]] = [
         ["GEO_ID", "B01001_002E", "B01001_002M", "state", "county", "tract"],
         ["1400000US06075000100", "12", "3", "06", "075", "000100"],
         ["1400000US06075000200", "n/a", "3", "06", "075", "000200"],
     ]
-    server.script(Scripted(200, json.dumps(body).encode(), "application/json"))
+    mock.inject(CensusFault.reply(body))
     with pytest.raises(CensusResponseError, match=r"'B01001_002E'.*not numbers.*'n/a'") as info:
         tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"})
     assert "B01001_002E" in info.value.request and KEY not in info.value.request
     body[2][1] = "7"
     body[2][3] = None
-    server.script(Scripted(200, json.dumps(body).encode(), "application/json"))
+    mock.inject(CensusFault.reply(body))
     with pytest.raises(CensusResponseError, match="row 2 of the response has no 'state' code"):
         tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"}, cache=False)
 
 
 def test_a_first_pull_fetches_both_metadata_documents_at_once(
-    server: CensusServer, opts: dict[str, Any], tmp_path: Path
+    mock: CensusMock, opts: dict[str, Any], tmp_path: Path
 ) -> None:
-    server.latency = 0.1
+    mock.latency = 0.1
     try:
         tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"})
-        assert server.count("meta") == 2 and server.max_in_flight == 2
-        server.reset()
+        assert mock.count("meta") == 2 and mock.max_in_flight == 2
+        mock.reset()
         tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"})
-        assert len(server.hits) == 0  # cached: no request at all
+        assert len(mock.requests) == 0  # cached: no request at all
         tracts(
             {**opts, "cache_dir": tmp_path / "other"},
             variables="B01001_002",
             within={"state": "06", "county": "075"},
             concurrency=1,
         )
-        assert server.count("meta") == 2 and server.max_in_flight == 1
+        assert mock.count("meta") == 2 and mock.max_in_flight == 1
     finally:
-        server.latency = 0.0
+        mock.latency = 0.0
 
 
 def test_chunks_run_concurrently_within_the_bound(
-    server: CensusServer, opts: dict[str, Any]
+    server: CensusServer, server_opts: dict[str, Any]
 ) -> None:
+    """Over real HTTP: the connection pool and thread pool keep to the bound."""
     names = [f"DP05_{i:04d}PE" for i in range(1, 85)]
     server.latency = 0.15
     try:
@@ -430,7 +485,7 @@ def test_chunks_run_concurrently_within_the_bound(
             variables=names,
             geography="state:06",
             concurrency=4,
-            **{**opts, "cache": False},
+            **{**server_opts, "cache": False},
         )
         assert server.max_in_flight >= 2
         server.reset()
@@ -441,7 +496,7 @@ def test_chunks_run_concurrently_within_the_bound(
             variables=names,
             geography="state:06",
             concurrency=1,
-            **{**opts, "cache": False},
+            **{**server_opts, "cache": False},
         )
         assert server.max_in_flight == 1
     finally:
@@ -472,9 +527,9 @@ def test_progress_bar_for_multi_request_pulls(
     assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
 
 
-def test_whole_table_is_one_group_request(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_whole_table_is_one_group_request(mock: CensusMock, opts: dict[str, Any]) -> None:
     s = tracts(opts, table="B01001", within={"state": "06", "county": "081"})
-    hits = server.data_hits()
+    hits = mock.data_requests()
     assert [h.param("get") for h in hits] == ["group(B01001)"]
     assert s.categories("variable") == ("B01001_001", "B01001_002", "B01001_003")
     assert s.indicator.id == "b01001" and s.unit == "count"
@@ -485,9 +540,7 @@ def test_whole_table_is_one_group_request(server: CensusServer, opts: dict[str, 
 # ------------------------------------------------------------------- race
 
 
-def test_by_race_is_a_non_additive_race_dimension(
-    server: CensusServer, opts: dict[str, Any]
-) -> None:
+def test_by_race_is_a_non_additive_race_dimension(mock: CensusMock, opts: dict[str, Any]) -> None:
     s = tracts(opts, variables={"people": "B99001_001"}, by_race=True)
     assert s.dimensions == ("race",) and s.non_additive == ("race",)
     assert set(s.categories("race")) == {*census.RACE_ITERATIONS.values(), TOTAL}
@@ -504,7 +557,7 @@ def test_by_race_is_a_non_additive_race_dimension(
     assert not s.check_additivity("race")["adds_up"].any()
     row = s.frame.query("geography == '06075000100' and race == 'Hispanic or Latino'")
     assert row["value"].tolist() == [36.0]
-    assert len(server.data_hits()) == 1  # 10 variables x (E, M): one request
+    assert len(mock.data_requests()) == 1  # 10 variables x (E, M): one request
 
 
 def test_by_race_table_and_errors(opts: dict[str, Any]) -> None:
@@ -659,7 +712,7 @@ def test_moe_level_scales_after_sentinels_are_decoded(opts: dict[str, Any]) -> N
     assert got.loc[("06075000100", "B01001_001"), "NAME"] == "Census Tract 1"
 
 
-def test_get_acs_wide_and_get_decennial(real: CensusServer, opts: dict[str, Any]) -> None:
+def test_get_acs_wide_and_get_decennial(real: CensusMock, opts: dict[str, Any]) -> None:
     wide = census.get_acs(
         "county", {"pop": "B01001_001"}, state="06", county=75, year=2022, output="wide", **opts
     )
@@ -673,7 +726,7 @@ def test_get_acs_wide_and_get_decennial(real: CensusServer, opts: dict[str, Any]
 # --------------------------------------------------------------- metadata
 
 
-def test_real_acsse_metadata(real: CensusServer, opts: dict[str, Any]) -> None:
+def test_real_acsse_metadata(real: CensusMock, opts: dict[str, Any]) -> None:
     o = {k: v for k, v in opts.items() if k != "progress"}
     table = census.load_variables(2019, "acs/acsse", **o)
     # 340 K...E estimates in 59 tables (the file's 61 'group' values also count "N/A"
@@ -698,7 +751,7 @@ def test_real_acsse_metadata(real: CensusServer, opts: dict[str, Any]) -> None:
     assert real.count("meta") == 2  # variables.json once (memoised), geography.json once
 
 
-def test_unknown_variable_suggests_close_names(real: CensusServer, opts: dict[str, Any]) -> None:
+def test_unknown_variable_suggests_close_names(real: CensusMock, opts: dict[str, Any]) -> None:
     with pytest.raises(UnknownVariableError) as info:
         fl.read(
             "census",
@@ -722,8 +775,8 @@ def test_unknown_variable_suggests_close_names(real: CensusServer, opts: dict[st
     assert real.count("data") == 0  # checked before any data request
 
 
-def test_unknown_variable_from_the_api(server: CensusServer, opts: dict[str, Any]) -> None:
-    server.script(Scripted(400, b"error: error: unknown variable 'B01001_002E'", "text/plain"))
+def test_unknown_variable_from_the_api(mock: CensusMock, opts: dict[str, Any]) -> None:
+    mock.inject(CensusFault.http(400, "error: error: unknown variable 'B01001_002E'"))
     with pytest.raises(UnknownVariableError) as info:
         tracts(opts, variables="B01001_002")
     assert info.value.variable == "B01001_002E" and info.value.status == 400
@@ -746,7 +799,7 @@ def test_geography_helpers() -> None:
 
 
 def test_hierarchy_checked_against_real_geography_json(
-    real: CensusServer, opts: dict[str, Any]
+    real: CensusMock, opts: dict[str, Any]
 ) -> None:
     def sf1(geography: str, within: dict[str, Any] | None = None) -> fl.IndicatorSeries:
         return fl.read(
@@ -773,13 +826,13 @@ def test_hierarchy_checked_against_real_geography_json(
     assert s.geographies == ("06075010100",) and not s.has_moe
     county = sf1("county", {"state": "06"})  # summary level 050, not 313's "county"
     assert county.geographies == ("06075",)
-    assert real.data_hits()[-1].param("for") == "county:*"
+    assert real.data_requests()[-1].param("for") == "county:*"
 
 
-def test_modern_hierarchy_fills_wildcards(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_modern_hierarchy_fills_wildcards(mock: CensusMock, opts: dict[str, Any]) -> None:
     s = tracts(opts, variables="B01001_002")  # county omitted: optional in current vintages
     assert len(s.geographies) == 5
-    assert server.data_hits()[0].param("in") == "state:06"
+    assert mock.data_requests()[0].param("in") == "state:06"
     with pytest.raises(CensusGeographyError, match="ZCTA"):
         tracts(opts, variables="B01001_002", geography="zcta")
 
@@ -787,7 +840,7 @@ def test_modern_hierarchy_fills_wildcards(server: CensusServer, opts: dict[str, 
 # ----------------------------------------------------------------- errors
 
 
-def test_dataset_or_year_not_found(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_dataset_or_year_not_found(mock: CensusMock, opts: dict[str, Any]) -> None:
     with pytest.raises(CensusNotFoundError, match="HTTP 404") as info:
         fl.read(
             "census",
@@ -800,81 +853,81 @@ def test_dataset_or_year_not_found(server: CensusServer, opts: dict[str, Any]) -
     assert "not released for 2020" in str(info.value) and info.value.status == 404
 
 
-def test_invalid_key_html_page(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_invalid_key_html_page(mock: CensusMock, opts: dict[str, Any]) -> None:
     with pytest.raises(CensusKeyError, match="Invalid Key") as info:
         tracts(opts, variables="B01001_002", key="wrong-key-zz")
     assert "wrong-key-zz" not in str(info.value)
 
 
 def test_keyless_redirect_is_never_followed(
-    server: CensusServer, opts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    server: CensusServer, server_opts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Over real HTTP: httpx is handed a real redirect and must not follow it."""
     monkeypatch.delenv("CENSUS_API_KEY")
     with pytest.raises(CensusKeyError, match="redirect") as info:
-        tracts(opts, variables="B01001_002")
+        tracts(server_opts, variables="B01001_002")
     assert info.value.status == 302 and "key_signup.html" in str(info.value)
     assert server.count("signup") == 0
     assert server.data_hits()[0].param("key") is None
 
 
-def test_no_content_is_an_empty_result(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_no_content_is_an_empty_result(mock: CensusMock, opts: dict[str, Any]) -> None:
     s = tracts(opts, variables="B01001_002", within={"state": "06", "county": "001"})
     assert len(s) == 0
-    assert server.count("data") == 1
+    assert mock.count("data") == 1
 
 
-def test_server_errors_are_retried_with_backoff(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_server_errors_are_retried_with_backoff(
+    server: CensusServer, server_opts: dict[str, Any]
+) -> None:
+    """Over real HTTP: 5xx answers on a kept-alive connection are retried."""
     server.script(Scripted(503), Scripted(502))
-    s = tracts(opts, variables="B01001_002", within={"state": "06", "county": "075"})
+    s = tracts(server_opts, variables="B01001_002", within={"state": "06", "county": "075"})
     assert len(s) == 3 and server.count("data") == 3
     server.reset()
     server.script(*[Scripted(500)] * 3)
     with pytest.raises(CensusServerError, match="after 3 attempt") as info:
-        tracts(opts, variables="B01001_002", retries=2, cache=False)
+        tracts(server_opts, variables="B01001_002", retries=2, cache=False)
     assert server.count("data") == 3 and "HTTP 500" in str(info.value)
 
 
-def test_timeouts(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_timeouts(server: CensusServer, server_opts: dict[str, Any]) -> None:
+    """Over real HTTP: read timeouts that really elapse."""
     server.script(Scripted(delay=0.6, then_normal=True))
-    s = tracts(opts, variables="B01001_002", timeout=0.2, retries=1)
+    s = tracts(server_opts, variables="B01001_002", timeout=0.2, retries=1)
     assert len(s) == 5 and server.count("data") == 2
     server.reset()
     server.script(*[Scripted(delay=0.6, then_normal=True)] * 2)
     with pytest.raises(CensusTimeoutError, match="timed out 2 time") as info:
-        tracts(opts, variables="B01001_002", timeout=0.2, retries=1, cache=False)
+        tracts(server_opts, variables="B01001_002", timeout=0.2, retries=1, cache=False)
     assert isinstance(info.value, TimeoutError) and isinstance(info.value, SourceReadError)
 
 
-def test_connection_refused(opts: dict[str, Any]) -> None:
-    import socket
-
+def test_connection_refused(tmp_path: Path) -> None:
+    """Over real sockets (no server: a port nobody listens on)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(CensusServerError, match="ConnectError"):
-        tracts(
-            {**opts, "base_url": f"http://127.0.0.1:{port}/data"}, variables="B01001_002", retries=1
-        )
+        tracts(_opts(f"http://127.0.0.1:{port}/data", tmp_path), variables="B01001_002", retries=1)
 
 
 @pytest.mark.parametrize(
     ("scripted", "match"),
     [
-        (Scripted(200, b'[["B01001_002E","state"],["1"', "application/json"), "not valid JSON"),
-        (Scripted(200, b"<html><body>Maintenance</body></html>", "text/html"), "HTML page"),
-        (Scripted(200, b'[["GEO_ID","B01001_002E"],["x"]]', "application/json"), "row 1 has 1"),
-        (
-            Scripted(200, b'[["GEO_ID","B01001_002E"],["x", 5]]', "application/json"),
-            "every value as text",
-        ),
-        (Scripted(200, b'{"error": "nope"}', "application/json"), "array of rows"),
-        (Scripted(418, b"teapot", "text/plain"), "HTTP 418"),
+        (CensusFault.reply(b'[["B01001_002E","state"],["1"'), "not valid JSON"),
+        (CensusFault.truncated(), "not valid JSON"),
+        (CensusFault.html(), "HTML page"),
+        (CensusFault.reply([["GEO_ID", "B01001_002E"], ["x"]]), "row 1 has 1"),
+        (CensusFault.reply([["GEO_ID", "B01001_002E"], ["x", 5]]), "every value as text"),
+        (CensusFault.reply({"error": "nope"}), "array of rows"),
+        (CensusFault.http(418, "teapot"), "HTTP 418"),
     ],
 )
 def test_responses_that_are_not_the_expected_json(
-    server: CensusServer, opts: dict[str, Any], scripted: Scripted, match: str
+    mock: CensusMock, opts: dict[str, Any], scripted: CensusFault, match: str
 ) -> None:
-    server.script(scripted)
+    mock.inject(scripted)
     with pytest.raises(CensusError, match=match):
         tracts(opts, variables="B01001_002", cache=False)
 
@@ -897,12 +950,12 @@ def _all_bytes(root: Path) -> bytes:
     return b"".join(p.read_bytes() + str(p).encode() for p in root.rglob("*") if p.is_file())
 
 
-def test_second_run_makes_zero_requests(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_second_run_makes_zero_requests(mock: CensusMock, opts: dict[str, Any]) -> None:
     first = tracts(opts, variables=["B01001_001", "B19013_001"])
-    n_first = len(server.hits)
+    n_first = len(mock.requests)
     assert n_first == 3  # geography.json, variables.json, one data request
     second = tracts(opts, variables=["B01001_001", "B19013_001"])
-    assert len(server.hits) == n_first  # zero requests
+    assert len(mock.requests) == n_first  # zero requests
     assert second.table.equals(first.table)
     assert second.provenance is not None and second.provenance.options["from_cache"] == 1
     assert second.provenance.retrieved == first.provenance.retrieved  # type: ignore[union-attr]
@@ -913,29 +966,29 @@ def test_second_run_makes_zero_requests(server: CensusServer, opts: dict[str, An
     assert envelope["request"].startswith("2022/acs/acs5?get=GEO_ID,B01001_001E")
     assert envelope["body"][0][0] == "GEO_ID"
     tracts(opts, variables=["B01001_001", "B19013_001"], max_age=0)
-    assert server.count("data") == 2  # expired: fetched again
+    assert mock.count("data") == 2  # expired: fetched again
 
 
-def test_offline_uses_only_the_cache(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_offline_uses_only_the_cache(mock: CensusMock, opts: dict[str, Any]) -> None:
     with pytest.raises(CensusOfflineError, match="not in the cache") as info:
         tracts(opts, variables="B01001_002", offline=True)
     assert "variables.json" in str(info.value) or "geography.json" in str(info.value)
-    assert len(server.hits) == 0
+    assert len(mock.requests) == 0
     online = tracts(opts, variables="B01001_002")
     before = {p: p.stat().st_mtime_ns for p in Path(opts["cache_dir"]).rglob("*")}
-    server.reset()
+    mock.reset()
     offline = tracts(opts, variables="B01001_002", offline=True, max_age=0)
-    assert offline.table.equals(online.table) and len(server.hits) == 0
+    assert offline.table.equals(online.table) and len(mock.requests) == 0
     assert {p: p.stat().st_mtime_ns for p in Path(opts["cache_dir"]).rglob("*")} == before
     with pytest.raises(CensusOfflineError) as info:
         tracts(opts, variables=["B01001_002", "B01001_003"], offline=True)
     assert len(info.value.missing) == 1
     assert "get=GEO_ID,B01001_002E,B01001_002M,B01001_003E" in info.value.missing[0]
-    assert len(server.hits) == 0
+    assert len(mock.requests) == 0
 
 
 def test_a_read_only_shipped_cache_works_offline(
-    server: CensusServer, opts: dict[str, Any], tmp_path: Path
+    mock: CensusMock, opts: dict[str, Any], tmp_path: Path
 ) -> None:
     tracts(opts, variables="B01001_002")
     shipped = tmp_path / "shipped"
@@ -944,14 +997,14 @@ def test_a_read_only_shipped_cache_works_offline(
     shutil.copytree(opts["cache_dir"], shipped)
     for p in shipped.rglob("*"):
         p.chmod(0o555 if p.is_dir() else 0o444)
-    server.reset()
+    mock.reset()
     try:
         s = tracts(
             {**opts, "cache_dir": shipped, "base_url": "http://127.0.0.1:9/nowhere"},
             variables="B01001_002",
             offline=True,
         )
-        assert len(s) == 5 and len(server.hits) == 0
+        assert len(s) == 5 and len(mock.requests) == 0
     finally:
         for p in shipped.rglob("*"):
             p.chmod(0o755 if p.is_dir() else 0o644)
@@ -961,14 +1014,15 @@ def test_a_read_only_shipped_cache_works_offline(
 
 
 def test_the_key_never_leaks(
-    server: CensusServer, opts: dict[str, Any], caplog: pytest.LogCaptureFixture
+    server: CensusServer, server_opts: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Over real HTTP: nothing the HTTP libraries log, nor any error, shows the key."""
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
 
     def capture(**kw: Any) -> None:
         try:
-            tracts(opts, variables="B01001_002", **{"cache": False, **kw})
+            tracts(server_opts, variables="B01001_002", **{"cache": False, **kw})
         except CensusError as err:
             texts.extend(
                 [str(err), repr(err), err.request, "".join(traceback.format_exception(err))]
@@ -988,36 +1042,37 @@ def test_the_key_never_leaks(
     server.script(Scripted(400, b"error: error: unknown variable 'B01001_002E'", "text/plain"))
     capture()
     assert len(texts) == 6 * 5
-    s = tracts(opts, variables=["B01001_002", "B19013_001"])
+    s = tracts(server_opts, variables=["B01001_002", "B19013_001"])
     texts.append(json.dumps(s.provenance.to_dict()))  # type: ignore[union-attr]
     texts.append(repr(census.CensusClient(key=KEY)))
     texts.append(caplog.text)
     assert "retrying" in caplog.text  # the log says something, without the key
     for text in texts:
         assert KEY not in text
-    assert KEY.encode() not in _all_bytes(Path(opts["cache_dir"]))
-    assert all(h.param("key") == KEY for h in server.data_hits())
+    assert KEY.encode() not in _all_bytes(Path(server_opts["cache_dir"]))
+    assert all(h.param("key") == "***" and h.key_valid for h in server.data_hits())
 
 
 def test_key_in_a_source_url_is_used_but_not_kept(
-    server: CensusServer, opts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    mock: CensusMock, opts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CENSUS_API_KEY")
-    url = f"{server.url}/2019/acs/acs1?get=NAME,B02015_009E,B02015_009M&for=state:*&key={KEY}"
+    url = f"{MOCK_URL}/2019/acs/acs1?get=NAME,B02015_009E,B02015_009M&for=state:*&key={KEY}"
     assert CensusAdapter().can_read(url)
     s = fl.read("census", url, cache_dir=opts["cache_dir"], progress=False)
     assert len(s) == 5 and s.provenance is not None
     assert KEY not in json.dumps(s.provenance.to_dict())
-    assert server.data_hits()[0].param("key") == KEY
+    assert mock.data_requests()[0].param("key") == "***"
+    assert mock.data_requests()[0].key_valid
     with pytest.raises(CensusError) as info:
         fl.read("census", f"ftp://example.org/data?key={KEY}")
     assert KEY not in str(info.value)
 
 
 def test_environment_variables(
-    server: CensusServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    mock: CensusMock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("FEEDBACKLOOP_CENSUS_URL", server.url)
+    monkeypatch.setenv("FEEDBACKLOOP_CENSUS_URL", MOCK_URL)
     s = fl.read(
         "census",
         dataset="acs/acs5",
@@ -1037,15 +1092,15 @@ class TestCensusContract(AdapterContractTests):
     adapter_class = CensusAdapter
 
     @pytest.fixture(autouse=True)
-    def _url(self, server: CensusServer, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setenv("FEEDBACKLOOP_CENSUS_URL", server.url)
+    def _url(self, mock: CensusMock, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("FEEDBACKLOOP_CENSUS_URL", MOCK_URL)
 
     @pytest.fixture
-    def source(self, server: CensusServer) -> str:
-        return f"{server.url}/2022/acs/acs5?get=B19013_001E&for=tract:*&in=state:06"
+    def source(self, mock: CensusMock) -> str:
+        return f"{MOCK_URL}/2022/acs/acs5?get=B19013_001E&for=tract:*&in=state:06"
 
 
-def test_discover_reads_metadata_only(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_discover_reads_metadata_only(mock: CensusMock, opts: dict[str, Any]) -> None:
     info = fl.discover(
         "census",
         "2022/acs/acs5",
@@ -1058,11 +1113,11 @@ def test_discover_reads_metadata_only(server: CensusServer, opts: dict[str, Any]
     assert info.columns == ("B19013_001", "B01001_002")
     assert info.periods == ("2018-2022",) and info.dimensions == ("variable",)
     assert info.extra["moe"]["B19013_001"] == "B19013_001M"
-    assert "tract" in info.extra["geographies"] and server.count("data") == 0
+    assert "tract" in info.extra["geographies"] and mock.count("data") == 0
 
 
 def test_collect_a_loop_with_a_census_source(
-    server: CensusServer, opts: dict[str, Any], tmp_path: Path
+    mock: CensusMock, opts: dict[str, Any], tmp_path: Path
 ) -> None:
     loop_file = tmp_path / "loop.yaml"
     loop_file.write_text(
@@ -1082,7 +1137,7 @@ def test_collect_a_loop_with_a_census_source(
                 variables: {{median_income: B19013_001}}
                 geography: tract
                 within: {{state: CA, county: "075"}}
-                base_url: {server.url}
+                base_url: {MOCK_URL}
                 cache_dir: {opts["cache_dir"]}
                 progress: false
         shared_result:
@@ -1124,10 +1179,10 @@ def test_import_stays_light() -> None:
 # ------------------------------------------------------ several vintages
 
 
-def test_several_vintages_make_one_series(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_several_vintages_make_one_series(mock: CensusMock, opts: dict[str, Any]) -> None:
     doc, rows = _acs5_2022()
     older = [dict(r, B99001_001E=str(int(str(r["B99001_001E"])) - 7)) for r in rows]
-    server.add(2021, "acs/acs5", variables=doc, geography=modern_geography(), rows=older)
+    mock.add(2021, "acs/acs5", variables=doc, geography=modern_geography(), rows=older)
     s = tracts(opts, year=[2021, 2022], variables={"people": "B99001_001"}, by_race=True)
     assert [str(p) for p in s.periods] == ["2017-2021", "2018-2022"]
     assert s.dimensions == ("race",) and s.non_additive == ("race",)
@@ -1136,11 +1191,11 @@ def test_several_vintages_make_one_series(server: CensusServer, opts: dict[str, 
     prov = s.provenance
     assert prov is not None and prov.options["year"] == [2021, 2022]
     assert prov.source.endswith("/{2021,2022}/acs/acs5")
-    assert prov.options["requests"] == 2 and len(server.data_hits()) == 2  # one per vintage
+    assert prov.options["requests"] == 2 and len(mock.data_requests()) == 2  # one per vintage
     # the second run reads both vintages from the cache
-    server.reset()
+    mock.reset()
     again = tracts(opts, year=[2021, 2022], variables={"people": "B99001_001"}, by_race=True)
-    assert again.frame.equals(s.frame) and server.count("data") == 0
+    assert again.frame.equals(s.frame) and mock.count("data") == 0
     assert again.provenance is not None and again.provenance.options["from_cache"] == 2
     # a vintage the API does not have fails with its own name
     with pytest.raises(CensusNotFoundError, match="2014/acs/acs5"):
@@ -1167,21 +1222,21 @@ def test_several_vintages_make_one_series(server: CensusServer, opts: dict[str, 
 )
 def test_vintages_are_checked(year: Any, message: str) -> None:
     with pytest.raises(CensusError, match=message):
-        census_api.vintages(year)
-    assert census_api.vintages(2022) == (2022,) and census_api.vintages([2015, 2016]) == (
+        census.vintages(year)
+    assert census.vintages(2022) == (2022,) and census.vintages([2015, 2016]) == (
         2015,
         2016,
     )
 
 
-def test_geography_codes_may_be_a_comma_list(server: CensusServer, opts: dict[str, Any]) -> None:
+def test_geography_codes_may_be_a_comma_list(mock: CensusMock, opts: dict[str, Any]) -> None:
     s = tracts(
         opts,
         variables="B01001_001",
         geography="county:075,081",
         within={"state": "CA"},
     )
-    assert server.data_hits()[0].param("for") == "county:075,081"
+    assert mock.data_requests()[0].param("for") == "county:075,081"
     hierarchy = census.Hierarchy(modern_geography(), "test")
     assert hierarchy.resolve("state:CA, IL").for_clause == "state:06,17"
     assert s.provenance is not None and s.provenance.options["geography"] == "county:075,081"
@@ -1201,3 +1256,248 @@ def test_cached_metadata_is_parsed_once_per_process(tmp_path: Path) -> None:
     os.utime(meta, ns=(meta.stat().st_mtime_ns + 10**9,) * 2)
     third = census.CensusClient(cache_dir=tmp_path, offline=True)
     assert "B19013_001E" in third.metadata(2022, "acs/acs5", "variables.json")["variables"]
+
+
+# ------------------------------------------------------------ transport=
+
+
+def _income_mock(**kw: Any) -> CensusMock:
+    """A small mock: one county's median household income, 2022 ACS 5-year."""
+    mock = CensusMock(**kw)
+    income = ("Estimate!!Median household income", "MEDIAN HOUSEHOLD INCOME", "B19013")
+    mock.add(
+        2022,
+        "acs/acs5",
+        variables=census_variables({"B19013_001E": income}),
+        geography=census_geography(),
+        rows=[
+            census_row(
+                "050",
+                "San Francisco County, California",
+                state="06",
+                county="075",
+                values={"B19013_001E": "136689", "B19013_001M": "2096"},
+            )
+        ],
+    )
+    return mock
+
+
+COUNTY: dict[str, Any] = {
+    "dataset": "acs/acs5",
+    "year": 2022,
+    "geography": "county:075",
+    "within": {"state": "CA"},
+}
+
+
+def test_a_client_sends_through_the_transport_it_is_given(tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("variables.json"):
+            return httpx.Response(200, json=census_variables({}))
+        return httpx.Response(404, text="<html>no</html>")
+
+    transport = httpx.MockTransport(answer)
+    with census.CensusClient(
+        transport=transport, key=KEY, cache_dir=tmp_path, base_url="https://x.test/data"
+    ) as client:
+        assert len(client.variables(2022, "acs/acs5")) == 0
+        with pytest.raises(CensusNotFoundError):
+            client.hierarchy(2022, "acs/acs5")
+    assert [r.url.path for r in seen] == [
+        "/data/2022/acs/acs5/variables.json",
+        "/data/2022/acs/acs5/geography.json",
+    ]
+    assert all(r.url.params["key"] == KEY for r in seen)  # sent, as over the network
+    assert (tmp_path / "2022/acs/acs5/variables.json").is_file()  # and cached as usual
+    # the client does not close a transport it was given: it can serve another client
+    with census.CensusClient(transport=transport, cache=False) as again:
+        assert len(again.variables(2022, "acs/acs5")) == 0
+
+
+def test_every_function_passes_transport_through() -> None:
+    mock = _income_mock()
+    s = census.read_census(variables="B19013_001", **COUNTY, transport=mock.transport, cache=False)
+    assert s.frame["value"].tolist() == [136689.0]
+    acs = census.get_acs(
+        "county", "B19013_001", state="CA", county="075", year=2022, **mock.options()
+    )
+    assert acs[["GEOID", "estimate", "moe"]].values.tolist() == [["06075", 136689.0, 2096.0]]
+    assert census.load_variables(2022, **mock.options())["name"].tolist() == ["B19013_001"]
+    found = census.search_variables("median income", year=2022, **mock.options())
+    assert found["name"].tolist() == ["B19013_001"]
+    (request,) = census.plan_requests(variables="B19013_001", **COUNTY, **mock.options())
+    assert request.get == ("GEO_ID", "B19013_001E", "B19013_001M", "B19013_001EA", "B19013_001MA")
+    assert mock.count("data") == 2 and mock.count("meta") >= 2
+    with mock.client() as client, pytest.raises(CensusError, match="not both"):
+        census.read_census(variables="B19013_001", **COUNTY, client=client, transport=None)
+
+
+def test_get_decennial_through_a_transport() -> None:
+    mock = CensusMock()
+    mock.add(
+        2020,
+        "dec/pl",
+        variables=census_variables(
+            {"P1_001N": ("!!Total:", "RACE", "P1")}, moe=False, annotations=False, suffix="N"
+        ),
+        geography=census_geography(),
+        rows=[census_row("040", "California", state="06", values={"P1_001N": "39538223"})],
+    )
+    dec = census.get_decennial(
+        "state", "P1_001N", state="CA", year=2020, sumfile="pl", **mock.options()
+    )
+    assert dec[["GEOID", "variable", "value"]].values.tolist() == [["06", "P1_001N", 39538223.0]]
+
+
+def test_the_census_adapter_reads_through_a_routed_transport(mock: CensusMock) -> None:
+    s = fl.read("census", "2022/acs/acs5", variables="B01001_001", geography="state:06")
+    assert s.frame["value"].tolist() == [1000.0]
+    assert mock.count("data") == 1  # the mock answered; no network
+
+
+# ------------------------------------------------------------ the mock
+
+
+def test_the_mock_records_requests_with_the_key_hidden() -> None:
+    mock = _income_mock(key=KEY)
+    census.read_census(variables="B19013_001", **COUNTY, **mock.options())
+    (data,) = mock.data_requests()
+    assert data.path == "/data/2022/acs/acs5" and data.kind == "data"
+    assert data.param("for") == "county:075" and data.param("in") == "state:06"
+    assert data.param("key") == "***" and data.has_key and data.key_valid
+    assert KEY not in repr(mock.requests) and KEY not in repr(mock)
+    with pytest.raises(CensusKeyError, match="Invalid Key"):
+        census.read_census(variables="B19013_001", **COUNTY, **mock.options(key="wrong"))
+    assert mock.data_requests()[-1].key_valid is False
+    assert "wrong" not in repr(mock.requests)
+    mock.reset()
+    assert mock.requests == [] and mock.max_in_flight == 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "match"),
+    [
+        (CensusFault.http(500), CensusServerError, "HTTP 500"),
+        (CensusFault.http(503), CensusServerError, "HTTP 503"),
+        (CensusFault.rate_limited(retry_after=0.01), CensusServerError, "HTTP 429"),
+        (CensusFault.http(404), CensusNotFoundError, "HTTP 404"),
+        (CensusFault.http(403, "Forbidden"), CensusKeyError, "refused access"),
+        (CensusFault.html(), CensusResponseError, "HTML page"),
+        (CensusFault.invalid_key(), CensusKeyError, "Invalid Key"),
+        (CensusFault.truncated(), CensusResponseError, "not valid JSON"),
+        (CensusFault.truncated(keep=0.0), CensusResponseError, "not valid JSON"),
+        (CensusFault.redirect(), CensusKeyError, "redirect"),
+        (CensusFault.timeout(), CensusTimeoutError, "ReadTimeout"),
+        (CensusFault.connection_error(), CensusServerError, "ConnectError"),
+        (CensusFault.reply([["NAME"], ["x"]]), CensusResponseError, "no 'county' column"),
+    ],
+    ids=lambda x: x.__name__ if isinstance(x, type) else None,
+)
+def test_the_mock_injects_faults(fault: CensusFault, error: type[Exception], match: str) -> None:
+    mock = _income_mock()
+    retried = fault.error is not None or (
+        fault.truncate is None and fault.status in (429, 500, 502, 503, 504)
+    )
+    mock.inject(*[fault] * 3)
+    t0 = time.perf_counter()
+    with pytest.raises(error, match=match):
+        census.read_census(variables="B19013_001", **COUNTY, **mock.options(retries=2))
+    assert time.perf_counter() - t0 < 1.0  # a timeout is raised at once, not waited for
+    assert mock.count("data") == (3 if retried else 1)  # 2 retries, or none
+    assert mock.count("signup") == 0  # a redirect is never followed
+
+
+def test_faults_are_used_once_in_order_and_retries_recover() -> None:
+    mock = _income_mock()
+    mock.inject(CensusFault.http(503), CensusFault.timeout(), CensusFault.rate_limited(0))
+    s = census.read_census(variables="B19013_001", **COUNTY, **mock.options())
+    assert s.frame["value"].tolist() == [136689.0] and mock.count("data") == 4
+    mock.reset()
+    mock.inject(CensusFault.http(503))
+    mock.reset()  # forgets unused faults
+    census.read_census(variables="B19013_001", **COUNTY, **mock.options(retries=0))
+    assert mock.count("data") == 1
+
+
+def test_faults_for_metadata_and_slow_answers() -> None:
+    mock = _income_mock()
+    mock.inject(CensusFault.http(404, on="meta"))
+    with pytest.raises(CensusNotFoundError):
+        census.load_variables(2022, **mock.options())
+    assert mock.count("data") == 0
+    mock.inject(CensusFault.truncated(on="any"))
+    with pytest.raises(CensusResponseError, match="not valid JSON"):
+        census.load_variables(2022, **mock.options())
+    mock.inject(CensusFault.slow(0.2))
+    t0 = time.perf_counter()
+    s = census.read_census(variables="B19013_001", **COUNTY, **mock.options())
+    assert time.perf_counter() - t0 >= 0.2 and len(s) == 1  # waited, then answered
+    with pytest.raises(ValueError, match="on="):
+        CensusFault(on="everything")  # type: ignore[arg-type]
+
+
+def test_the_mock_answers_like_the_server_it_backs(server: CensusServer) -> None:
+    """The loopback server is a wrapper: the same request gets the same bytes from both."""
+    mock = server.mock
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        ("get", "NAME,B01001_001E"),
+        ("for", "tract:*"),
+        ("in", "state:06"),
+        ("key", KEY),
+    ]
+    with httpx.Client() as wire, httpx.Client(transport=mock.transport) as direct:
+        for path in ("2022/acs/acs5", "2022/acs/acs5/variables.json", "1999/acs/acs5"):
+            over_http = wire.get(f"{server.url}/{path}", params=params)
+            in_process = direct.get(f"{MOCK_URL}/{path}", params=params)
+            assert over_http.status_code == in_process.status_code
+            assert over_http.content == in_process.content
+            assert over_http.headers["content-type"] == in_process.headers["content-type"]
+    assert server.count("data") == 4 and server.count("meta") == 2
+
+
+def test_the_mock_serves_a_cache_folder(tmp_path: Path) -> None:
+    """The bundled example's cache: metadata byte for byte, recorded data answers."""
+    shipped = example_path().parent / "census-cache"
+    mock = CensusMock(cache_dir=shipped)
+    options: dict[str, Any] = {
+        "dataset": "acs/acs5",
+        "year": [2021, 2022],
+        "variables": {"rate": "X23001_001"},
+        "by_race": True,
+        "geography": "county:001,013,075,081",
+        "within": {"state": "CA"},
+    }
+    online = census.read_census(**options, **mock.options())
+    offline = census.read_census(**options, cache_dir=shipped, offline=True)
+    assert online.frame.equals(offline.frame)
+    assert mock.count("data") == 2 and mock.count("meta") == 4
+    with httpx.Client(transport=mock.transport) as raw:
+        meta = raw.get(f"{MOCK_URL}/2022/acs/acs5/groups.json")
+        assert meta.content == (shipped / "2022/acs/acs5/groups.json").read_bytes()
+        assert raw.get(f"{MOCK_URL}/2013/acs/acs5/variables.json").status_code == 404
+    with pytest.raises(LookupError, match="holds no answer to 2022/acs/acs5"):
+        census.read_census(**{**options, "year": 2022, "by_race": False}, **mock.options())
+
+
+def test_the_mock_counts_requests_in_flight() -> None:
+    mock = _income_mock(latency=0.1)
+    census.read_census(variables="B19013_001", **COUNTY, **mock.options())
+    assert mock.max_in_flight == 2  # variables.json and geography.json together
+    assert mock.in_flight == 0
+
+
+def test_importing_the_mock_needs_no_httpx() -> None:
+    code = (
+        "import sys\n"
+        "from feedbackloop.testing import CensusMock, CensusFault\n"
+        "m = CensusMock(key='k'); m.inject(CensusFault.timeout())\n"
+        "assert m.answer('/data/2022/acs/acs5', [('key', 'k')]).error == 'timeout'\n"
+        "bad = [n for n in ('httpx', 'tqdm', 'platformdirs') if n in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)

@@ -6,10 +6,11 @@ import json
 import shutil
 import socket
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,11 +20,10 @@ pytest.importorskip("pdfplumber", reason="the example's PDF source needs the pdf
 import feedbackloop as fl
 from feedbackloop import TOTAL, IndicatorSeries, Status
 from feedbackloop.adapters import CollectResult
-from feedbackloop.census import RACE_ITERATIONS
-from feedbackloop.census._cache import ResponseCache
-from feedbackloop.census._client import CensusClient
+from feedbackloop.census import RACE_ITERATIONS, ResponseCache
 from feedbackloop.examples import example_path, load_example
 from feedbackloop.examples import generate as gen
+from feedbackloop.testing import CensusMock
 
 EXAMPLES = example_path().parent
 ACS_PERIODS = [f"{y - 4}-{y}" for y in gen.CENSUS_YEARS]
@@ -39,26 +39,29 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
-    """Point the Census client at a closed local port and record any attempt to send."""
+def no_network(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    route_census: Callable[[httpx.BaseTransport], None],
+) -> CensusMock:
+    """Point the Census client at a closed local port, and record any attempt to send.
+
+    Every client is routed to an empty :class:`CensusMock`, which records each
+    request made (and answers 404); a test checks that ``requests`` stays empty.
+    """
     monkeypatch.setenv("FEEDBACKLOOP_CENSUS_URL", f"http://127.0.0.1:{_closed_port()}/data")
     monkeypatch.setenv("FEEDBACKLOOP_CENSUS_CACHE", str(tmp_path / "user-cache"))
     monkeypatch.delenv("CENSUS_API_KEY", raising=False)
-    attempts: list[str] = []
-
-    def refuse(self: CensusClient, path: str, params: Any, display: str) -> Any:
-        attempts.append(display)
-        raise AssertionError(f"the example made an HTTP request: {display}")
-
-    monkeypatch.setattr(CensusClient, "_send", refuse)
-    return attempts
+    mock = CensusMock()
+    route_census(mock.transport)
+    return mock
 
 
 @pytest.fixture
-def collected(no_network: list[str], tmp_path: Path) -> Iterator[CollectResult]:
+def collected(no_network: CensusMock, tmp_path: Path) -> Iterator[CollectResult]:
     result = fl.collect(load_example(), base_dir=EXAMPLES, progress=False)
     yield result
-    assert no_network == []  # zero HTTP requests, not even attempted
+    assert no_network.requests == []  # zero HTTP requests, not even attempted
     assert not (tmp_path / "user-cache").exists()  # the user's Census cache is not touched
 
 
@@ -212,7 +215,7 @@ def test_cache_files_are_what_the_census_client_writes(tmp_path: Path) -> None:
 
 
 def test_collect_resolves_path_options_against_the_loop_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: list[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: CensusMock
 ) -> None:
     project = tmp_path / "project"
     shutil.copytree(EXAMPLES / "census-cache", project / "cache")
@@ -259,7 +262,7 @@ def test_collect_resolves_path_options_against_the_loop_folder(
     loop_file.write_text(text, encoding="utf-8")
     absolute = fl.load_loop(loop_file)
     assert fl.collect(absolute, base_dir=tmp_path / "nowhere", progress=False).ok
-    assert no_network == []
+    assert no_network.requests == []
 
 
 def test_the_series_survive_parquet(collected: CollectResult, tmp_path: Path) -> None:

@@ -7,6 +7,12 @@ Read a pull into an :class:`~feedbackloop.IndicatorSeries` with
 :func:`search_variables` browse a vintage's ``variables.json``. See the docs
 page "Census data with margins of error".
 
+:func:`plan_requests` lays out a pull's requests without sending them, and
+:class:`ResponseCache` reads and writes the documented cache folder. Every
+function and :class:`CensusClient` take ``transport=`` (an
+:class:`httpx.BaseTransport`) to answer requests without the network, such as
+:class:`feedbackloop.testing.CensusMock` in tests.
+
 .. versionadded:: 0.1.0
 """
 
@@ -19,11 +25,12 @@ from feedbackloop.census._api import (
     get_acs,
     get_decennial,
     load_variables,
+    plan_requests,
     read_census,
     search_variables,
     vintages,
 )
-from feedbackloop.census._cache import default_cache_dir
+from feedbackloop.census._cache import ResponseCache, default_cache_dir
 from feedbackloop.census._client import (
     DEFAULT_BASE_URL,
     MAX_VARIABLES,
@@ -80,6 +87,7 @@ __all__ = [
     "GeoLevel",
     "GeographyQuery",
     "Hierarchy",
+    "ResponseCache",
     "UnknownTableError",
     "UnknownVariableError",
     "Variable",
@@ -93,6 +101,7 @@ __all__ = [
     "get_decennial",
     "load_variables",
     "minimum_requests",
+    "plan_requests",
     "read_census",
     "search_variables",
     "state_fips",

@@ -66,7 +66,23 @@ def _age_seconds(iso: str) -> float:
 
 
 class ResponseCache:
-    """Read and write cached responses under ``root`` (see the module docs for the layout).
+    """Read and write cached responses under ``root``, in the documented layout.
+
+    :class:`CensusClient` uses one; it is public for tools that fill or read a
+    cache folder themselves (such as :mod:`feedbackloop.examples.generate`, or
+    :class:`feedbackloop.testing.CensusMock` serving one). The layout::
+
+        <root>/<year>/<dataset>/        e.g. 2022/acs/acs5/ or 2022/acs/acs5/profile/
+          variables.json                the API's metadata, byte for byte
+          geography.json
+          groups.json
+          data/<sha256-32>.json         one data response
+
+    A data file is JSON: ``{"format": 1, "request": "2022/acs/acs5?get=...&for=...",
+    "retrieved": "<ISO 8601 UTC>", "status": 200, "body": [[header...], [row...]]}``
+    (``status`` 204 and ``body`` null for an empty result), named by the first
+    32 hex digits of the SHA-256 of ``request``, which holds neither the key
+    nor the base URL.
 
     Parameters
     ----------
@@ -75,7 +91,21 @@ class ResponseCache:
     max_age : float or None
         Seconds after which an entry is stale (``None``: never). Ignored when
         reading offline.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> cache = ResponseCache(Path("cache"), None)
+    >>> cache.meta_path(2022, "acs/acs5", "variables.json").as_posix()
+    'cache/2022/acs/acs5/variables.json'
+    >>> cache.data_path(2022, "acs/acs5", "2022/acs/acs5?get=NAME&for=state:*").parent.as_posix()
+    'cache/2022/acs/acs5/data'
+
+    .. versionadded:: 0.1.0
     """
+
+    #: The version of the data-file envelope (its ``"format"``).
+    FORMAT = FORMAT
 
     def __init__(self, root: Path, max_age: float | None) -> None:
         self.root = root
@@ -134,15 +164,36 @@ class ResponseCache:
             return None
         return envelope
 
-    def store_data(self, path: Path, request: str, status: int, body: bytes | None) -> str:
+    def store_data(
+        self,
+        path: Path,
+        request: str,
+        status: int,
+        body: bytes | None,
+        *,
+        retrieved: str | None = None,
+    ) -> str:
         """Write a data response (its raw, already validated JSON) atomically.
+
+        Parameters
+        ----------
+        path : Path
+            Where (:meth:`data_path` of ``request``).
+        request : str
+            The request, key-free (:attr:`DataRequest.label`).
+        status : int
+            200, or 204 for an empty result (``body`` None).
+        body : bytes or None
+            The response's JSON, as received.
+        retrieved : str, optional
+            The retrieval time to record (ISO 8601); default now.
 
         Returns
         -------
         str
             The retrieval time recorded.
         """
-        retrieved = now_iso()
+        retrieved = now_iso() if retrieved is None else retrieved
         head = json.dumps(
             {"format": FORMAT, "request": request, "retrieved": retrieved, "status": status},
             separators=(",", ":"),

@@ -14,7 +14,10 @@ The transport is called directly, not through :class:`httpx.Client`: it
 follows no redirects (the API's keyless redirect must never be followed) and
 logs nothing, so the key, which the API wants in the query string, never
 reaches the ``httpx`` logger. Everything this module logs or raises is
-scrubbed of the key.
+scrubbed of the key. A client given ``transport=`` (any
+:class:`httpx.BaseTransport`, such as :class:`httpx.MockTransport` or
+:class:`feedbackloop.testing.CensusMock`'s) sends through it instead, in the
+same way, and leaves closing it to its owner.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import re
 import sys
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -38,11 +42,12 @@ from urllib.parse import quote, urlencode
 
 from attrs import frozen
 
-from feedbackloop._util import atomic_write_bytes
-from feedbackloop.census._cache import ResponseCache, default_cache_dir
+from feedbackloop._util import atomic_write_bytes, import_optional, module_available
+from feedbackloop.census._cache import ResponseCache, default_cache_dir, now_iso
 from feedbackloop.census._geo import Hierarchy
 from feedbackloop.census._meta import VariableTable
 from feedbackloop.errors import (
+    AdapterWarning,
     CensusError,
     CensusGeographyError,
     CensusKeyError,
@@ -56,6 +61,7 @@ from feedbackloop.errors import (
 
 if TYPE_CHECKING:
     import ssl
+    from types import ModuleType
 
     import httpx
 
@@ -81,6 +87,16 @@ _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER = 30.0
 _UNKNOWN_VARIABLE = re.compile(r"unknown variable '([^']*)'", re.IGNORECASE)
 _KEY_PARAM = re.compile(r"([?&]key=)[^&\s\"'<>]*", re.IGNORECASE)
+_HEADERS = {"Accept": "application/json", "User-Agent": "feedbackloop"}
+_REMEDY = (
+    "try again later, or raise retries=/backoff=; the Census API status is at "
+    "https://www.census.gov/data/developers.html"
+)
+
+
+def _httpx() -> ModuleType:
+    """Return the httpx module (the ``census`` extra), imported on first use."""
+    return import_optional("httpx", extra="census", purpose="reading the Census Data API")
 
 
 class _Redact(logging.Filter):
@@ -129,10 +145,7 @@ def _ssl_context() -> ssl.SSLContext:
 
     Building one loads the CA bundle, about 20 ms; every client shares it.
     """
-    from feedbackloop._util import import_optional
-
-    httpx_mod = import_optional("httpx", extra="census", purpose="reading the Census Data API")
-    context: ssl.SSLContext = httpx_mod.create_ssl_context()
+    context: ssl.SSLContext = _httpx().create_ssl_context()
     return context
 
 
@@ -178,6 +191,20 @@ class Fetched:
     retrieved: str
     from_cache: bool
     request: DataRequest
+
+
+@frozen
+class _Attempt:
+    """One GET: its (status, headers, body), or why it failed.
+
+    ``kind`` is ``timeout``, ``transport`` or ``status`` (a status worth retrying,
+    with the server's ``Retry-After``).
+    """
+
+    response: tuple[int, dict[str, str], bytes] | None = None
+    kind: str = ""
+    failure: str = ""
+    retry_after: float | None = None
 
 
 def _seconds(value: float | timedelta | None) -> float | None:
@@ -248,6 +275,31 @@ class CensusClient:
     progress : bool, optional
         Show a tqdm progress bar for pulls of several requests; default when
         stderr is a terminal.
+    transport : httpx.BaseTransport, optional
+        Send every request through this transport instead of the network
+        (e.g. :class:`httpx.MockTransport`, or
+        :attr:`feedbackloop.testing.CensusMock.transport` in tests). It is
+        called from up to ``concurrency`` threads at once, as
+        ``transport.handle_request(request)``, with no redirect followed and
+        the key in the query string; the client does not close it (its owner
+        does). Retries, the cache and every check work as over the network.
+
+        .. versionadded:: 0.1.0
+
+    Examples
+    --------
+    A client that answers from a function instead of the network (here a 404
+    page, which becomes :class:`~feedbackloop.errors.CensusNotFoundError`):
+
+    >>> import httpx
+    >>> from feedbackloop.census import CensusClient, CensusNotFoundError
+    >>> missing = httpx.MockTransport(lambda request: httpx.Response(404, text="<html/>"))
+    >>> with CensusClient(transport=missing, cache=False, key="") as client:
+    ...     try:
+    ...         client.variables(1999, "acs/acs5")
+    ...     except CensusNotFoundError as err:
+    ...         print(err.status, err.request)
+    404 https://api.census.gov/data/1999/acs/acs5/variables.json
 
     .. versionadded:: 0.1.0
     """
@@ -266,6 +318,7 @@ class CensusClient:
         backoff: float = 0.5,
         concurrency: int = 4,
         progress: bool | None = None,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         if retries < 0 or concurrency < 1 or timeout <= 0 or backoff < 0:
             raise ValueError(
@@ -295,6 +348,8 @@ class CensusClient:
         self.progress = progress
         self.requests_sent = 0
         self._lock = threading.Lock()
+        #: The caller's transport (never closed here) or None for the network.
+        self._given: httpx.BaseTransport | None = transport
         self._transport: httpx.HTTPTransport | None = None
         self._memo: dict[tuple[int, str, str], Any] = {}
         self._warned_write = False
@@ -315,7 +370,7 @@ class CensusClient:
         self.close()
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (not a transport given with ``transport=``)."""
         with self._lock:
             if self._transport is not None:
                 self._transport.close()
@@ -334,14 +389,12 @@ class CensusClient:
                 text = text.replace(form, "***")
         return _KEY_PARAM.sub(r"\1***", text)
 
-    def _get_transport(self) -> httpx.HTTPTransport:
+    def _get_transport(self) -> httpx.BaseTransport:
+        if self._given is not None:
+            return self._given
         with self._lock:
             if self._transport is None:
-                from feedbackloop._util import import_optional
-
-                httpx_mod = import_optional(
-                    "httpx", extra="census", purpose="reading the Census Data API"
-                )
+                httpx_mod = _httpx()
                 self._transport = httpx_mod.HTTPTransport(
                     verify=_ssl_context(),
                     limits=httpx_mod.Limits(
@@ -356,78 +409,87 @@ class CensusClient:
         query = "&".join(f"{k}={v}" for k, v in params)
         return f"{self.base_url}/{path}" + (f"?{query}" if query else "")
 
-    def _send(
-        self, path: str, params: Sequence[tuple[str, str]], display: str
-    ) -> tuple[int, dict[str, str], bytes]:
-        """GET with retries; return (status, headers, body). Never follows redirects."""
-        from feedbackloop._util import import_optional
-
-        httpx_mod = import_optional("httpx", extra="census", purpose="reading the Census Data API")
-        transport = self._get_transport()
+    def _url(self, path: str, params: Sequence[tuple[str, str]]) -> str:
+        """Return the URL to request: base, path and query, the key last (never shown)."""
         query = list(params) + ([("key", self._key)] if self._key else [])
         url = f"{self._base}/{path}"
         if query:
             url += "?" + urlencode(query, safe=",:*()", quote_via=quote)
+        return url
+
+    def _send(
+        self, path: str, params: Sequence[tuple[str, str]], display: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET with retries; return (status, headers, body). Never follows redirects."""
+        httpx_mod = _httpx()
+        transport = self._get_transport()
+        url = self._url(path, params)
         timeout = httpx_mod.Timeout(self.timeout).as_dict()
-        failure = ""
-        kind = ""
+        last = _Attempt()
         for attempt in range(self.retries + 1):
             log.debug("GET %s (attempt %d)", display, attempt + 1)
-            retry_after: float | None = None
-            try:
-                request = httpx_mod.Request(
-                    "GET",
-                    url,
-                    headers={"Accept": "application/json", "User-Agent": "feedbackloop"},
-                    extensions={"timeout": timeout},
-                )
-                with self._lock:
-                    self.requests_sent += 1
-                response = transport.handle_request(request)
-                try:
-                    body = response.read()
-                finally:
-                    response.close()
-            except httpx_mod.TimeoutException as err:
-                kind, failure = "timeout", f"{type(err).__name__}: {self._scrub(str(err))}"
-            except httpx_mod.TransportError as err:
-                kind, failure = "transport", f"{type(err).__name__}: {self._scrub(str(err))}"
-            else:
-                status = response.status_code
-                headers = {k.lower(): v for k, v in response.headers.items()}
-                if status not in _RETRY_STATUS:
-                    return status, headers, body
-                kind, failure = "status", f"HTTP {status}"
-                try:
-                    retry_after = float(headers.get("retry-after", ""))
-                except ValueError:
-                    retry_after = None
+            last = self._attempt(httpx_mod, transport, url, timeout)
+            if last.response is not None:
+                return last.response
             if attempt < self.retries:
                 delay = self.backoff * (2**attempt)
-                if retry_after is not None:
-                    delay = max(delay, min(retry_after, _MAX_RETRY_AFTER))
+                if last.retry_after is not None:
+                    delay = max(delay, min(last.retry_after, _MAX_RETRY_AFTER))
                 log.info(
                     "census request failed (%s), retrying in %.3g s (%d/%d): %s",
-                    failure,
+                    last.failure,
                     delay,
                     attempt + 1,
                     self.retries,
                     display,
                 )
                 time.sleep(delay)
+        raise self._gave_up(last, display)
+
+    def _attempt(
+        self, httpx_mod: Any, transport: httpx.BaseTransport, url: str, timeout: Any
+    ) -> _Attempt:
+        """Send one GET: the response, or why it should be retried."""
+        try:
+            request = httpx_mod.Request(
+                "GET", url, headers=_HEADERS, extensions={"timeout": timeout}
+            )
+            with self._lock:
+                self.requests_sent += 1
+            response = transport.handle_request(request)
+            try:
+                body = response.read()
+            finally:
+                response.close()
+        except httpx_mod.TimeoutException as err:
+            return _Attempt(
+                kind="timeout", failure=f"{type(err).__name__}: {self._scrub(str(err))}"
+            )
+        except httpx_mod.TransportError as err:
+            return _Attempt(
+                kind="transport", failure=f"{type(err).__name__}: {self._scrub(str(err))}"
+            )
+        status = response.status_code
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        if status not in _RETRY_STATUS:
+            return _Attempt(response=(status, headers, body))
+        try:
+            retry_after: float | None = float(headers.get("retry-after", ""))
+        except ValueError:
+            retry_after = None
+        return _Attempt(kind="status", failure=f"HTTP {status}", retry_after=retry_after)
+
+    def _gave_up(self, last: _Attempt, display: str) -> CensusError:
+        """Return the error for a request whose every attempt failed."""
         attempts = self.retries + 1
-        remedy = (
-            "try again later, or raise retries=/backoff=; the Census API status is at "
-            "https://www.census.gov/data/developers.html"
-        )
-        if kind == "timeout":
-            raise CensusTimeoutError(
+        if last.kind == "timeout":
+            return CensusTimeoutError(
                 f"the request timed out {attempts} time(s) (timeout={self.timeout:g} s; "
-                f"last: {failure}); raise timeout= or {remedy}. Request: {display}",
+                f"last: {last.failure}); raise timeout= or {_REMEDY}. Request: {display}",
                 request=display,
             )
-        raise CensusServerError(
-            f"the server kept failing ({failure}) after {attempts} attempt(s); {remedy}. "
+        return CensusServerError(
+            f"the server kept failing ({last.failure}) after {attempts} attempt(s); {_REMEDY}. "
             f"Request: {display}",
             request=display,
         )
@@ -442,11 +504,10 @@ class CensusClient:
         suggest: Callable[[str], list[str]] | None = None,
     ) -> Any:
         """Turn a response into parsed JSON (``None`` for 204) or a typed error."""
-        text_head = self._scrub(body[:300].decode("utf-8", "replace")).strip()
-        ctype = headers.get("content-type", "")
-        looks_html = "html" in ctype or body.lstrip()[:1] == b"<"
         if status == 204:
             return None
+        if 200 <= status < 300:
+            return self._parse_ok(status, headers, body, display, vintage)
         if 300 <= status < 400:
             location = self._scrub(headers.get("location", "(no Location header)"))
             raise CensusKeyError(
@@ -472,44 +533,66 @@ class CensusClient:
                 status=status,
                 source=vintage,
             )
-        if 200 <= status < 300:
-            if looks_html:
-                lower = body.lower()
-                if b"key" in lower and (b"invalid" in lower or b"missing" in lower):
-                    raise CensusKeyError(
-                        f"the API rejected the key (HTTP {status} with an HTML 'Invalid Key' "
-                        f"page instead of data); check the key given with key= or {KEY_ENV}, "
-                        f"or get one at {KEY_SIGNUP}. Request: {display}",
-                        request=display,
-                        status=status,
-                        source=vintage,
-                    )
-                raise CensusResponseError(
-                    f"expected JSON but got an HTML page (HTTP {status}, starting "
-                    f"{text_head[:120]!r}); the base URL may not be the Census Data API "
-                    f"(base_url={self.base_url!r}). Request: {display}",
+        raise self._refused(status, headers, body, display, vintage, suggest)
+
+    def _head(self, body: bytes) -> str:
+        """Return the start of a body as text without the key, for messages."""
+        return self._scrub(body[:300].decode("utf-8", "replace")).strip()
+
+    def _parse_ok(
+        self, status: int, headers: dict[str, str], body: bytes, display: str, vintage: str
+    ) -> Any:
+        """Parse a 2xx answer: JSON, or the error an HTML page instead of it means."""
+        if "html" in headers.get("content-type", "") or body.lstrip()[:1] == b"<":
+            lower = body.lower()
+            if b"key" in lower and (b"invalid" in lower or b"missing" in lower):
+                raise CensusKeyError(
+                    f"the API rejected the key (HTTP {status} with an HTML 'Invalid Key' "
+                    f"page instead of data); check the key given with key= or {KEY_ENV}, "
+                    f"or get one at {KEY_SIGNUP}. Request: {display}",
                     request=display,
                     status=status,
                     source=vintage,
                 )
-            try:
-                return json.loads(body)
-            except ValueError as err:
-                raise CensusResponseError(
-                    f"the response is not valid JSON ({err}; it starts {text_head[:120]!r}); "
-                    f"it may be truncated: try again. Request: {display}",
-                    request=display,
-                    status=status,
-                    source=vintage,
-                ) from err
-        message = text_head if not looks_html else f"an HTML page ({text_head[:80]!r})"
+            raise CensusResponseError(
+                f"expected JSON but got an HTML page (HTTP {status}, starting "
+                f"{self._head(body)[:120]!r}); the base URL may not be the Census Data API "
+                f"(base_url={self.base_url!r}). Request: {display}",
+                request=display,
+                status=status,
+                source=vintage,
+            )
+        try:
+            return json.loads(body)
+        except ValueError as err:
+            raise CensusResponseError(
+                f"the response is not valid JSON ({err}; it starts {self._head(body)[:120]!r}); "
+                f"it may be truncated: try again. Request: {display}",
+                request=display,
+                status=status,
+                source=vintage,
+            ) from err
+
+    def _refused(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        display: str,
+        vintage: str,
+        suggest: Callable[[str], list[str]] | None,
+    ) -> CensusError:
+        """Return the error a 4xx/5xx answer (not 404) means: unknown variable, geography, key."""
+        head = self._head(body)
+        looks_html = "html" in headers.get("content-type", "") or body.lstrip()[:1] == b"<"
+        message = head if not looks_html else f"an HTML page ({head[:80]!r})"
         if status == 400:
             m = _UNKNOWN_VARIABLE.search(message)
             if m:
                 name = m.group(1)
                 close = suggest(name) if suggest is not None else []
                 hint = f"did you mean {', '.join(close)}? " if close else ""
-                raise UnknownVariableError(
+                return UnknownVariableError(
                     f"the API does not know variable {name!r} in {vintage} ({message}); {hint}"
                     "search with feedbackloop.census.search_variables(...). "
                     f"Request: {display}",
@@ -520,7 +603,7 @@ class CensusClient:
                     source=vintage,
                 )
             if "geograph" in message.lower() or "'for'" in message or "'in'" in message:
-                raise CensusGeographyError(
+                return CensusGeographyError(
                     f"the API refused the geography ({message}); check geography= and within= "
                     f"against {self.base_url}/{vintage}/geography.json. Request: {display}",
                     request=display,
@@ -528,14 +611,14 @@ class CensusClient:
                     source=vintage,
                 )
         if status in (401, 403):
-            raise CensusKeyError(
+            return CensusKeyError(
                 f"the API refused access (HTTP {status}: {message}); check the key "
                 f"(key= or {KEY_ENV}). Request: {display}",
                 request=display,
                 status=status,
                 source=vintage,
             )
-        raise CensusError(
+        return CensusError(
             f"the API answered HTTP {status}: {message}. Request: {display}",
             request=display,
             status=status,
@@ -652,10 +735,6 @@ class CensusClient:
 
     def _write_failed(self, path: Path, err: OSError) -> None:
         if not self._warned_write:
-            import warnings
-
-            from feedbackloop.errors import AdapterWarning
-
             self._warned_write = True
             warnings.warn(
                 f"could not write the Census cache ({path}: {err.strerror or err}); responses "
@@ -709,8 +788,6 @@ class CensusClient:
             except OSError as err:
                 self._write_failed(path, err)
         if not retrieved:
-            from feedbackloop.census._cache import now_iso
-
             retrieved = now_iso()
         return Fetched(rows=rows, retrieved=retrieved, from_cache=False, request=request)
 
@@ -720,6 +797,13 @@ class CensusClient:
         if self.progress is None:
             return sys.stderr.isatty()
         return True
+
+    def _progress_bar(self, n: int, desc: str) -> Any:
+        """Return a tqdm bar for ``n`` requests, or ``None`` (not wanted, or no tqdm)."""
+        if not self._show_progress(n) or not module_available("tqdm"):
+            return None
+        tqdm = import_optional("tqdm", extra="census", purpose="the progress bar").tqdm
+        return tqdm(total=n, desc=desc, unit="request", file=sys.stderr)
 
     def fetch(
         self,
@@ -793,14 +877,7 @@ class CensusClient:
         desc: str,
         on_result: Callable[[int, Fetched], None] | None = None,
     ) -> None:
-        bar: Any = None
-        if self._show_progress(len(todo)):
-            from feedbackloop._util import module_available
-
-            if module_available("tqdm"):
-                from tqdm import tqdm
-
-                bar = tqdm(total=len(todo), desc=desc, unit="request", file=sys.stderr)
+        bar = self._progress_bar(len(todo), desc)
         errors: dict[int, BaseException] = {}
         later: dict[int, BaseException] = {}  # failures of on_result (the response is fine)
         try:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from feedbackloop.errors import CensusResponseError
-from feedbackloop.series._status import Status
+from feedbackloop.series import Status
 
 __all__ = [
     "ESTIMATE_SENTINELS",

@@ -399,12 +399,7 @@ class Hierarchy:
         """
         name, codes = _parse_geography(geography)
         level = geography_level(name)
-        parents: dict[str, str] = {}
-        for key, value in (within or {}).items():
-            plevel = geography_level(key)
-            if plevel.name in parents:
-                raise CensusGeographyError(f"within= names {plevel.name!r} twice")
-            parents[plevel.name] = _codes(key, value)
+        parents = _parents(within)
         if level.sumlevel == "860" and parents:
             if _ZCTA_IN_STATE.sumlevel in self.entries and set(parents) == {"state"}:
                 level = _ZCTA_IN_STATE
@@ -431,6 +426,15 @@ class Hierarchy:
                 f"within {allowed}, not {', '.join(extra)}; e.g. {example}",
                 source=self.vintage,
             )
+        clauses = self._clauses(entry, parents, example)
+        return GeographyQuery(
+            level=level, codes=_codes(name, codes) if codes else "*", within=tuple(clauses)
+        )
+
+    def _clauses(
+        self, entry: _Entry, parents: Mapping[str, str], example: str
+    ) -> list[tuple[str, str]]:
+        """Return the ``in=`` clauses for ``entry``: the parents given, ``*`` where allowed."""
         clauses: list[tuple[str, str]] = []
         for parent in entry.requires:
             value = parents.get(parent)
@@ -454,12 +458,21 @@ class Hierarchy:
                     source=self.vintage,
                 )
             clauses.append((parent, value))
-        return GeographyQuery(
-            level=level, codes=_codes(name, codes) if codes else "*", within=tuple(clauses)
-        )
+        return clauses
 
 
 _EXAMPLE_CODES = {"state": "'06'", "county": "'075'", "tract": "'010100'"}
+
+
+def _parents(within: Mapping[str, Any] | None) -> dict[str, str]:
+    """Return the parents of ``within=`` by canonical level name, their codes checked."""
+    parents: dict[str, str] = {}
+    for key, value in (within or {}).items():
+        plevel = geography_level(key)
+        if plevel.name in parents:
+            raise CensusGeographyError(f"within= names {plevel.name!r} twice")
+        parents[plevel.name] = _codes(key, value)
+    return parents
 
 
 def _example(entry: _Entry) -> str:

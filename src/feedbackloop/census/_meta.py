@@ -6,14 +6,12 @@ import difflib
 import re
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pandas as pd
 from attrs import frozen
 
 from feedbackloop.errors import CensusResponseError, UnknownTableError, UnknownVariableError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["RACE_ITERATIONS", "Variable", "VariableTable"]
 
@@ -274,8 +272,6 @@ class VariableTable:
 
     def frame(self) -> pd.DataFrame:
         """Every estimate as a DataFrame: name, label, concept, group, predicate type, MOE."""
-        import pandas as pd
-
         rows = [
             (
                 v.short_name,
@@ -299,8 +295,6 @@ class VariableTable:
         Every word must appear (case-insensitive) in the name, label, concept or
         group; ties are broken by a whole-phrase match, then by name.
         """
-        import pandas as pd
-
         words = [w for w in re.split(r"\W+", query.lower()) if w]
         phrase = " ".join(words)
         scored: list[tuple[float, str, Variable]] = []

@@ -17,7 +17,7 @@ from feedbackloop.census._decode import annotate, decode_block, status_text, to_
 from feedbackloop.census._geo import GEOGRAPHIES, GeographyQuery
 from feedbackloop.census._meta import RACE_ITERATIONS, Variable, VariableTable
 from feedbackloop.errors import CensusError, CensusResponseError, UnknownVariableError
-from feedbackloop.series._status import TOTAL
+from feedbackloop.series import TOTAL
 
 __all__ = ["Chunk", "Item", "Long", "Pull", "acs_period", "decode_chunk", "plan", "run"]
 
@@ -198,14 +198,7 @@ def plan(
 
     No data request is made: geography.json and variables.json only.
     """
-    dataset = dataset.strip().strip("/")
-    if not re.fullmatch(r"[a-z0-9]+(?:/[a-z0-9]+)*", dataset):
-        raise CensusError(
-            f"dataset {dataset!r} is not a Census API dataset path such as 'acs/acs5', "
-            "'acs/acs5/profile' or 'dec/pl'"
-        )
-    if annotations not in (True, False, "auto"):
-        raise CensusError(f"annotations must be True, False or 'auto' (got {annotations!r})")
+    dataset = _checked_dataset(dataset, annotations)
     year = int(year)
     vintage = f"{year}/{dataset}"
     names = _names(variables)
@@ -219,57 +212,10 @@ def plan(
     client.prefetch(year, dataset, ("geography.json", "variables.json"))
     geo = client.hierarchy(year, dataset).resolve(geography, within)
     meta = client.variables(year, dataset)
-    items: list[Item] = []
-    notes: list[str] = []
-    for label, raw in names:
-        var = meta.resolve(raw)
-        shown = label or var.short_name
-        if by_race:
-            items += _race_items(meta, var, shown, race_total)
-        else:
-            items.append(Item(label=shown, race=None, var=var))
-    group_tables: list[str] = []
-    for t in tables:
-        base_vars = meta.table(t)
-        if not by_race:
-            items += [Item(label=v.short_name, race=None, var=v, table=t) for v in base_vars]
-            group_tables.append(t)
-            continue
-        first = meta.table(t + "A")
-        by_short = {v.short_name: v for v in base_vars}
-        total_ok = race_total and all(
-            (b := by_short.get(v.short_name.replace(t + "A", t, 1))) is not None
-            and _same_label(v, b)
-            for v in first
-        )
-        for letter, race_label in RACE_ITERATIONS.items():
-            iteration = meta.table(t + letter)
-            items += [
-                Item(
-                    label=v.short_name.replace(t + letter, t, 1),
-                    race=race_label,
-                    var=v,
-                    table=t + letter,
-                )
-                for v in iteration
-            ]
-            group_tables.append(t + letter)
-        if total_ok:
-            wanted = {v.short_name.replace(t + "A", t, 1) for v in first}
-            items = [
-                Item(label=v.short_name, race=TOTAL, var=v, table=t)
-                for v in base_vars
-                if v.short_name in wanted
-            ] + items
-            group_tables.insert(0, t)
-        elif race_total:
-            notes.append(
-                f"no {TOTAL} rows for {t}: its lines do not match those of {t}A (other layout)"
-            )
-    labels = [(it.label, it.race) for it in items]
-    if len(set(labels)) != len(labels):
-        dup = min({x for x in labels if labels.count(x) > 1}, key=str)
-        raise CensusError(f"{dup[0]!r} is asked for twice; name each variable once", source=vintage)
+    items, group_tables, notes = _table_items(
+        _variable_items(meta, names, by_race, race_total), meta, tables, by_race, race_total
+    )
+    _check_unique(items, vintage)
     key = "GEO_ID" if meta.has_geo_id else None
     loose: list[str] = []
     for it in items:
@@ -299,6 +245,99 @@ def plan(
         moe=moe,
         notes=tuple(notes),
     )
+
+
+def _checked_dataset(dataset: str, annotations: Annotations) -> str:
+    """Return the dataset path, stripped, after checking it and ``annotations``."""
+    dataset = dataset.strip().strip("/")
+    if not re.fullmatch(r"[a-z0-9]+(?:/[a-z0-9]+)*", dataset):
+        raise CensusError(
+            f"dataset {dataset!r} is not a Census API dataset path such as 'acs/acs5', "
+            "'acs/acs5/profile' or 'dec/pl'"
+        )
+    if annotations not in (True, False, "auto"):
+        raise CensusError(f"annotations must be True, False or 'auto' (got {annotations!r})")
+    return dataset
+
+
+def _variable_items(
+    meta: VariableTable, names: list[tuple[str | None, str]], by_race: bool, race_total: bool
+) -> list[Item]:
+    """Return the items of the variables asked for (with their race iterations, by_race)."""
+    items: list[Item] = []
+    for label, raw in names:
+        var = meta.resolve(raw)
+        shown = label or var.short_name
+        if by_race:
+            items += _race_items(meta, var, shown, race_total)
+        else:
+            items.append(Item(label=shown, race=None, var=var))
+    return items
+
+
+def _table_items(
+    items: list[Item], meta: VariableTable, tables: list[str], by_race: bool, race_total: bool
+) -> tuple[list[Item], list[str], list[str]]:
+    """Add the items of whole tables to ``items``; return them, the ``group()`` tables, notes.
+
+    With ``by_race``, a table's all-races lines (its total), when they match the
+    iterations', go first of all the items, and the table first of the requests.
+    """
+    group_tables: list[str] = []
+    notes: list[str] = []
+    for t in tables:
+        base_vars = meta.table(t)
+        if not by_race:
+            items += [Item(label=v.short_name, race=None, var=v, table=t) for v in base_vars]
+            group_tables.append(t)
+            continue
+        iterations, total = _race_table_items(meta, t, base_vars, race_total)
+        items += iterations
+        group_tables += [t + letter for letter in RACE_ITERATIONS]
+        if total is not None:
+            items = total + items
+            group_tables.insert(0, t)
+        elif race_total:
+            notes.append(
+                f"no {TOTAL} rows for {t}: its lines do not match those of {t}A (other layout)"
+            )
+    return items, group_tables, notes
+
+
+def _race_table_items(
+    meta: VariableTable, t: str, base_vars: list[Variable], race_total: bool
+) -> tuple[list[Item], list[Item] | None]:
+    """Items of table ``t``'s race iterations A–I, and of ``t`` as their total (or None).
+
+    The total is read only if every line of ``tA`` has a line of ``t`` with the same label.
+    """
+    first = meta.table(t + "A")
+    by_short = {v.short_name: v for v in base_vars}
+    total_ok = race_total and all(
+        (b := by_short.get(v.short_name.replace(t + "A", t, 1))) is not None and _same_label(v, b)
+        for v in first
+    )
+    items = [
+        Item(label=v.short_name.replace(t + letter, t, 1), race=race_label, var=v, table=t + letter)
+        for letter, race_label in RACE_ITERATIONS.items()
+        for v in meta.table(t + letter)
+    ]
+    if not total_ok:
+        return items, None
+    wanted = {v.short_name.replace(t + "A", t, 1) for v in first}
+    total = [
+        Item(label=v.short_name, race=TOTAL, var=v, table=t)
+        for v in base_vars
+        if v.short_name in wanted
+    ]
+    return items, total
+
+
+def _check_unique(items: list[Item], vintage: str) -> None:
+    labels = [(it.label, it.race) for it in items]
+    if len(set(labels)) != len(labels):
+        dup = min({x for x in labels if labels.count(x) > 1}, key=str)
+        raise CensusError(f"{dup[0]!r} is asked for twice; name each variable once", source=vintage)
 
 
 def minimum_requests(n_variables: int, *, key: bool = True, name: bool = False) -> int:
@@ -510,6 +549,37 @@ def run(client: CensusClient, pull: Pull, *, desc: str = "census") -> tuple[Long
     """
     meta = client.variables(pull.year, pull.dataset)
     has_moe = pull.moe and any(it.var.moe for it in pull.items)
+    numeric, text = _columns(pull, has_moe)
+    decoded: dict[int, Chunk | None] = {}
+
+    def on_result(i: int, fetched: Fetched) -> None:
+        decoded[i] = decode_chunk(fetched, pull, numeric, text)
+
+    fetched = client.fetch(
+        pull.requests, suggest=lambda n: meta.suggestions(n), desc=desc, on_result=on_result
+    )
+    info = {
+        "requests": len(fetched),
+        "from_cache": sum(1 for f in fetched if f.from_cache),
+        "retrieved": min((f.retrieved for f in fetched if f.retrieved), default=""),
+    }
+    chunks = [c for _, c in sorted(decoded.items()) if c is not None]
+    if not chunks:
+        empty_obj = np.empty(0, dtype=object)
+        return Long(
+            geography=empty_obj,
+            name=empty_obj,
+            variable=empty_obj,
+            race=empty_obj,
+            value=np.empty(0),
+            moe=np.empty(0),
+            status=empty_obj,
+        ), info
+    return _long(pull, has_moe, numeric, *_assemble(chunks, numeric, text)), info
+
+
+def _columns(pull: Pull, has_moe: bool) -> tuple[list[str], list[str]]:
+    """Return the numeric columns (estimates, MOEs) and text columns (annotations)."""
     numeric = list(
         dict.fromkeys(
             c
@@ -526,32 +596,19 @@ def run(client: CensusClient, pull: Pull, *, desc: str = "census") -> tuple[Long
             if c is not None
         )
     )
-    decoded: dict[int, Chunk | None] = {}
+    return numeric, text
 
-    def on_result(i: int, fetched: Fetched) -> None:
-        decoded[i] = decode_chunk(fetched, pull, numeric, text)
 
-    fetched = client.fetch(
-        pull.requests, suggest=lambda n: meta.suggestions(n), desc=desc, on_result=on_result
-    )
-    info = {
-        "requests": len(fetched),
-        "from_cache": sum(1 for f in fetched if f.from_cache),
-        "retrieved": min((f.retrieved for f in fetched if f.retrieved), default=""),
-    }
-    chunks = [c for _, c in sorted(decoded.items()) if c is not None]
-    empty_obj = np.empty(0, dtype=object)
-    if not chunks:
-        return Long(
-            geography=empty_obj,
-            name=empty_obj,
-            variable=empty_obj,
-            race=empty_obj,
-            value=np.empty(0),
-            moe=np.empty(0),
-            status=empty_obj,
-        ), info
-    geoid, names, block, texts = _assemble(chunks, numeric, text)
+def _long(
+    pull: Pull,
+    has_moe: bool,
+    numeric: Sequence[str],
+    geoid: list[str],
+    names: list[str | None] | None,
+    block: F64,
+    texts: dict[str, Obj],
+) -> Long:
+    """Decode the joined block (sentinels, then annotations) into long rows, item by item."""
     n = len(geoid)
     k = len(pull.items)
     where = {c: j for j, c in enumerate(numeric)}
@@ -582,7 +639,7 @@ def run(client: CensusClient, pull: Pull, *, desc: str = "census") -> tuple[Long
                 moe_annotation=ma,
             )
     geo = np.array(geoid, dtype=object)
-    long = Long(
+    return Long(
         geography=np.tile(geo, k),
         name=np.tile(np.array(names, dtype=object), k)
         if names is not None
@@ -593,4 +650,3 @@ def run(client: CensusClient, pull: Pull, *, desc: str = "census") -> tuple[Long
         moe=margins.ravel() if margins is not None else np.full(n * k, np.nan),
         status=status_text(codes.ravel()),
     )
-    return long, info

@@ -12,6 +12,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from feedbackloop.io import load_loop
 from feedbackloop.model import FeedbackLoop
 
 __all__ = ["EXAMPLES", "example_data_dir", "example_path", "load_example"]
@@ -60,6 +61,4 @@ def load_example(name: str = "opportunity_youth") -> FeedbackLoop:
     -------
     FeedbackLoop
     """
-    from feedbackloop.io import load_loop
-
     return load_loop(example_path(name))

@@ -35,7 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from feedbackloop.series._status import TOTAL
+from feedbackloop import census
+from feedbackloop._util import atomic_write_bytes, import_optional
+from feedbackloop.series import TOTAL
 
 __all__ = [
     "CENSUS_OPTIONS",
@@ -333,14 +335,9 @@ def _json_bytes(doc: Mapping[str, Any]) -> bytes:
 
 def _write_census_cache(root: Path, unemployment: pd.DataFrame) -> list[Path]:
     """Write the Census cache (metadata, then one data file per planned request)."""
-    from feedbackloop._util import atomic_write_bytes
-    from feedbackloop.census._cache import FORMAT, ResponseCache
-    from feedbackloop.census._client import CensusClient
-    from feedbackloop.census._read import plan
-
     if root.exists():
         shutil.rmtree(root)
-    cache = ResponseCache(root, None)
+    cache = census.ResponseCache(root, None)
     written: list[Path] = []
     for year in CENSUS_YEARS:
         for name, doc in (
@@ -352,46 +349,46 @@ def _write_census_cache(root: Path, unemployment: pd.DataFrame) -> list[Path]:
             atomic_write_bytes(path, _json_bytes(doc), parents=True)
             written.append(path)
     cells = _census_cells(unemployment, np.random.default_rng([SEED, 23001]))
-    with CensusClient(cache_dir=root, offline=True, key="") as client:
-        for year in CENSUS_YEARS:
-            pull = plan(
-                client,
-                dataset=str(CENSUS_OPTIONS["dataset"]),
-                year=year,
-                variables=CENSUS_OPTIONS["variables"],
-                table=None,
-                geography=str(CENSUS_OPTIONS["geography"]),
-                within=CENSUS_OPTIONS["within"],
-                by_race=bool(CENSUS_OPTIONS["by_race"]),
-            )
-            for request in pull.requests:
-                header: list[str | None] = [*request.get, "state", "county"]
-                rows: list[list[str | None]] = [header]
-                for geo in COUNTIES:
-                    row: list[str | None] = []
-                    for column in request.get:
-                        if column == "GEO_ID":
-                            row.append(f"0500000US{geo}")
-                            continue
-                        table, _, line = column.partition("_")
-                        estimate, moe = cells[(geo, year, table[len(CENSUS_TABLE) :])]
-                        row.append(estimate if line.endswith("E") else moe)
-                    rows.append([*row, geo[:2], geo[2:]])
-                body = "[" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in rows) + "]"
-                # The envelope CensusClient writes (see feedbackloop.census._cache).
-                head = json.dumps(
-                    {
-                        "format": FORMAT,
-                        "request": request.label,
-                        "retrieved": RETRIEVED,
-                        "status": 200,
-                    },
-                    separators=(",", ":"),
-                )
-                path = cache.data_path(request.year, request.dataset, request.label)
-                atomic_write_bytes(path, f'{head[:-1]},"body":{body}}}'.encode(), parents=True)
-                written.append(path)
+    # The requests the census adapter will make, planned from the metadata just written.
+    with census.CensusClient(cache_dir=root, offline=True, key="") as client:
+        requests = census.plan_requests(
+            dataset=str(CENSUS_OPTIONS["dataset"]),
+            year=CENSUS_YEARS,
+            variables=CENSUS_OPTIONS["variables"],
+            geography=str(CENSUS_OPTIONS["geography"]),
+            within=CENSUS_OPTIONS["within"],
+            by_race=bool(CENSUS_OPTIONS["by_race"]),
+            client=client,
+        )
+    for request in requests:
+        path = cache.data_path(request.year, request.dataset, request.label)
+        # The envelope CensusClient writes, with a fixed retrieval time.
+        cache.store_data(
+            path, request.label, 200, _census_body(request, cells), retrieved=RETRIEVED
+        )
+        written.append(path)
     return written
+
+
+def _census_body(
+    request: census.DataRequest,
+    cells: Mapping[tuple[str, int, str], tuple[str | None, str | None]],
+) -> bytes:
+    """Return the API's answer to ``request``: a header, then one row per county, per line."""
+    header: list[str | None] = [*request.get, "state", "county"]
+    rows: list[list[str | None]] = [header]
+    for geo in COUNTIES:
+        row: list[str | None] = []
+        for column in request.get:
+            if column == "GEO_ID":
+                row.append(f"0500000US{geo}")
+                continue
+            table, _, line = column.partition("_")
+            estimate, moe = cells[(geo, request.year, table[len(CENSUS_TABLE) :])]
+            row.append(estimate if line.endswith("E") else moe)
+        rows.append([*row, geo[:2], geo[2:]])
+    body = "[" + ",\n".join(json.dumps(r, separators=(",", ":")) for r in rows) + "]"
+    return body.encode()
 
 
 # ------------------------------------------------------------------ partner PDF
@@ -399,26 +396,48 @@ def _write_census_cache(root: Path, unemployment: pd.DataFrame) -> list[Path]:
 
 def _write_mentoring_pdf(path: Path, served: pd.DataFrame) -> Path:
     """Write the mentoring partner's annual report: one ruled table, years side by side."""
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-
+    fpdf = import_optional("fpdf", extra="test", purpose="writing the example's PDF (fpdf2)")
     table = served.pivot(index="race", columns="period", values="value")
     table = table.loc[[*RACES, TOTAL], list(SCHOOL_YEARS)]
-    pdf = FPDF(format="letter")
+    pdf = fpdf.FPDF(format="letter")
     pdf.set_creation_date(_dt.datetime(2024, 1, 15, 17, 0, tzinfo=_dt.UTC))
     pdf.set_title("Youth Works mentoring: annual report to the Opportunity Youth backbone")
     pdf.set_author("Youth Works (illustrative)")
     pdf.set_margins(20, 20, 20)
     pdf.add_page()
+    _pdf_heading(pdf)
+    _pdf_table(pdf, table)
+    pdf.ln(3)
+    pdf.set_font("helvetica", size=8)
+    pdf.multi_cell(
+        0,
+        4,
+        "Students are counted once per school year. Hispanic or Latino students of any race "
+        "are counted as Hispanic or Latino. Counts are shared with the backbone under the "
+        "data-sharing agreement; counts under 11 are not to be published.",
+        **_NEXT_LINE,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pdf.output(str(tmp))
+    tmp.replace(path)
+    return path
+
+
+#: fpdf2's "go to the start of the next line" after a cell (``XPos.LMARGIN``, ``YPos.NEXT``).
+_NEXT_LINE: dict[str, str] = {"new_x": "LMARGIN", "new_y": "NEXT"}
+
+
+def _pdf_heading(pdf: Any) -> None:
+    """Write the report's title, subtitle, illustrative notice and introduction."""
     pdf.set_font("helvetica", "B", 14)
-    pdf.cell(0, 8, "Youth Works School-Based Mentoring", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 8, "Youth Works School-Based Mentoring", **_NEXT_LINE)
     pdf.set_font("helvetica", size=10)
     pdf.cell(
         0,
         6,
         "Annual report to the Opportunity Youth backbone, San Francisco, 2022/23",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        **_NEXT_LINE,
     )
     pdf.set_font("helvetica", "I", 8)
     pdf.cell(
@@ -426,8 +445,7 @@ def _write_mentoring_pdf(path: Path, served: pd.DataFrame) -> Path:
         5,
         "ILLUSTRATIVE: an invented partner and invented numbers, made by "
         "feedbackloop.examples.generate.",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        **_NEXT_LINE,
     )
     pdf.ln(4)
     pdf.set_font("helvetica", size=10)
@@ -437,18 +455,15 @@ def _write_mentoring_pdf(path: Path, served: pd.DataFrame) -> Path:
         "Volunteer mentors meet weekly with students referred for chronic absence at "
         "partner high schools in the San Francisco Unified School District. The table "
         "counts the students matched with a mentor in each school year.",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        **_NEXT_LINE,
     )
+
+
+def _pdf_table(pdf: Any, table: pd.DataFrame) -> None:
+    """Write Table 1, students matched by race and school year, with its caption."""
     pdf.ln(4)
     pdf.set_font("helvetica", "B", 10)
-    pdf.cell(
-        0,
-        6,
-        "Table 1. Students matched with a mentor, by race and ethnicity",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
+    pdf.cell(0, 6, "Table 1. Students matched with a mentor, by race and ethnicity", **_NEXT_LINE)
     pdf.set_font("helvetica", size=9)
     align = ("LEFT", *("RIGHT" for _ in SCHOOL_YEARS))
     with pdf.table(
@@ -466,47 +481,13 @@ def _write_mentoring_pdf(path: Path, served: pd.DataFrame) -> Path:
             row.cell("Total" if race == TOTAL else str(race))
             for n in counts:
                 row.cell(f"{int(n):,}")
-    pdf.ln(3)
-    pdf.set_font("helvetica", size=8)
-    pdf.multi_cell(
-        0,
-        4,
-        "Students are counted once per school year. Hispanic or Latino students of any race "
-        "are counted as Hispanic or Latino. Counts are shared with the backbone under the "
-        "data-sharing agreement; counts under 11 are not to be published.",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pdf.output(str(tmp))
-    tmp.replace(path)
-    return path
 
 
 # ------------------------------------------------------------------ everything
 
 
-def generate(folder: str | Path) -> list[Path]:
-    """Write the example's data into ``folder``; return the paths written.
-
-    Parameters
-    ----------
-    folder : str or path
-        The examples folder: CSV files and the PDF go to ``folder/data``, the
-        Census cache to ``folder/census-cache`` (replaced as a whole).
-
-    Returns
-    -------
-    list of pathlib.Path
-
-    .. versionadded:: 0.1.0
-    """
-    rng = np.random.default_rng(SEED)
-    root = Path(folder)
-    out = root / "data"
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
+def _rate_frames(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Return the youth unemployment, disconnected youth and graduation rates, in that order."""
     unemployment = _rate_frame(
         rng,
         base=15.5,
@@ -546,6 +527,30 @@ def generate(folder: str | Path) -> list[Path]:
         periods=_SCHOOL_YEARS,
         moe_scale=0.0,
     )
+    return unemployment, disconnected, graduation
+
+
+def generate(folder: str | Path) -> list[Path]:
+    """Write the example's data into ``folder``; return the paths written.
+
+    Parameters
+    ----------
+    folder : str or path
+        The examples folder: CSV files and the PDF go to ``folder/data``, the
+        Census cache to ``folder/census-cache`` (replaced as a whole).
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    .. versionadded:: 0.1.0
+    """
+    rng = np.random.default_rng(SEED)
+    root = Path(folder)
+    out = root / "data"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    unemployment, disconnected, graduation = _rate_frames(rng)
     graduation = graduation.drop(columns=["moe"])
     for name, frame in (
         ("youth_unemployment_rate", unemployment),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -298,3 +299,137 @@ def test_plugin_contract_tests_pass(plugin: Any) -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "9 passed" in out.stdout
+
+
+# ------------------------------------------------------------ declared options
+
+DECLARED = """
+from typing import Any, ClassVar
+from attrs import field, frozen
+from feedbackloop.adapters import (
+    ADAPTER_API, SourceInfo, option, parse_options, with_options,
+)
+
+@frozen(kw_only=True)
+class Opts:
+    unit: str | None = field(default=None, metadata=option("The unit.", discover=True))
+    lookup: str | None = field(default=None, metadata=option("A lookup file.", path=True))
+
+class Declared:
+    name: ClassVar[str] = "declared"
+    api_version: ClassVar[int] = ADAPTER_API
+    description: ClassVar[str] = "declares its options"
+    options: ClassVar[type[Opts]] = Opts
+    seen: ClassVar[list[Any]] = []
+
+    def can_read(self, source):
+        return str(source).endswith(".declared")
+
+    @with_options(Opts, discover=True)
+    def discover(self, source, **options):
+        parse_options(Opts, options, adapter=self.name, method="discover")
+        return SourceInfo(adapter="declared", source=str(source), columns=("value",))
+
+    @with_options(Opts)
+    def read(self, source, **options):
+        self.seen.append(parse_options(Opts, options, adapter=self.name))
+        raise NotImplementedError
+"""
+
+
+def test_declared_options_make_the_signature_and_are_checked(fake_plugins: Any) -> None:
+    fake_plugins({"fl_declared": DECLARED}, [("declared", "fl_declared:Declared")])
+    impl = fl.adapters.get("declared")
+    assert list(inspect.signature(impl.read).parameters) == ["source", "unit", "lookup"]
+    assert list(inspect.signature(impl.discover).parameters) == ["source", "unit"]
+    assert "lookup : str | None, default None" in (type(impl).read.__doc__ or "")
+    opts = fl.adapters.options_of(impl)
+    assert (opts["lookup"].path, opts["unit"].path, opts["unit"].discover) == (True, False, True)
+    with pytest.raises(AdapterOptionError, match=r"does not take 'units' \(did you mean 'unit'"):
+        fl.read("declared", "x.declared", units="count")
+    with pytest.raises(AdapterOptionError, match=r"discover\(\) does not take 'lookup'"):
+        fl.discover("declared", "x.declared", lookup="a.csv")
+    # collect resolves declared path options against the loop's folder
+    loop = loop_with_sources(
+        SourceSpec(adapter="declared", path="x.declared", options={"lookup": "maps/a.csv"})
+    )
+    result = fl.collect(loop, base_dir="/data/loop", progress=False)
+    assert isinstance(result.failures["i0"], SourceReadError)  # NotImplementedError, wrapped
+    seen = type(impl).seen[-1]  # type: ignore[attr-defined]
+    assert Path(seen.lookup) == Path("/data/loop/maps/a.csv")
+
+
+def test_bad_option_declarations_are_contract_errors() -> None:
+    from attrs import field, frozen
+
+    from feedbackloop.adapters import option
+
+    @frozen(kw_only=True)
+    class Opts:
+        unit: str | None = field(default=None, metadata=option("The unit.", path="yes"))  # type: ignore[arg-type]
+        needed: str = field(metadata=option("No default."))
+
+    class Spelt:
+        name = "spelt"
+        api_version = fl.adapters.ADAPTER_API
+        description = "x"
+        options = Opts
+
+        def can_read(self, source: str) -> bool:
+            return False
+
+        def discover(self, source: str) -> None:
+            return None
+
+        def read(self, source: str, *, unit: str | None = None, extra: int = 0) -> None:
+            return None
+
+    with pytest.raises(AdapterContractError) as info:
+        fl.adapters.register(Spelt)
+    msg = str(info.value)
+    assert "'spelt'" in msg
+    assert "option 'unit': path must be True or False" in msg
+    assert "option 'needed' needs a default" in msg
+
+    @frozen(kw_only=True)
+    class Fine:
+        unit: str | None = field(default=None, metadata=option("The unit."))
+
+    Spelt.options = Fine  # type: ignore[assignment]
+    problems = fl.adapters.contract_problems(Spelt)
+    assert problems == ["read() takes 'extra', which options does not declare"]
+    Spelt.options = {"unit": "x"}  # type: ignore[assignment]
+    assert fl.adapters.contract_problems(Spelt) == [
+        "options must be an attrs class whose fields are the options, not dict"
+    ]
+
+
+def test_options_without_a_declaration_come_from_the_signature() -> None:
+    class Legacy:
+        name = "legacy"
+
+        def read(
+            self, source: str, *, cache_dir: str | os.PathLike[str] | None = None, n: int = 1
+        ) -> None:
+            return None
+
+        def discover(self, source: str) -> None:
+            return None
+
+    opts = fl.adapters.options_of(Legacy(), "read")
+    assert list(opts) == ["cache_dir", "n"]
+    assert opts["cache_dir"].path and not opts["n"].path and opts["n"].default == 1
+    assert fl.adapters.options_of(Legacy, "discover") == {}
+    census = fl.adapters.options_of(fl.adapters.get("census"))
+    assert census["cache_dir"].path and not census["key"].path
+
+
+def test_builtin_adapters_declare_their_options() -> None:
+    for name in ("csv", "excel", "census", "pdf"):
+        impl = fl.adapters.get(name)
+        assert fl.adapters.contract_problems(type(impl)) == []
+        declared = fl.adapters.options_of(impl)
+        params = list(inspect.signature(impl.read).parameters)[1:]
+        assert [p for p in params if p != "warn"] == list(declared), name
+    csv = fl.adapters.options_of(fl.adapters.get("csv"))
+    assert {n for n, o in csv.items() if o.path} == {"column_mapping", "code_mapping"}

@@ -19,6 +19,7 @@ from feedbackloop.agreements import (
     DataSharingAgreement,
     Delivery,
     DeliveryCheck,
+    DeliveryCheckItem,
     UnknownAudienceError,
     load_agreements,
 )
@@ -191,12 +192,13 @@ def test_policy_built_by_the_privacy_module() -> None:
 
 
 def rows(report: DeliveryCheck) -> dict[str, object]:
-    return dict(zip(report["check"], report["ok"], strict=True))
+    return {c.check: c.ok for c in report}
 
 
 def test_delivery_that_meets_the_agreement(tmp_path: Path) -> None:
     report = agreement().check(Delivery(path=deliver(tmp_path, GOOD), received=D(2024, 5, 15)))
-    assert isinstance(report, pd.DataFrame)
+    assert isinstance(report, DeliveryCheck)
+    assert all(isinstance(c, DeliveryCheckItem) for c in report) and len(report) == 7
     assert report.passed, str(report)
     assert rows(report) == {
         "file": True,
@@ -207,7 +209,8 @@ def test_delivery_that_meets_the_agreement(tmp_path: Path) -> None:
         "extra columns": True,
         "periods": True,
     }
-    assert report.attrs["days_late"] == 0 and report.attrs["due"] == D(2024, 5, 15)
+    assert report.days_late == 0 and report.due == D(2024, 5, 15)
+    assert report.agreement == "usd_attendance" and report.received == D(2024, 5, 15)
     text = str(report)
     assert "result: met the agreement" in text and "on the due date" in text
 
@@ -217,9 +220,9 @@ def test_late_wrong_columns_and_missing_period(tmp_path: Path) -> None:
     d = Delivery(path=deliver(tmp_path, text), received=D(2024, 5, 20), period="2024-Q1")
     report = agreement(read_options={}).check(d)
     got = rows(report)
-    assert got["on time"] is False and report.attrs["days_late"] == 5
+    assert got["on time"] is False and report.days_late == 5
     assert got["columns"] is False and got["extra columns"] is False and got["periods"] is False
-    detail = dict(zip(report["check"], report["detail"], strict=True))
+    detail = {c.check: c.detail for c in report}
     assert detail["on time"] == "5 days late"
     assert detail["columns"] == "missing: grade"
     assert "student_name" in detail["extra columns"]
@@ -227,6 +230,7 @@ def test_late_wrong_columns_and_missing_period(tmp_path: Path) -> None:
     printed = str(report)
     assert "FAIL  on time" in printed and "result: 4 problems" in printed
     assert len(report.failures) == 4
+    assert [c.check for c in report.failures] == ["on time", "columns", "extra columns", "periods"]
 
 
 def test_adapter_failure_is_a_row_not_a_crash(tmp_path: Path) -> None:
@@ -234,7 +238,7 @@ def test_adapter_failure_is_a_row_not_a_crash(tmp_path: Path) -> None:
     report = agreement().check(d)
     got = rows(report)
     assert got["readable"] is False and got["periods"] is None
-    assert "SourceReadError" in report.loc[report["check"] == "readable", "found"].iloc[0]
+    assert "SourceReadError" in report.item("readable").found
     unknown = agreement(adapter="no_such_adapter").check(d)
     assert rows(unknown)["readable"] is False
     assert "no adapter named 'no_such_adapter'" in str(unknown)
@@ -258,12 +262,34 @@ def test_nearest_due_date_and_explicit_due(tmp_path: Path) -> None:
     a = agreement()
     path = deliver(tmp_path, GOOD)
     early = a.check(Delivery(path=path, received=D(2024, 4, 1)))  # nearest: 2024-05-15
-    assert early.attrs["due"] == D(2024, 5, 15)
+    assert early.due == D(2024, 5, 15)
     assert "44 days early" in str(early)
     explicit = a.check(Delivery(path=path, received=D(2024, 4, 1), due="2024-03-31"))
-    assert explicit.attrs["days_late"] == 1
+    assert explicit.days_late == 1
     none = agreement(first_period=None, days_after_period_end=None, cadence="once")
     assert rows(none.check(Delivery(path=path, received=D(2024, 4, 1))))["on time"] is None
+
+
+def test_check_as_a_frame_and_in_a_notebook(tmp_path: Path) -> None:
+    text = "geography,period,value,<b>name</b>\n06075,2024-Q1,120,Ana\n"
+    d = Delivery(path=deliver(tmp_path, text, name="q1 <x>.csv"), received=D(2024, 5, 20))
+    report = agreement(read_options={}).check(d)
+    frame = report.to_frame()
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == ["check", "ok", "expected", "found", "detail"]
+    assert frame["check"].tolist() == [c.check for c in report]
+    assert frame["ok"].tolist() == [c.ok for c in report] and frame["ok"].dtype == object
+    assert frame.attrs["days_late"] == 5 and frame.attrs["due"] == D(2024, 5, 15)
+    assert frame.attrs["agreement"] == "usd_attendance"
+    assert repr(report) == str(report)
+    html = report._repr_html_()
+    assert "<b>" not in html and "&lt;b&gt;name&lt;/b&gt;" in html
+    assert "q1 &lt;x&gt;.csv" in html and "result: 3 problems" in html
+    assert report.item("on time") == DeliveryCheckItem(
+        "on time", False, "by 2024-05-15", "received 2024-05-20", "5 days late"
+    )
+    with pytest.raises(KeyError, match="no check 'speed'"):
+        report.item("speed")
 
 
 # -------------------------------------------------------------------- YAML

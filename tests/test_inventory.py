@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedbackloop import TOTAL, IndicatorSeries, SourceSpec
+from feedbackloop import TOTAL, DataSharingAgreement, Indicator, IndicatorSeries, SourceSpec
 from feedbackloop.examples import example_path, load_example
 from feedbackloop.inventory import (
     CSV_COLUMNS,
@@ -224,3 +225,23 @@ def test_need_validation() -> None:
         DataNeed(indicator="a", availability="maybe")
     with pytest.raises(ValueError, match="appears twice"):
         DataInventory(needs=[DataNeed(indicator="a"), DataNeed(indicator="a")])
+
+
+@pytest.mark.parametrize(
+    "slug", ["a", "a1_b", "youth_2", "A", "1a", "a-b", "_a", "a b", "a\n", "é"]
+)
+def test_planning_ids_follow_the_models_rule(slug: str) -> None:
+    # planning keeps its own copy of the id pattern (the model's is private); they must agree
+    def accepts(make: Callable[[], object]) -> bool:
+        try:
+            make()
+        except ValueError:
+            return False
+        return True
+
+    model = accepts(
+        lambda: Indicator(id=slug, name="x", unit="people", direction="lower_is_better")
+    )
+    assert accepts(lambda: DataNeed(indicator=slug)) is model
+    assert accepts(lambda: DataNeed(indicator="x", proxy=slug)) is model
+    assert accepts(lambda: DataSharingAgreement(id=slug, parties=["A", "B"], format="csv")) is model

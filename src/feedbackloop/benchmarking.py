@@ -1,4 +1,8 @@
-"""Anonymized benchmarking: each partner against peers it cannot identify.
+"""Peer benchmarking: each partner compared with anonymized peers it cannot identify.
+
+This module is about *comparing partners*, not about speed: the repository's
+``benchmarks/`` folder holds the speed benchmarks (timings of feedbackloop
+against other tools), which are not part of the package.
 
 In a collaborative, partners learn most by comparing their programs, and
 share data only when no partner is exposed. :func:`benchmark` shows one

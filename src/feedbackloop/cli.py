@@ -12,12 +12,19 @@ import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pandas as pd
+
+import feedbackloop
+from feedbackloop import adapters
+from feedbackloop.adapters import CollectResult, collect
 from feedbackloop.errors import FeedbackloopError, LoopWarning
-
-if TYPE_CHECKING:
-    from feedbackloop.series import IndicatorSeries
+from feedbackloop.examples import example_path
+from feedbackloop.io import load_loop
+from feedbackloop.model import FeedbackLoop
+from feedbackloop.planning import DataInventory
+from feedbackloop.report import for_audience, report
+from feedbackloop.series import IndicatorSeries
 
 __all__ = ["main"]
 
@@ -28,15 +35,11 @@ EXIT_USAGE = 2
 
 def _loop_path(arg: str | None) -> Path:
     if arg is None:
-        from feedbackloop.examples import example_path
-
         return example_path()
     return Path(arg)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from feedbackloop.io import load_loop
-
     path = _loop_path(args.path)
     loop = load_loop(path, validate=False)
     result = loop.check()
@@ -65,8 +68,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from feedbackloop.io import load_loop
-
     path = _loop_path(args.path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LoopWarning)
@@ -81,8 +82,6 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_adapters(args: argparse.Namespace) -> int:
-    from feedbackloop import adapters
-
     listing = adapters.available()
     width = max((len(n) for n in listing), default=4)
     for name, info in listing.items():
@@ -90,22 +89,15 @@ def _cmd_adapters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _collect(path: Path, progress: bool | None) -> tuple[object, object]:
-    from feedbackloop import collect, load_loop
-
+def _collect(path: Path, progress: bool | None) -> tuple[FeedbackLoop, CollectResult]:
     loop = load_loop(path)
     result = collect(loop, base_dir=path.parent, progress=progress)
     return loop, result
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from feedbackloop.adapters import CollectResult
-    from feedbackloop.model import FeedbackLoop
-    from feedbackloop.report import for_audience
-
     path = _loop_path(args.path)
     loop, result = _collect(path, None)
-    assert isinstance(loop, FeedbackLoop) and isinstance(result, CollectResult)
     data: Mapping[str, IndicatorSeries] = result
     if args.audience is not None:
         data = for_audience(result, args.audience, loop.attachments(path.parent).agreements)
@@ -127,12 +119,7 @@ def _write_report(
     as_of: datetime.date | None = None,
     audience: str | None = None,
 ) -> int:
-    from feedbackloop.adapters import CollectResult
-    from feedbackloop.model import FeedbackLoop
-    from feedbackloop.report import report
-
     loop, result = _collect(loop_path, None)
-    assert isinstance(loop, FeedbackLoop) and isinstance(result, CollectResult)
     if not result.ok:
         print(result.report(), file=sys.stderr)
     att = loop.attachments(loop_path.parent)
@@ -169,8 +156,6 @@ DEMO_AS_OF = datetime.date(2025, 3, 3)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from feedbackloop.examples import example_path
-
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     return _write_report(
@@ -193,15 +178,8 @@ def _as_of(text: str) -> datetime.date:
 
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from feedbackloop.adapters import CollectResult
-    from feedbackloop.model import FeedbackLoop
-    from feedbackloop.planning.inventory import DataInventory
-
     path = _loop_path(args.path)
     loop, result = _collect(path, None)
-    assert isinstance(loop, FeedbackLoop) and isinstance(result, CollectResult)
     if not result.ok:
         print(result.report(), file=sys.stderr)
     inventory = loop.attachments(path.parent).inventory
@@ -218,8 +196,6 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
 
 
 def _cmd_followups(args: argparse.Namespace) -> int:
-    from feedbackloop.io import load_loop
-
     path = _loop_path(args.path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LoopWarning)
@@ -326,8 +302,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.version:
-        import feedbackloop
-
         print(f"feedbackloop {feedbackloop.__version__}")
         return EXIT_OK
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)

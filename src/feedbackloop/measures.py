@@ -185,71 +185,109 @@ def from_records(
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)} (got {measure!r})")
     ind = _indicator(program, measure) if indicator is None else indicator
-    problems: list[Problem] = []
     dims = list(dimensions)
-    needed = [period, *dims]
-    if geography is not None:
-        needed.append(geography)
-    if client is not None:
-        needed.append(client)
-    if measure == "completed":
-        needed.append(completed)
-    if measure == "better_off":
-        needed.append(better_off)
-    for c in needed:
-        if c not in df.columns:
-            problems.append(Problem(c, "column not found; columns are: " + ", ".join(df.columns)))
+    flag_column = {"completed": completed, "better_off": better_off}.get(measure)
+    _require_columns(df, ind, [period, *dims, geography, client, flag_column])
+    work = _work_frame(
+        df,
+        ind,
+        measure,
+        client=client,
+        period=period,
+        geography=geography,
+        dims=dims,
+        flag_column=flag_column,
+    )
+    axes = dims + (["geography"] if geography is not None and geography_total else [])
+    keys = ["geography", "period", *dims]
+    out = _count_cells(work, keys, axes)
+    return _measure_series(out, measure, ind, keys, dims, sensitive)
+
+
+def _require_columns(df: pd.DataFrame, ind: Indicator, columns: Sequence[str | None]) -> None:
+    """Refuse records that lack a column the measure needs (``None``: not needed)."""
+    problems = [
+        Problem(c, "column not found; columns are: " + ", ".join(df.columns))
+        for c in columns
+        if c is not None and c not in df.columns
+    ]
     if problems:
         raise SeriesValidationError(ind.id, problems)
+
+
+def _missing_rows(values: pd.Series[Any]) -> list[int] | None:
+    """Return the first 8 positions holding no value, ``None`` when every row has one."""
+    miss = values.isna().to_numpy()
+    return np.flatnonzero(miss)[:8].tolist() if miss.any() else None
+
+
+def _work_frame(
+    df: pd.DataFrame,
+    ind: Indicator,
+    measure: Measure,
+    *,
+    client: str | None,
+    period: str,
+    geography: str | None,
+    dims: list[str],
+    flag_column: str | None,
+) -> pd.DataFrame:
+    """Return the records as key columns, a client id and a 1/0/NaN ``__flag``.
+
+    Raises :class:`SeriesValidationError` listing every problem found.
+    """
+    problems: list[Problem] = []
     work = pd.DataFrame(index=df.index)
     work["period"] = _period_labels(df[period], period, problems)
     work["geography"] = TOTAL if geography is None else df[geography].astype(object)
     for c in [*dims, *([geography] if geography is not None else [])]:
-        miss = df[c].isna().to_numpy()
-        if miss.any():
+        rows = _missing_rows(df[c])
+        if rows is not None:
             problems.append(
                 Problem(
                     c,
-                    f"rows {np.flatnonzero(miss)[:8].tolist()} have no value; give them a "
+                    f"rows {rows} have no value; give them a "
                     "category such as 'Unknown' (dropping them would undercount)",
                 )
             )
     for d in dims:
         work[d] = df[d].astype(str)
     if client is not None:
-        miss = df[client].isna().to_numpy()
-        if miss.any():
-            problems.append(
-                Problem(client, f"rows {np.flatnonzero(miss)[:8].tolist()} have no client id")
-            )
+        rows = _missing_rows(df[client])
+        if rows is not None:
+            problems.append(Problem(client, f"rows {rows} have no client id"))
         work[_CLIENT] = df[client].astype(str)
     else:
         work[_CLIENT] = np.arange(len(df)).astype(str)
-    if measure == "completed":
-        flag = _flags(df[completed], completed, problems)
-        miss = flag.isna().to_numpy()
-        if miss.any():
+    if flag_column is None:
+        work["__flag"] = 1.0
+    else:
+        flag = _flags(df[flag_column], flag_column, problems)
+        rows = _missing_rows(flag) if measure == "completed" else None
+        if rows is not None:
             problems.append(
                 Problem(
-                    completed,
-                    f"rows {np.flatnonzero(miss)[:8].tolist()} are missing; record whether each "
+                    flag_column,
+                    f"rows {rows} are missing; record whether each "
                     "client completed (e.g. df[col].fillna(False) if blank means no)",
                 )
             )
         work["__flag"] = flag
-    elif measure == "better_off":
-        work["__flag"] = _flags(df[better_off], better_off, problems)
-    else:
-        work["__flag"] = 1.0
     if len(df) == 0:
         problems.append(Problem("", "there are no records"))
     if problems:
         raise SeriesValidationError(ind.id, problems)
     if geography is not None:
         work["geography"] = work["geography"].astype(str)
+    return work
 
-    axes = dims + (["geography"] if geography is not None and geography_total else [])
-    keys = ["geography", "period", *dims]
+
+def _count_cells(work: pd.DataFrame, keys: list[str], axes: list[str]) -> pd.DataFrame:
+    """Count clients in every cell and every margin (each subset of ``axes`` totalled).
+
+    Returns one row per cell, sorted by key with ``TOTAL`` last: ``served``
+    (clients), ``hits`` (clients flagged) and ``assessed`` (clients with a flag).
+    """
     parts: list[pd.DataFrame] = []
     for r in range(len(axes) + 1):
         for totalled in itertools.combinations(axes, r):
@@ -275,6 +313,18 @@ def from_records(
     out = out.sort_values(keys).reset_index(drop=True)
     for k in keys:
         out[k] = out[k].astype(str)
+    return out
+
+
+def _measure_series(
+    out: pd.DataFrame,
+    measure: Measure,
+    ind: Indicator,
+    keys: list[str],
+    dims: list[str],
+    sensitive: bool,
+) -> IndicatorSeries:
+    """Turn cell counts into the measure: a count of clients, or a percentage with its counts."""
     prov = Provenance(adapter="records", source="client records", options={"measure": measure})
     if measure == "served":
         out["value"] = out["served"].astype(np.float64)

@@ -10,6 +10,7 @@ matplotlib is the optional ``plot`` extra.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,9 @@ import pandas as pd
 
 from feedbackloop._util import import_optional
 from feedbackloop.errors import SeriesError
+from feedbackloop.model import Tier
 from feedbackloop.period import Period
-from feedbackloop.series._status import TOTAL, Status
+from feedbackloop.series import TOTAL, Status
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -156,6 +158,32 @@ def trend(
     df = df.sort_values("x")
     withheld = df["status"].isin(_WITHHELD) | df["value"].isna()
     shown = df[~withheld]
+    _draw_observed(ax, shown)
+    if withheld.any():
+        _draw_withheld(ax, df.loc[withheld, "x"].to_numpy(dtype=float), any_shown=len(shown) > 0)
+    if forecast_until is not None and len(shown) >= 2:
+        place = str(df["geography"].iloc[0])
+        _draw_forecast(ax, series, place, where, forecast_until, baseline_before)
+    if target is not None:
+        _draw_target_path(ax, target)
+    place = str(df["geography"].iloc[0]) if len(df) else ""
+    what = ", ".join(f"{v}" for v in (where or {}).values())
+    ax.set_title(
+        f"{series.indicator.name}" + (f" — {what}" if what else "") + f" ({place})",
+        loc="left",
+        fontsize=11,
+    )
+    ax.set_ylabel(series.unit)
+    ax.set_xlabel("period")
+    ticker = import_optional("matplotlib.ticker", extra="plot", purpose="drawing charts")
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    _style(ax)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
+
+
+def _draw_observed(ax: Axes, shown: pd.DataFrame) -> None:
+    """Draw the observed line, its 90% MOE band and its points (hollow when unreliable)."""
     x = shown["x"].to_numpy(dtype=float)
     y = shown["value"].to_numpy(dtype=float, na_value=np.nan)
     color = PALETTE[0]
@@ -177,58 +205,58 @@ def trend(
             s=30,
             label="unreliable (CV > 40%)",
         )
-    if withheld.any():
-        low = ax.get_ylim()[0] if len(y) else 0.0
-        xs = df.loc[withheld, "x"].to_numpy(dtype=float)
-        ax.scatter(
-            xs,
-            np.full(len(xs), low),
-            marker="x",
-            color="#555555",
-            zorder=4,
-            label="suppressed or missing",
-            clip_on=False,
-        )
-    if forecast_until is not None and len(shown) >= 2:
-        sub = series.filter(geography=str(df["geography"].iloc[0]))
-        for dim in series.dimensions:
-            sub = sub.filter(**{dim: (where or {}).get(dim, TOTAL)})
-        fc = sub.baseline_forecast(forecast_until, before=baseline_before)
-        fc = fc.assign(x=[Period.parse(p).midpoint for p in fc["period"]]).sort_values("x")
-        fx = fc["x"].to_numpy(dtype=float)
-        fy = fc["forecast"].to_numpy(dtype=float, na_value=np.nan)
-        ax.plot(fx, fy, color="#777777", linestyle=":", linewidth=1.5, label="baseline forecast")
-        fm = fc["forecast_moe"].to_numpy(dtype=float, na_value=np.nan)
-        if np.isfinite(fm).any():
-            ax.fill_between(fx, fy - fm, fy + fm, color="#777777", alpha=0.1, linewidth=0)
-    if target is not None:
-        start = target.baseline.period.midpoint
-        end = target.period.midpoint
-        level = float(target.level)
-        ax.plot(
-            [start, end],
-            [target.baseline.value, level],
-            color=PALETTE[2],
-            linestyle="--",
-            linewidth=1.5,
-            label="path to target",
-        )
-        ax.scatter([end], [level], marker="*", s=140, color=PALETTE[2], zorder=5, label="target")
-    place = str(df["geography"].iloc[0]) if len(df) else ""
-    what = ", ".join(f"{v}" for v in (where or {}).values())
-    ax.set_title(
-        f"{series.indicator.name}" + (f" — {what}" if what else "") + f" ({place})",
-        loc="left",
-        fontsize=11,
-    )
-    ax.set_ylabel(series.unit)
-    ax.set_xlabel("period")
-    from matplotlib.ticker import MaxNLocator
 
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    _style(ax)
-    ax.legend(frameon=False, fontsize=8)
-    return ax
+
+def _draw_withheld(ax: Axes, xs: np.ndarray[Any, np.dtype[np.float64]], *, any_shown: bool) -> None:
+    """Mark suppressed or missing periods on the bottom edge (never as values)."""
+    low = ax.get_ylim()[0] if any_shown else 0.0
+    ax.scatter(
+        xs,
+        np.full(len(xs), low),
+        marker="x",
+        color="#555555",
+        zorder=4,
+        label="suppressed or missing",
+        clip_on=False,
+    )
+
+
+def _draw_forecast(
+    ax: Axes,
+    series: IndicatorSeries,
+    place: str,
+    where: Mapping[str, str] | None,
+    until: Period | str | int,
+    before: Period | str | int | None,
+) -> None:
+    """Draw the baseline forecast (the curve if nothing changes), with its band."""
+    sub = series.filter(geography=place)
+    for dim in series.dimensions:
+        sub = sub.filter(**{dim: (where or {}).get(dim, TOTAL)})
+    fc = sub.baseline_forecast(until, before=before)
+    fc = fc.assign(x=[Period.parse(p).midpoint for p in fc["period"]]).sort_values("x")
+    fx = fc["x"].to_numpy(dtype=float)
+    fy = fc["forecast"].to_numpy(dtype=float, na_value=np.nan)
+    ax.plot(fx, fy, color="#777777", linestyle=":", linewidth=1.5, label="baseline forecast")
+    fm = fc["forecast_moe"].to_numpy(dtype=float, na_value=np.nan)
+    if np.isfinite(fm).any():
+        ax.fill_between(fx, fy - fm, fy + fm, color="#777777", alpha=0.1, linewidth=0)
+
+
+def _draw_target_path(ax: Axes, target: Target) -> None:
+    """Draw the straight path from the target's baseline to its level, ending in a star."""
+    start = target.baseline.period.midpoint
+    end = target.period.midpoint
+    level = float(target.level)
+    ax.plot(
+        [start, end],
+        [target.baseline.value, level],
+        color=PALETTE[2],
+        linestyle="--",
+        linewidth=1.5,
+        label="path to target",
+    )
+    ax.scatter([end], [level], marker="*", s=140, color=PALETTE[2], zorder=5, label="target")
 
 
 def breakdown(
@@ -433,8 +461,6 @@ def loop(
     -------
     matplotlib.axes.Axes
     """
-    from feedbackloop.model import Tier
-
     tiers = sorted(Tier)
     columns = {t: [n for n in feedback_loop.nodes if n.tier is t] for t in tiers}
     height = max((len(v) for v in columns.values()), default=1)
@@ -491,6 +517,4 @@ def loop(
 
 
 def _wrap(text: str, width: int) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width)[:3])

@@ -22,16 +22,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from attrs import field, frozen
 
+from feedbackloop import plot
 from feedbackloop._util import atomic_write_text
-from feedbackloop.errors import FeedbackloopError, StatisticalWarning
-from feedbackloop.series._status import TOTAL, Status
+from feedbackloop.errors import ExportRefusedError, FeedbackloopError, StatisticalWarning
+from feedbackloop.period import Period
+from feedbackloop.planning.actions import STATUS_ORDER
+from feedbackloop.privacy import export
+from feedbackloop.series import TOTAL, Status
 
 if TYPE_CHECKING:
     from feedbackloop.model import FeedbackLoop, Indicator, Node, Target
-    from feedbackloop.planning.actions import ActionPlan
-    from feedbackloop.planning.agreements import DataSharingAgreement
-    from feedbackloop.planning.inventory import DataInventory
+    from feedbackloop.planning import ActionPlan, DataInventory, DataSharingAgreement
     from feedbackloop.series import IndicatorSeries
 
 __all__ = ["IndicatorSummary", "for_audience", "render", "report", "summarize"]
@@ -62,14 +65,62 @@ PERFORMANCE_QUESTIONS = (
 )
 
 
-class IndicatorSummary(dict[str, Any]):
-    """What the report says about one indicator (a dict with attribute access)."""
+@frozen(kw_only=True)
+class IndicatorSummary:
+    """What the report says about one indicator (made by :func:`summarize`).
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    Attributes
+    ----------
+    indicator : Indicator
+    has_data : bool
+        Whether there is a non-empty series; when not, every other field but
+        ``target`` keeps its default.
+    place : str or None
+        The place headlined: the only one, else the one with most rows.
+    period : str or None
+        The latest period with a total for ``place``.
+    value, moe : float or None
+        Its value and 90% margin of error.
+    status : str or None
+        Its row status (``estimate``, ``suppressed``...).
+    previous : str or None
+        The period before ``period``.
+    change, change_moe : float or None
+        The change since ``previous`` and its margin of error.
+    significant : bool or None
+        Whether the change is statistically significant (``None``: unknown).
+    progress : str or None
+        The Healthy People status of progress to ``target``.
+    percent_achieved : float or None
+        The share of the targeted change achieved, in percent.
+    target : Target or None
+        The target a loop node sets on the indicator.
+    unreliable : tuple of str
+        Categories of the latest period whose CV is above 40%.
+    suppressed : int
+        How many cells are withheld.
+    disparities : pandas.DataFrame or None
+        The disparity table by the first dimension (``group``, ``value``,
+        ``moe``, ``disparity``, ``disparity_moe``, ``significant``); not compared.
+    """
+
+    indicator: Indicator
+    has_data: bool
+    place: str | None = None
+    period: str | None = None
+    value: float | None = None
+    moe: float | None = None
+    status: str | None = None
+    previous: str | None = None
+    change: float | None = None
+    change_moe: float | None = None
+    significant: bool | None = None
+    progress: str | None = None
+    percent_achieved: float | None = None
+    target: Target | None = None
+    unreliable: tuple[str, ...] = ()
+    suppressed: int = 0
+    disparities: pd.DataFrame | None = field(default=None, eq=False)
 
 
 def _place(series: IndicatorSeries) -> str:
@@ -113,92 +164,114 @@ def summarize(
     Returns
     -------
     IndicatorSummary
-        Keys: ``indicator``, ``has_data``, ``place``, ``period``, ``value``,
+        Fields ``indicator``, ``has_data``, ``place``, ``period``, ``value``,
         ``moe``, ``status`` (row status), ``previous``, ``change``,
         ``change_moe``, ``significant``, ``progress`` (Healthy People status or
         ``None``), ``percent_achieved``, ``target``, ``unreliable`` (categories
         with CV above 40%), ``suppressed`` (count of withheld cells),
         ``disparities`` (DataFrame or ``None``).
     """
-    out = IndicatorSummary(indicator=indicator, has_data=series is not None and len(series) > 0)
-    out.update(
-        place=None,
-        period=None,
-        value=None,
-        moe=None,
-        status=None,
-        previous=None,
-        change=None,
-        change_moe=None,
-        significant=None,
-        progress=None,
-        percent_achieved=None,
-        target=_target_for(loop, indicator),
-        unreliable=[],
-        suppressed=0,
-        disparities=None,
-    )
+    target = _target_for(loop, indicator)
     if series is None or len(series) == 0:
-        return out
+        return IndicatorSummary(indicator=indicator, has_data=False, target=target)
     place = _place(series)
+    last, prev = _last_two(series, place)
+    period = None if last is None else str(last["period"])
+    change: tuple[float | None, float | None, bool | None] = (None, None, None)
+    if prev is not None and period is not None:
+        change = _change(series, place, str(prev["period"]), period)
+    progress, achieved = (None, None) if target is None else _progress(series, place, target)
+    return IndicatorSummary(
+        indicator=indicator,
+        has_data=True,
+        place=place,
+        period=period,
+        value=None if last is None else _num(last["value"]),
+        moe=_num(last["moe"]) if last is not None and "moe" in last else None,
+        status=None if last is None else str(last["status"]),
+        previous=None if prev is None else str(prev["period"]),
+        change=change[0],
+        change_moe=change[1],
+        significant=change[2],
+        progress=progress,
+        percent_achieved=achieved,
+        target=target,
+        unreliable=_unreliable(series, place, period) if period is not None else (),
+        suppressed=int(series.frame["status"].isin(_WITHHELD).sum()),
+        disparities=_disparities(series, place, period) if period is not None else None,
+    )
+
+
+def _at_total(series: IndicatorSeries, place: str) -> IndicatorSeries:
+    """Return ``series`` at ``place``, with the total of every dimension."""
+    sub = series.filter(geography=place)
+    for dim in series.dimensions:
+        sub = sub.filter(**{dim: TOTAL})
+    return sub
+
+
+def _last_two(series: IndicatorSeries, place: str) -> tuple[pd.Series | None, pd.Series | None]:
+    """Return the latest headline row at ``place`` and the one before (``None`` when absent)."""
     head = _headline(series, place).copy()
     head["__mid"] = [_mid(p) for p in head["period"]]
     head = head.sort_values("__mid")
-    out["place"] = place
-    out["suppressed"] = int(series.frame["status"].isin(_WITHHELD).sum())
-    if len(head):
-        last = head.iloc[-1]
-        out.update(
-            period=str(last["period"]),
-            value=_num(last["value"]),
-            moe=_num(last["moe"]) if "moe" in head else None,
-            status=str(last["status"]),
-        )
-        if len(head) >= 2:
-            prev = head.iloc[-2]
-            out["previous"] = str(prev["period"])
-            sub = series.filter(geography=place)
-            for dim in series.dimensions:
-                sub = sub.filter(**{dim: TOTAL})
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", StatisticalWarning)
-                ch = sub.change(str(prev["period"]), str(last["period"]))
-            if len(ch):
-                row = ch.iloc[0]
-                out["change"] = _num(row["difference"])
-                out["change_moe"] = _num(row.get("difference_moe"))
-                sig = row.get("significant")
-                out["significant"] = None if sig is None or pd.isna(sig) else bool(sig)
-    target = out["target"]
-    if target is not None:
-        try:
-            prog = series.filter(geography=place)
-            for dim in series.dimensions:
-                prog = prog.filter(**{dim: TOTAL})
-            p = prog.progress(target)
-            if len(p):
-                out["progress"] = str(p.iloc[0]["status"])
-                out["percent_achieved"] = _num(p.iloc[0].get("percent_achieved"))
-        except FeedbackloopError:
-            out["progress"] = None
-    if series.has_moe and out["period"] is not None:
-        latest = series.filter(period=out["period"], geography=place).reliability()
-        rel = latest.frame
-        bad = rel[rel["reliability"] == "unreliable"]
-        out["unreliable"] = [
-            " / ".join(str(r[d]) for d in series.dimensions) or "total" for _, r in bad.iterrows()
-        ]
-    if series.dimensions and out["period"] is not None:
-        dim = series.dimensions[0]
-        sub = series.filter(geography=place, period=out["period"])
-        if TOTAL in sub.categories(dim) and len(sub.categories(dim)) > 1:
-            table = sub.disparity(dim)
-            for other in series.dimensions[1:]:
-                table = table[table[other].astype(str) == TOTAL]
-            out["disparities"] = table[
-                ["group", "value", "moe", "disparity", "disparity_moe", "significant"]
-            ].reset_index(drop=True)
-    return out
+    last = head.iloc[-1] if len(head) else None
+    prev = head.iloc[-2] if len(head) >= 2 else None
+    return last, prev
+
+
+def _change(
+    series: IndicatorSeries, place: str, before: str, after: str
+) -> tuple[float | None, float | None, bool | None]:
+    """Return the headline's change from ``before`` to ``after``, its MOE and significance."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StatisticalWarning)
+        ch = _at_total(series, place).change(before, after)
+    if not len(ch):
+        return None, None, None
+    row = ch.iloc[0]
+    sig = row.get("significant")
+    significant = None if sig is None or pd.isna(sig) else bool(sig)
+    return _num(row["difference"]), _num(row.get("difference_moe")), significant
+
+
+def _progress(
+    series: IndicatorSeries, place: str, target: Target
+) -> tuple[str | None, float | None]:
+    """Return the Healthy People status of progress to ``target`` and the percent achieved."""
+    try:
+        p = _at_total(series, place).progress(target)
+    except FeedbackloopError:
+        return None, None
+    if not len(p):
+        return None, None
+    return str(p.iloc[0]["status"]), _num(p.iloc[0].get("percent_achieved"))
+
+
+def _unreliable(series: IndicatorSeries, place: str, period: str) -> tuple[str, ...]:
+    """Return the categories of ``period`` at ``place`` whose CV is above 40%."""
+    if not series.has_moe:
+        return ()
+    rel = series.filter(period=period, geography=place).reliability().frame
+    bad = rel[rel["reliability"] == "unreliable"]
+    return tuple(
+        " / ".join(str(r[d]) for d in series.dimensions) or "total" for _, r in bad.iterrows()
+    )
+
+
+def _disparities(series: IndicatorSeries, place: str, period: str) -> pd.DataFrame | None:
+    """Return the disparity table by the first dimension (``None`` when there is none)."""
+    if not series.dimensions:
+        return None
+    dim = series.dimensions[0]
+    sub = series.filter(geography=place, period=period)
+    if TOTAL not in sub.categories(dim) or len(sub.categories(dim)) <= 1:
+        return None
+    table = sub.disparity(dim)
+    for other in series.dimensions[1:]:
+        table = table[table[other].astype(str) == TOTAL]
+    columns = ["group", "value", "moe", "disparity", "disparity_moe", "significant"]
+    return table[columns].reset_index(drop=True)
 
 
 def _yes_no(value: Any) -> str:
@@ -218,8 +291,6 @@ def _num(value: Any) -> float | None:
 
 
 def _mid(label: str) -> float:
-    from feedbackloop.period import Period
-
     return Period.parse(label).midpoint
 
 
@@ -279,12 +350,39 @@ def _indicator_html(s: IndicatorSummary, series: IndicatorSeries | None, charts:
     if not s.has_data:
         parts.append('<p class="warn">No data yet for this indicator (see the data inventory).</p>')
         return "\n".join(parts)
+    parts.append(
+        "<table>"
+        + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _fact_rows(s))
+        + "</table>"
+    )
+    if s.unreliable:
+        parts.append(
+            f'<p class="warn">Unreliable estimates (CV above 40%): '
+            f"{e(', '.join(s.unreliable))}. Read them with care.</p>"
+        )
+    if s.suppressed:
+        parts.append(
+            f'<p class="warn">{s.suppressed} cell(s) suppressed to protect privacy; '
+            "they are marked, never shown.</p>"
+        )
+    if charts and series is not None:
+        parts.append(_trend_html(s, series))
+    if s.disparities is not None and len(s.disparities):
+        parts.append(_disparity_html(s.disparities))
+    if ind.story:
+        parts.append(f'<p class="story">{e(ind.story)}</p>')
+    return "\n".join(parts)
+
+
+def _fact_rows(s: IndicatorSummary) -> list[tuple[str, str]]:
+    """Return the indicator's facts table as (header, cell) pairs of escaped HTML."""
+    e = html.escape
     moe = f" ± {_fmt(s.moe)}" if s.moe is not None else ""
     rows = [
         ("Place", e(str(s.place))),
         (
             "Latest",
-            f"{e(_fmt(s.value, ind.unit))}{e(moe)} ({e(str(s.period))})"
+            f"{e(_fmt(s.value, s.indicator.unit))}{e(moe)} ({e(str(s.period))})"
             + (" <em>— withheld</em>" if s.status in _WITHHELD else ""),
         ),
     ]
@@ -301,45 +399,33 @@ def _indicator_html(s: IndicatorSummary, series: IndicatorSeries | None, charts:
             else ""
         )
         rows.append(("Progress to target", f"{_badge(s.progress)}{e(ach)}"))
-    parts.append(
-        "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
-    )
-    if s.unreliable:
-        parts.append(
-            f'<p class="warn">Unreliable estimates (CV above 40%): '
-            f"{e(', '.join(s.unreliable))}. Read them with care.</p>"
-        )
-    if s.suppressed:
-        parts.append(
-            f'<p class="warn">{s.suppressed} cell(s) suppressed to protect privacy; '
-            "they are marked, never shown.</p>"
-        )
-    if charts and series is not None:
-        try:
-            from feedbackloop import plot
+    return rows
 
-            ax = plot.trend(
-                series if len(series.geographies) == 1 else series.filter(geography=str(s.place)),
-                target=s.target,
-            )
-            parts.append(f"<figure>{_svg(ax)}</figure>")
-        except FeedbackloopError as err:
-            parts.append(f'<p class="muted">No chart: {e(str(err))}</p>')
-    if s.disparities is not None and len(s.disparities):
-        d = s.disparities
-        body = "".join(
-            "<tr>" + f"<td>{e(str(r['group']))}</td><td>{e(_fmt(_num(r['value'])))}</td>"
-            f"<td>{e(_fmt(_num(r['disparity'])))} ± {e(_fmt(_num(r['disparity_moe'])))}</td>"
-            f"<td>{_yes_no(r['significant'])}</td></tr>"
-            for _, r in d.iterrows()
+
+def _trend_html(s: IndicatorSummary, series: IndicatorSeries) -> str:
+    """Return the trend chart as an inline SVG figure, or why there is none."""
+    try:
+        ax = plot.trend(
+            series if len(series.geographies) == 1 else series.filter(geography=str(s.place)),
+            target=s.target,
         )
-        parts.append(
-            "<table><tr><th>Group</th><th>Value</th><th>Ratio to all</th>"
-            "<th>Differs significantly</th></tr>" + body + "</table>"
-        )
-    if ind.story:
-        parts.append(f'<p class="story">{e(ind.story)}</p>')
-    return "\n".join(parts)
+    except FeedbackloopError as err:
+        return f'<p class="muted">No chart: {html.escape(str(err))}</p>'
+    return f"<figure>{_svg(ax)}</figure>"
+
+
+def _disparity_html(d: pd.DataFrame) -> str:
+    e = html.escape
+    body = "".join(
+        "<tr>" + f"<td>{e(str(r['group']))}</td><td>{e(_fmt(_num(r['value'])))}</td>"
+        f"<td>{e(_fmt(_num(r['disparity'])))} ± {e(_fmt(_num(r['disparity_moe'])))}</td>"
+        f"<td>{_yes_no(r['significant'])}</td></tr>"
+        for _, r in d.iterrows()
+    )
+    return (
+        "<table><tr><th>Group</th><th>Value</th><th>Ratio to all</th>"
+        "<th>Differs significantly</th></tr>" + body + "</table>"
+    )
 
 
 def _node_html(
@@ -440,8 +526,6 @@ def _plan_html(plan: ActionPlan, loop: FeedbackLoop, day: _dt.date) -> str:
     st = plan.status(day, loop=loop)
     title = e(plan.name) if plan.name else "Action plan"
     parts = [f'<h3 id="action-plan">{title}: status as of {day.isoformat()}</h3>']
-    from feedbackloop.planning.actions import STATUS_ORDER
-
     counts = ", ".join(f"{st.count(s)} {s}" for s in STATUS_ORDER if st.count(s))
     parts.append(f"<p>{len(plan)} actions: {e(counts) or 'none'}.</p>")
     parts.append("<h4>By partner</h4>" + _table(st.by_partner, index=True))
@@ -481,14 +565,31 @@ def render(
     as_of: _dt.date | None = None,
 ) -> str:
     """Return the report as one HTML string (see :func:`report`)."""
-    e = html.escape
     summaries = {i.id: summarize(loop, i, data.get(i.id)) for i in loop.indicators}
-    status = {}
+    parts = _page_head(loop, title, illustrative)
+    if charts:
+        status = _node_status(loop, summaries)
+        parts.append(f"<figure>{_svg(plot.loop(loop, status=status))}</figure>")
     for node in loop.nodes:
-        states = [summaries[i].progress for i in node.indicators if summaries[i].progress]
-        if states:
-            order = ["getting worse", "little or no detectable change", "improving", "met"]
-            status[node.id] = min(states, key=lambda s: order.index(s) if s in order else 1)
+        parts.append(_node_html(node, summaries, data, charts))
+    parts.append(_discussion(loop, summaries))
+    parts += _data_to_action(
+        loop,
+        data,
+        day=as_of or _dt.date.today(),
+        inventory=inventory,
+        agreements=agreements,
+        action_plan=action_plan,
+        sections=extra_sections or {},
+    )
+    parts.append(_sources_html(data))
+    parts.append("</body></html>")
+    return "\n".join(p for p in parts if p)
+
+
+def _page_head(loop: FeedbackLoop, title: str | None, illustrative: bool) -> list[str]:
+    """Return the document's head and the report's opening paragraphs."""
+    e = html.escape
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -507,29 +608,58 @@ def render(
         )
     if loop.description:
         parts.append(f"<p>{e(loop.description)}</p>")
-    if charts:
-        from feedbackloop import plot
+    return parts
 
-        parts.append(f"<figure>{_svg(plot.loop(loop, status=status))}</figure>")
+
+_WORST_FIRST = ["getting worse", "little or no detectable change", "improving", "met"]
+
+
+def _node_status(loop: FeedbackLoop, summaries: Mapping[str, IndicatorSummary]) -> dict[str, str]:
+    """Return each node's status in the loop chart: its indicators' worst progress status."""
+    status = {}
     for node in loop.nodes:
-        parts.append(_node_html(node, summaries, data, charts))
-    parts.append(_discussion(loop, summaries))
-    sections = dict(extra_sections or {})
-    parts.append('<h2 id="data-to-action">Data inventory, agreements and action plan</h2>')
-    day = as_of or _dt.date.today()
+        states = [p for i in node.indicators if (p := summaries[i].progress)]
+        if states:
+            status[node.id] = min(
+                states, key=lambda s: _WORST_FIRST.index(s) if s in _WORST_FIRST else 1
+            )
+    return status
+
+
+def _data_to_action(
+    loop: FeedbackLoop,
+    data: Mapping[str, IndicatorSeries],
+    *,
+    day: _dt.date,
+    inventory: DataInventory | None,
+    agreements: Sequence[DataSharingAgreement],
+    action_plan: ActionPlan | None,
+    sections: Mapping[str, str],
+) -> list[str]:
+    """Return the section on the data inventory, agreements, action plan and extra sections.
+
+    The values of ``sections`` are HTML fragments the caller made, inserted
+    as they are; their titles are escaped.
+    """
+    e = html.escape
+    parts = ['<h2 id="data-to-action">Data inventory, agreements and action plan</h2>']
     if inventory is not None:
         parts.append(_gaps_html(inventory.gaps(loop, data, as_of=day), day))
     if agreements:
         parts.append(_agreements_html(agreements, day))
     if action_plan is not None:
         parts.append(_plan_html(action_plan, loop, day))
-    if sections:
-        parts.extend(f"<h3>{e(k)}</h3>{v}" for k, v in sections.items())
+    parts.extend(f"<h3>{e(k)}</h3>{v}" for k, v in sections.items())
     if inventory is None and not agreements and action_plan is None and not sections:
         parts.append(
             '<p class="muted">No data inventory, agreement or action plan attached to this '
             "loop yet (see the loop file's inventory, agreements and action_plan keys).</p>"
         )
+    return parts
+
+
+def _sources_html(data: Mapping[str, IndicatorSeries]) -> str:
+    """Return the list of sources the data were read from ("" when none is known)."""
     sources = sorted(
         {
             f"{s.provenance.adapter}: {s.provenance.source}"
@@ -537,12 +667,10 @@ def render(
             if s.provenance is not None
         }
     )
-    if sources:
-        parts.append(
-            "<h2>Sources</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in sources) + "</ul>"
-        )
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    if not sources:
+        return ""
+    e = html.escape
+    return "<h2>Sources</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in sources) + "</ul>"
 
 
 def for_audience(
@@ -581,8 +709,6 @@ def for_audience(
 
     .. versionadded:: 0.1.0
     """
-    from feedbackloop.privacy import ExportRefusedError, export
-
     out: dict[str, IndicatorSeries] = {}
     for ind_id, series in data.items():
         covering = [a for a in agreements if ind_id in a.indicators]

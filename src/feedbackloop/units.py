@@ -168,13 +168,14 @@ def _parse_cached(text: str) -> Any:
         q = reg.parse_expression(expr)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as err:
         raise UnitError(
-            f"unknown unit {shorten(text)} ({shorten(str(err), 120)}); write a pint unit such as 'percent', 'USD', "
-            "'people', 'households', 'per 1000 people' or 'days', or define the unit on "
-            "feedbackloop.units.get_registry()"
+            f"unknown unit {shorten(text)} ({shorten(str(err), 120)}); write a pint unit "
+            "such as 'percent', 'USD', 'people', 'households', 'per 1000 people' or 'days', "
+            "or define the unit on feedbackloop.units.get_registry()"
         ) from err
     except Exception as err:
         raise UnitError(
-            f"cannot parse unit {shorten(text)}: {shorten(str(err), 120)}; write e.g. 'percent' or 'per 1000 people'"
+            f"cannot parse unit {shorten(text)}: {shorten(str(err), 120)}; "
+            "write e.g. 'percent' or 'per 1000 people'"
         ) from err
     return q
 

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, cast
 
 from attrs import field, frozen
 
+from feedbackloop._util import import_optional, module_available
 from feedbackloop.adapters._base import Source, SourceAdapter, SourceInfo, source_label
+from feedbackloop.adapters._options import options_of, unknown_options
 from feedbackloop.adapters._registry import available, get, load_all
 from feedbackloop.errors import (
     AdapterOptionError,
@@ -28,20 +30,11 @@ if TYPE_CHECKING:
 __all__ = ["CollectResult", "collect", "discover", "read"]
 
 
-def _options_of(adapter: SourceAdapter, method: str) -> dict[str, inspect.Parameter]:
-    params = list(inspect.signature(getattr(adapter, method)).parameters.values())
-    return {p.name: p for p in params[1:]}
-
-
 def _check_options(adapter: SourceAdapter, method: str, options: Mapping[str, Any]) -> None:
-    accepted = _options_of(adapter, method)
-    unknown = sorted(set(options) - set(accepted))
+    accepted = options_of(adapter, method)
+    unknown = set(options) - set(accepted)
     if unknown:
-        raise AdapterOptionError(
-            f"adapter {adapter.name!r} {method}() does not take "
-            f"{', '.join(map(repr, unknown))}; it accepts: "
-            f"{', '.join(accepted) or 'no options'}"
-        )
+        raise unknown_options(adapter.name, method, unknown, accepted)
 
 
 def _check_source(adapter: SourceAdapter, method: str, source: Source | None) -> None:
@@ -99,7 +92,8 @@ def read(adapter: str | None, source: Source | None = None, /, **options: Any) -
         A file path, URL or dataset identifier; adapters for APIs (``census``)
         may take everything as options instead.
     **options
-        The adapter's read options (see its ``read`` signature).
+        The adapter's read options (see its ``read`` signature, or
+        :func:`feedbackloop.adapters.options_of`).
 
     Returns
     -------
@@ -212,13 +206,9 @@ class CollectResult(Mapping[str, "IndicatorSeries"]):
 def _progress(total: int, enabled: bool | None) -> Any:
     if enabled is None:
         enabled = sys.stderr.isatty()
-    if enabled and total > 1:
-        from feedbackloop._util import module_available
-
-        if module_available("tqdm"):
-            from tqdm.auto import tqdm
-
-            return tqdm(total=total, desc="collect", unit="source")
+    if enabled and total > 1 and module_available("tqdm"):
+        tqdm = import_optional("tqdm.auto", extra="census", purpose="a progress bar").tqdm
+        return tqdm(total=total, desc="collect", unit="source")
     return None
 
 
@@ -231,24 +221,17 @@ def _resolve(path: str | None, base_dir: Path | None) -> str | None:
     return str(p)
 
 
-def _is_path_option(param: inspect.Parameter) -> bool:
-    """Whether an adapter option is declared to take a path (its annotation names PathLike)."""
-    annotation = param.annotation
-    text = annotation if isinstance(annotation, str) else repr(annotation)
-    return "PathLike" in text
-
-
 def _read_indicator(indicator: Indicator, base_dir: Path | None) -> IndicatorSeries:
     spec = indicator.source
     assert spec is not None
     impl = get(spec.adapter)
     options = dict(spec.options)
-    accepted = _options_of(impl, "read")
+    accepted = options_of(impl, "read")
     if "indicator" in accepted and "indicator" not in options:
         options["indicator"] = indicator
     _check_options(impl, "read", options)
     for name, value in options.items():
-        if isinstance(value, str) and _is_path_option(accepted[name]):
+        if isinstance(value, str) and accepted[name].path:
             options[name] = _resolve(value, base_dir)
     source = _resolve(spec.path, base_dir)
     try:
@@ -279,11 +262,12 @@ def collect(
         Directory relative paths are resolved against; default the folder
         of the loop file (``loop.base_dir``, set by :func:`~feedbackloop.load_loop`),
         else the current directory. Resolved are each
-        source's ``path`` and every option given as text that the adapter's
-        ``read`` declares as a path (its annotation accepts
-        :class:`os.PathLike`), e.g. the census adapter's ``cache_dir`` or the
-        csv adapter's ``column_mapping`` file. URLs and absolute paths are
-        left as they are.
+        source's ``path`` and every option given as text that the adapter
+        declares as a path (:attr:`Option.path <feedbackloop.adapters.Option.path>`;
+        for an adapter that declares no ``options``, a ``read`` parameter whose
+        annotation accepts :class:`os.PathLike`), e.g. the census adapter's
+        ``cache_dir`` or the csv adapter's ``column_mapping`` file. URLs and
+        absolute paths are left as they are.
     progress : bool, optional
         Show a progress bar (needs ``tqdm``); default when stderr is a terminal.
 

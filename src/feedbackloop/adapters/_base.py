@@ -89,9 +89,13 @@ class SourceAdapter(Protocol):
       :class:`~feedbackloop.IndicatorSeries` whose provenance names the adapter.
 
     ``read`` and ``discover`` take the source positionally (API adapters may
-    default it to ``None`` and take everything as options) and declare every
-    option as a keyword-only parameter: no ``*args`` and no ``**kwargs``, so
-    that :func:`feedbackloop.read` can reject a misspelt option by name.
+    default it to ``None`` and take everything as options). Options are declared
+    once, optionally, as ``options: ClassVar[type]``: an attrs class whose fields
+    (with :func:`~feedbackloop.adapters.option` metadata) are the options; the
+    methods then take ``**options`` and :func:`~feedbackloop.adapters.with_options`
+    makes their signatures. Without ``options``, every option is a keyword-only
+    parameter and there is no ``**kwargs``. Either way no ``*args``, so that
+    :func:`feedbackloop.read` can reject a misspelt option by name.
 
     .. versionadded:: 0.1.0
     """

@@ -19,6 +19,7 @@ from typing import Any
 from attrs import frozen
 
 from feedbackloop.adapters._base import ADAPTER_API, SourceAdapter
+from feedbackloop.adapters._options import declaration_problems
 from feedbackloop.errors import (
     AdapterConflictError,
     AdapterContractError,
@@ -157,6 +158,11 @@ def refresh() -> None:
 
 
 def _param_problems(cls: type[Any], method: str) -> list[str]:
+    """Check the signature rules: the source first, then keyword options, no ``*args``.
+
+    ``**kwargs`` is allowed only to an adapter that declares its ``options``
+    (they are then checked against the declaration).
+    """
     fn = getattr(cls, method, None)
     if fn is None:
         return []
@@ -170,10 +176,10 @@ def _param_problems(cls: type[Any], method: str) -> list[str]:
     problems = []
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         problems.append(f"{method}() must not take *args")
-    if any(p.kind is p.VAR_KEYWORD for p in params):
+    if any(p.kind is p.VAR_KEYWORD for p in params) and getattr(cls, "options", None) is None:
         problems.append(
             f"{method}() must not take **kwargs (declare each option as a keyword-only "
-            "parameter so misspelt options can be reported)"
+            "parameter, or declare options, so misspelt options can be reported)"
         )
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(positional) < 2:
@@ -194,7 +200,9 @@ def contract_problems(cls: Any) -> list[str]:
     Returns
     -------
     list of str
-        Human-readable problems, e.g. ``"missing 'discover'"``.
+        Human-readable problems, e.g. ``"missing 'discover'"``, including a bad
+        ``options`` declaration (not an attrs class, an option without a
+        default, a method spelling options the declaration does not have...).
     """
     if not isinstance(cls, type):
         return [f"the entry point names {type(cls).__name__} {cls!r}, not a class"]
@@ -215,7 +223,7 @@ def contract_problems(cls: Any) -> list[str]:
         problems.append("description must be a string")
     for method in ("can_read", "discover", "read"):
         problems += _param_problems(cls, method)
-    return problems
+    return problems + declaration_problems(cls)
 
 
 def _check(cls: Any, where: str) -> None:

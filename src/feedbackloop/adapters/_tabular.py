@@ -21,34 +21,41 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+import attrs
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from attrs import field, frozen
 
+from feedbackloop.adapters._options import option
 from feedbackloop.errors import PeriodError, SourceReadError, SpreadsheetReadError, UnitError
+from feedbackloop.model import Indicator
 from feedbackloop.period import Period
-from feedbackloop.series._status import TOTAL, Status
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from feedbackloop.model import Indicator
-    from feedbackloop.series import IndicatorSeries
+from feedbackloop.series import TOTAL, IndicatorSeries, Provenance, Status, assemble
+from feedbackloop.units import conversion_factor, parse_unit
 
 __all__ = [
     "DEFAULT_MISSING",
     "KIDS_COUNT_CATEGORIES",
+    "CellProblems",
+    "Errors",
     "Layout",
+    "Locate",
     "ReadOptions",
+    "Roles",
     "SpreadsheetReadError",
     "TabularRead",
     "build_series",
+    "check_header",
     "describe",
     "load_code_mapping",
     "load_column_mapping",
+    "numeric_columns",
+    "provenance_options",
+    "resolve_roles",
     "unit_from_label",
 ]
 
@@ -280,8 +287,6 @@ def unit_from_label(label: str) -> str | None:
 
     .. versionadded:: 0.1.0
     """
-    from feedbackloop.units import parse_unit
-
     text = label.strip()
     low = text.lower()
     if low in ("%", "percent", "percentage", "percentage (%)", "per cent", "pt", "pc"):
@@ -330,35 +335,183 @@ def _selection(value: Mapping[str, str | Sequence[str]] | None) -> dict[str, tup
 
 @frozen(kw_only=True)
 class ReadOptions:
-    """Every read option of the spreadsheet adapters, normalised (internal)."""
+    """The read options the ``csv`` and ``excel`` adapters share, declared once.
 
-    indicator: Indicator | str | None = None
-    unit: str | None = None
-    layout: Layout = "auto"
-    value: str | None = None
-    moe: str | None = None
-    geography: str | None = None
-    period: str | None = None
-    dimensions: tuple[str, ...] | None = field(default=None, converter=_opt_tuple)
-    numerator: str | None = None
-    denominator: str | None = None
-    status: str | None = None
-    default_geography: str | None = None
-    column_mapping: dict[str, str] = field(factory=dict, converter=load_column_mapping)
-    code_mapping: dict[str, dict[str, str]] = field(factory=dict, converter=load_code_mapping)
-    category: str | None = None
-    category_map: Mapping[str, Mapping[str, str]] | None = None
-    total: tuple[str, ...] | None = field(default=None, converter=_opt_tuple)
-    wide: str | None = None
-    wide_columns: tuple[str, ...] | None = field(default=None, converter=_opt_tuple)
-    select: dict[str, tuple[str, ...]] = field(factory=dict, converter=_selection)
-    missing: dict[str, Status] = field(
-        factory=lambda: dict(DEFAULT_MISSING), converter=_missing_map
+    Each field is an option of :meth:`CsvAdapter.read
+    <feedbackloop.adapters.csv.CsvAdapter.read>` and :meth:`ExcelAdapter.read
+    <feedbackloop.adapters.excel.ExcelAdapter.read>` (their signatures and
+    docstrings are made from these fields); the adapters add their file options
+    in subclasses. Values are normalised on construction (mapping files read,
+    sequences made tuples, missing markers given their status).
+
+    .. versionadded:: 0.1.0
+    """
+
+    indicator: Indicator | str | None = field(
+        default=None,
+        metadata=option(
+            "What the values measure; a string is used as the indicator's name (default: the "
+            "file name). An Indicator's unit must be compatible with the file's unit."
+        ),
     )
-    thousands: str | None = ","
-    decimal: str = "."
-    multiplier: float = 1.0
-    errors: Errors = "raise"
+    unit: str | None = field(
+        default=None,
+        metadata=option(
+            "The values' unit; default from a Units/Unit measure/DataFormat column, % or "
+            "currency signs in the values, or the indicator."
+        ),
+    )
+    value: str | None = field(
+        default=None,
+        metadata=option(
+            "The column of values (default: a standard name such as value/Value/estimate; "
+            "fixed names in the Open SDG and KIDS COUNT layouts).",
+            discover=True,
+        ),
+    )
+    moe: str | None = field(
+        default=None, metadata=option("The column of 90% margins of error (default: moe).")
+    )
+    geography: str | None = field(
+        default=None,
+        metadata=option(
+            "The column of place codes (default: geography/GEOID/fips/place/location; "
+            "GeoCode in Open SDG files).",
+            discover=True,
+        ),
+    )
+    period: str | None = field(
+        default=None,
+        metadata=option("The column of periods (default: period/Year/TimeFrame).", discover=True),
+    )
+    dimensions: tuple[str, ...] | None = field(
+        default=None,
+        converter=_opt_tuple,
+        metadata=option(
+            "Disaggregation columns; default every column with no other part. Columns left "
+            "out are not read.",
+            discover=True,
+        ),
+    )
+    numerator: str | None = field(
+        default=None, metadata=option("The column of numerators (default: numerator).")
+    )
+    denominator: str | None = field(
+        default=None, metadata=option("The column of denominators (default: denominator).")
+    )
+    status: str | None = field(
+        default=None,
+        metadata=option(
+            "The column of row statuses (Status values or Open SDG observation-status texts)."
+        ),
+    )
+    default_geography: str | None = field(
+        default=None,
+        metadata=option(
+            "Place code for rows without one (files about one place). Open SDG headline rows "
+            "default to the single GeoCode the file gives them, else TOTAL."
+        ),
+    )
+    column_mapping: dict[str, str] = field(
+        default=None,
+        converter=load_column_mapping,
+        metadata=option(
+            'Rename columns ({"Sex": "sex"}), or an Open SDG column_mapping.csv.',
+            path=True,
+            discover=True,
+        ),
+    )
+    code_mapping: dict[str, dict[str, str]] = field(
+        default=None,
+        converter=load_code_mapping,
+        metadata=option(
+            'Recode categories per column ({"sex": {"Male": "M"}}), or an Open SDG '
+            "code_mapping.csv.",
+            path=True,
+        ),
+    )
+    category: str | None = field(
+        default=None,
+        metadata=option(
+            "A column that mixes several dimensions (KIDS COUNT's Category).", discover=True
+        ),
+    )
+    category_map: Mapping[str, Mapping[str, str]] | None = field(
+        default=None,
+        metadata=option(
+            "Each label of category to its {dimension: category}; the dimensions it does not "
+            'name are TOTAL ({"All Students": {}, "Female Students": {"sex": "Female"}}).',
+            discover=True,
+        ),
+    )
+    total: tuple[str, ...] | None = field(
+        default=None,
+        converter=_opt_tuple,
+        metadata=option(
+            'Category labels meaning "all categories" (default: an empty cell in the Open SDG '
+            "and KIDS COUNT layouts, nothing otherwise)."
+        ),
+    )
+    wide: str | None = field(
+        default=None,
+        metadata=option(
+            'Melt a wide table: "period" when the columns are years, or the name of the '
+            "dimension the column headers become.",
+            discover=True,
+        ),
+    )
+    wide_columns: tuple[str, ...] | None = field(
+        default=None,
+        converter=_opt_tuple,
+        metadata=option(
+            'The columns to melt (default: year-like headers for wide="period", otherwise '
+            "every unassigned column).",
+            discover=True,
+        ),
+    )
+    select: dict[str, tuple[str, ...]] = field(
+        default=None,
+        converter=_selection,
+        metadata=option(
+            'Keep only rows whose column has one of the given values ({"Units": "Number"}), '
+            "for files holding several series."
+        ),
+    )
+    missing: dict[str, Status] = field(
+        default=None,
+        converter=_missing_map,
+        metadata=option(
+            'Cell texts meaning "no value" (default "", -: missing; N/A, NA: not_available; '
+            "(X): not_applicable); a mapping gives each its Status."
+        ),
+    )
+    thousands: str | None = field(
+        default=",", metadata=option("Thousands separator (None refuses grouped numbers).")
+    )
+    decimal: str = field(default=".", metadata=option("Decimal separator."))
+    multiplier: float = field(
+        default=1.0,
+        metadata=option(
+            'Multiply values and MOEs (1000 for a table "in thousands"); Open SDG Unit '
+            "multiplier columns are applied too."
+        ),
+    )
+    layout: Layout = field(
+        default="auto",
+        metadata=option(
+            '"auto", "tidy", "open_sdg" or "kids_count": force a layout instead of '
+            "recognising it from the header.",
+            discover=True,
+        ),
+    )
+    errors: Errors = field(
+        default="raise",
+        metadata=option(
+            '"raise": one SpreadsheetReadError listing every offending row (line and '
+            'column). "collect": leave those rows out, warn with the count, and keep the '
+            "report (see read_report)."
+        ),
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.errors not in ("raise", "collect"):
@@ -374,6 +527,60 @@ class ReadOptions:
             )
         if not (self.multiplier > 0 and math.isfinite(self.multiplier)):
             raise SourceReadError(f"multiplier must be a positive number (got {self.multiplier})")
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # arrays compare element by element
+        return False
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Mapping):
+        return {str(a): (dict(b) if isinstance(b, Mapping) else b) for a, b in value.items()}
+    if isinstance(value, tuple | list):
+        return list(value)
+    return value
+
+
+def provenance_options(options: type[ReadOptions], given: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the options worth recording in provenance, as JSON-ready values.
+
+    Those given and not ``None``, not their default, and not an Indicator object
+    (the series records its indicator), in the order ``options`` declares them.
+    """
+    out: dict[str, Any] = {}
+    for a in attrs.fields(options):
+        if a.name not in given:
+            continue
+        value = given[a.name]
+        if value is None or _same(value, a.default):
+            continue
+        if a.name == "indicator" and not isinstance(value, str):
+            continue
+        out[a.name] = _json_ready(value)
+    return out
+
+
+def check_header(header: list[str], label: str, adapter: str) -> None:
+    """Refuse empty or repeated header names (every column needs a distinct name)."""
+    empty = [i + 1 for i, h in enumerate(header) if not h]
+    dup = sorted({h for h in header if h and header.count(h) > 1})
+    if empty or dup:
+        parts = []
+        if empty:
+            parts.append(f"header cells {empty} are empty")
+        if dup:
+            parts.append(f"header names repeat: {', '.join(map(repr, dup))}")
+        raise SourceReadError(
+            "; ".join(parts) + "; every column needs a distinct name (if the header is not "
+            "on the first line, pass skip_rows=...)",
+            adapter=adapter,
+            source=label,
+        )
 
 
 # ------------------------------------------------------------------- roles
@@ -429,9 +636,8 @@ def _need(columns: Sequence[str], name: str | None, what: str) -> str | None:
     return name
 
 
-def resolve_roles(columns: Sequence[str], opts: ReadOptions) -> Roles:
-    """Decide each column's part from the header and the options."""
-    cols = list(columns)
+def _check_named_columns(cols: Sequence[str], opts: ReadOptions) -> None:
+    """Every column an option names must exist."""
     for name, what in (
         (opts.value, "value"),
         (opts.moe, "moe"),
@@ -447,74 +653,97 @@ def resolve_roles(columns: Sequence[str], opts: ReadOptions) -> Roles:
         _need(cols, d, "dimensions")
     for k in opts.select:
         _need(cols, k, "select")
-    layout = _detect_layout(cols) if opts.layout == "auto" else opts.layout
-    notes = []
-    if opts.layout == "auto" and layout != "tidy":
-        notes.append(f"recognised the {layout.replace('_', ' ')} layout")
-    unit_col = mult_col = format_col = None
-    attributes: list[str] = []
-    category = opts.category
+
+
+@frozen(kw_only=True)
+class _LayoutRoles:
+    """The columns a layout finds by name (before numbers, wide columns and dimensions)."""
+
+    geography: str | None
+    period: str | None
+    value: str | None
+    status: str | None
+    unit_column: str | None = None
+    multiplier_column: str | None = None
+    format_column: str | None = None
+    category: str | None = None
+    category_map: Mapping[str, Mapping[str, str]] = field(factory=dict)
+    attributes: tuple[str, ...] = ()
+
+
+def _open_sdg_roles(cols: list[str], opts: ReadOptions) -> _LayoutRoles:
+    obs = _find(cols, _SDG_STATUS)
+    return _LayoutRoles(
+        geography=opts.geography or _find(cols, _SDG_GEOCODE),
+        period=opts.period or _find(cols, ("year",)),
+        value=opts.value or _find(cols, ("value",)),
+        status=opts.status if opts.status is not None or obs is None else obs,
+        unit_column=_find(cols, _SDG_UNIT),
+        multiplier_column=_find(cols, _SDG_MULT),
+        category=opts.category,
+        category_map=opts.category_map or {},
+        attributes=tuple(c for c in cols if c.strip().lower() in _SDG_ATTRIBUTES),
+    )
+
+
+def _kids_count_roles(cols: list[str], opts: ReadOptions) -> _LayoutRoles:
+    format_col = _find(cols, ("dataformat",))
+    category = opts.category if opts.category is not None else _find(cols, ("category",))
     category_map: Mapping[str, Mapping[str, str]] = opts.category_map or {}
-    if layout == "open_sdg":
-        geography = opts.geography or _find(cols, _SDG_GEOCODE)
-        period = opts.period or _find(cols, ("year",))
-        value = opts.value or _find(cols, ("value",))
-        status = opts.status
-        obs = _find(cols, _SDG_STATUS)
-        if status is None and obs is not None:
-            status = obs
-        unit_col = _find(cols, _SDG_UNIT)
-        mult_col = _find(cols, _SDG_MULT)
-        attributes = [c for c in cols if c.strip().lower() in _SDG_ATTRIBUTES]
-    elif layout == "kids_count":
-        geography = opts.geography or _find(cols, ("location",))
-        period = opts.period or _find(cols, ("timeframe",))
-        value = opts.value or _find(cols, ("data",))
-        status = opts.status
-        format_col = _find(cols, ("dataformat",))
-        if category is None:
-            category = _find(cols, ("category",))
-        if category is not None and opts.category_map is None:
-            category_map = KIDS_COUNT_CATEGORIES
-        attributes = [c for c in (format_col,) if c]
+    if category is not None and opts.category_map is None:
+        category_map = KIDS_COUNT_CATEGORIES
+    return _LayoutRoles(
+        geography=opts.geography or _find(cols, ("location",)),
+        period=opts.period or _find(cols, ("timeframe",)),
+        value=opts.value or _find(cols, ("data",)),
+        status=opts.status,
+        format_column=format_col,
+        category=category,
+        category_map=category_map,
+        attributes=tuple(c for c in (format_col,) if c),
+    )
+
+
+def _tidy_roles(cols: list[str], opts: ReadOptions) -> _LayoutRoles:
+    unit_col = _find(cols, ("unit", "units"))
+    return _LayoutRoles(
+        geography=opts.geography or _find(cols, _STANDARD_NAMES["geography"]),
+        period=opts.period
+        or (None if opts.wide == "period" else _find(cols, _STANDARD_NAMES["period"])),
+        value=opts.value or (None if opts.wide else _find(cols, _STANDARD_NAMES["value"])),
+        status=opts.status or _find(cols, _STANDARD_NAMES["status"]),
+        unit_column=unit_col,
+        category=opts.category,
+        category_map=opts.category_map or {},
+        attributes=(unit_col,) if unit_col else (),
+    )
+
+
+def _wide_roles(
+    cols: list[str], opts: ReadOptions, used: set[str], value: str | None
+) -> tuple[tuple[str, ...], str | None]:
+    """Return the columns ``wide=`` melts, and the value column left (none unless named)."""
+    if value is not None and opts.value is None and value in cols:
+        value = None
+    if opts.wide_columns is not None:
+        for c in opts.wide_columns:
+            _need(cols, c, "wide_columns")
+        wide_columns = opts.wide_columns
+    elif opts.wide == "period":
+        wide_columns = tuple(c for c in cols if c not in used and _is_period(c))
     else:
-        geography = opts.geography or _find(cols, _STANDARD_NAMES["geography"])
-        period = opts.period or (
-            None if opts.wide == "period" else _find(cols, _STANDARD_NAMES["period"])
+        wide_columns = tuple(c for c in cols if c not in used and c not in (opts.dimensions or ()))
+    if not wide_columns:
+        raise SourceReadError(
+            f"wide={opts.wide!r} found no columns to melt; name them with wide_columns=[...]"
         )
-        value = opts.value or (None if opts.wide else _find(cols, _STANDARD_NAMES["value"]))
-        status = opts.status or _find(cols, _STANDARD_NAMES["status"])
-        unit_col = _find(cols, ("unit", "units"))
-        if unit_col:
-            attributes.append(unit_col)
-    numbers: dict[str, str] = {}
-    for role in ("moe", "numerator", "denominator"):
-        given = getattr(opts, role)
-        found = given or (None if layout != "tidy" else _find(cols, _STANDARD_NAMES[role]))
-        if found is not None:
-            numbers[role] = found
-    used = {x for x in (geography, period, value, status, category, *numbers.values()) if x}
-    used |= set(attributes)
-    wide_columns: tuple[str, ...] = ()
-    if opts.wide is not None:
-        if value is not None and opts.value is None and value in cols:
-            value = None
-        if opts.wide_columns is not None:
-            for c in opts.wide_columns:
-                _need(cols, c, "wide_columns")
-            wide_columns = opts.wide_columns
-        elif opts.wide == "period":
-            wide_columns = tuple(c for c in cols if c not in used and _is_period(c))
-        else:
-            wide_columns = tuple(
-                c for c in cols if c not in used and c not in (opts.dimensions or ())
-            )
-        if not wide_columns:
-            raise SourceReadError(
-                f"wide={opts.wide!r} found no columns to melt; name them with wide_columns=[...]"
-            )
-        used |= set(wide_columns)
-        notes.append(f"melted {len(wide_columns)} {opts.wide} columns")
+    return wide_columns, value
+
+
+def _dimension_roles(
+    cols: list[str], opts: ReadOptions, used: set[str], found: _LayoutRoles
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return the dimensions (also those wide= and category= make) and the columns not read."""
     if opts.dimensions is not None:
         dims = tuple(opts.dimensions)
         ignored = tuple(c for c in cols if c not in used and c not in dims and c not in opts.select)
@@ -523,27 +752,55 @@ def resolve_roles(columns: Sequence[str], opts: ReadOptions) -> Roles:
         ignored = ()
     if opts.wide is not None and opts.wide != "period":
         dims = (*dims, opts.wide)
-    if category is not None:
-        split = sorted({d for m in category_map.values() for d in m})
-        if not split and category_map:
-            split = []
-        if not category_map:
-            split = [category]
+    if found.category is not None:
+        split = sorted({d for m in found.category_map.values() for d in m})
+        if not found.category_map:
+            split = [found.category]
         dims = (*dims, *(d for d in split if d not in dims))
+    return dims, ignored
+
+
+_LAYOUT_ROLES = {"open_sdg": _open_sdg_roles, "kids_count": _kids_count_roles}
+
+
+def resolve_roles(columns: Sequence[str], opts: ReadOptions) -> Roles:
+    """Decide each column's part from the header and the options."""
+    cols = list(columns)
+    _check_named_columns(cols, opts)
+    layout = _detect_layout(cols) if opts.layout == "auto" else opts.layout
+    notes = []
+    if opts.layout == "auto" and layout != "tidy":
+        notes.append(f"recognised the {layout.replace('_', ' ')} layout")
+    found = _LAYOUT_ROLES.get(layout, _tidy_roles)(cols, opts)
+    numbers: dict[str, str] = {}
+    for role in ("moe", "numerator", "denominator"):
+        given = getattr(opts, role)
+        column = given or (None if layout != "tidy" else _find(cols, _STANDARD_NAMES[role]))
+        if column is not None:
+            numbers[role] = column
+    parts = (found.geography, found.period, found.value, found.status, found.category)
+    used = {x for x in (*parts, *numbers.values()) if x} | set(found.attributes)
+    value = found.value
+    wide_columns: tuple[str, ...] = ()
+    if opts.wide is not None:
+        wide_columns, value = _wide_roles(cols, opts, used, value)
+        used |= set(wide_columns)
+        notes.append(f"melted {len(wide_columns)} {opts.wide} columns")
+    dims, ignored = _dimension_roles(cols, opts, used, found)
     return Roles(
         layout=layout,
-        geography=geography,
-        period=period,
+        geography=found.geography,
+        period=found.period,
         value=value,
         numbers=numbers,
-        status=status,
+        status=found.status,
         dimensions=dims,
-        unit_column=unit_col,
-        multiplier_column=mult_col,
-        format_column=format_col,
-        category=category,
-        category_map=category_map,
-        attributes=tuple(attributes),
+        unit_column=found.unit_column,
+        multiplier_column=found.multiplier_column,
+        format_column=found.format_column,
+        category=found.category,
+        category_map=found.category_map,
+        attributes=found.attributes,
         ignored=ignored,
         wide_columns=wide_columns,
         notes=tuple(notes),
@@ -570,7 +827,7 @@ def numeric_columns(roles: Roles) -> tuple[str, ...]:
 Locate = Callable[[np.ndarray[Any, np.dtype[np.int64]]], list[str]]
 
 
-class _Problems:
+class CellProblems:
     """Offending cells, by data row (0-based, counting the rows handed over)."""
 
     def __init__(self) -> None:
@@ -601,8 +858,6 @@ class _Problems:
         return np.unique(np.concatenate([r for _, r, _, _ in self.items]))
 
     def frame(self, locate: Locate) -> pd.DataFrame:
-        import pandas as pd
-
         records: list[dict[str, Any]] = [
             {"row": -1, "location": w, "column": c, "value": v, "reason": r}
             for w, c, v, r in self.lines
@@ -696,7 +951,7 @@ class _Numbers:
 
 
 def _parse_numbers(
-    col: pa.ChunkedArray | pa.Array, column: str, opts: ReadOptions, problems: _Problems
+    col: pa.ChunkedArray | pa.Array, column: str, opts: ReadOptions, problems: CellProblems
 ) -> _Numbers:
     arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
     n = len(arr)
@@ -779,7 +1034,7 @@ def _markers(marker_idx: pa.Array, keys: list[str], opts: ReadOptions) -> np.nda
 
 
 def _multipliers(
-    col: pa.ChunkedArray | pa.Array, column: str, problems: _Problems
+    col: pa.ChunkedArray | pa.Array, column: str, problems: CellProblems
 ) -> np.ndarray[Any, np.dtype[np.float64]]:
     values, codes = _dictionary(col)
     factors = []
@@ -818,8 +1073,6 @@ def _status_of(text: str) -> Status | None:
 
 
 def _indicator(opts: ReadOptions, source: str, unit: str) -> Indicator:
-    from feedbackloop.model import Indicator
-
     if opts.indicator is not None and not isinstance(opts.indicator, str):
         return opts.indicator
     stem = Path(source).stem or "data"
@@ -847,42 +1100,73 @@ def _melt(
     return melted, origin, columns
 
 
-def build_series(
-    table: pa.Table,
-    opts: ReadOptions,
-    *,
-    adapter: str,
-    source: str,
-    locate: Locate,
-    provenance_options: Mapping[str, Any],
-    roles: Roles | None = None,
-    extra_problems: _Problems | None = None,
-) -> TabularRead:
-    """Build the series from a table of cells; raise or collect every problem."""
-    from feedbackloop.series import IndicatorSeries, Provenance
+@frozen
+class _Where:
+    """The adapter and source a build reports its errors for."""
 
-    roles = roles or resolve_roles(table.column_names, opts)
-    problems = extra_problems or _Problems()
-    origin: np.ndarray[Any, np.dtype[np.int64]] | None = None
+    adapter: str
+    source: str
+
+    def error(self, message: str) -> SourceReadError:
+        return SourceReadError(message, adapter=self.adapter, source=self.source)
+
+
+@frozen
+class _Cells:
+    r"""The table being built from, after ``select=`` and ``wide=``, and where its rows came from.
+
+    ``value`` and ``period`` name its value and period columns (melted ones start
+    with ``"\x00"``); ``origin`` maps its rows to the rows handed over (None: the
+    same); ``wide_value_col`` is the melted column each row's value came from.
+    """
+
+    table: pa.Table
+    value: str
+    period: str
+    dims: tuple[str, ...]
+    origin: np.ndarray[Any, np.dtype[np.int64]] | None
+    wide_value_col: list[str] | None
+
+    @property
+    def rows(self) -> int:
+        return int(self.table.num_rows)
+
+    def locator(self, locate: Locate) -> Locate:
+        """Say where rows of this table are in the file (line, sheet row, melted column)."""
+
+        def here(rows: np.ndarray[Any, np.dtype[np.int64]]) -> list[str]:
+            where = locate(rows if self.origin is None else self.origin[rows])
+            if self.wide_value_col is not None:
+                cols = self.wide_value_col
+                return [f"{w}, column {cols[r]!r}" for w, r in zip(where, rows, strict=True)]
+            return where
+
+        return here
+
+
+def _select(
+    table: pa.Table, opts: ReadOptions, where: _Where
+) -> tuple[pa.Table, np.ndarray[Any, np.dtype[np.int64]] | None]:
+    """Keep the rows ``select=`` asks for (before anything else is checked)."""
+    if not opts.select:
+        return table, None
+    mask = np.ones(table.num_rows, dtype=bool)
+    for col, wanted in opts.select.items():
+        mask &= pc.is_in(
+            _text(table.column(col)), value_set=pa.array(wanted, pa.string())
+        ).to_numpy(zero_copy_only=False)
+    keep_rows = np.flatnonzero(mask)
+    table = table.take(pa.array(keep_rows))
+    if table.num_rows == 0:
+        raise where.error(f"select={dict(opts.select)} matches no rows")
+    return table, keep_rows
+
+
+def _cells(table: pa.Table, roles: Roles, opts: ReadOptions, where: _Where) -> _Cells:
+    """Select rows, melt a wide table, and insist on a value and a period column."""
+    table, origin = _select(table, opts, where)
+    value_col, period_col, dims = roles.value, roles.period, tuple(roles.dimensions)
     wide_value_col: list[str] | None = None
-    value_col = roles.value
-    period_col = roles.period
-    dims = list(roles.dimensions)
-
-    # select= filters rows before anything else is checked.
-    if opts.select:
-        mask = np.ones(table.num_rows, dtype=bool)
-        for col, wanted in opts.select.items():
-            mask &= pc.is_in(
-                _text(table.column(col)), value_set=pa.array(wanted, pa.string())
-            ).to_numpy(zero_copy_only=False)
-        keep_rows = np.flatnonzero(mask)
-        table = table.take(pa.array(keep_rows))
-        origin = keep_rows
-        if table.num_rows == 0:
-            raise SourceReadError(
-                f"select={dict(opts.select)} matches no rows", adapter=adapter, source=source
-            )
     if opts.wide is not None:
         table, melt_origin, wide_value_col = _melt(table, roles, opts.wide)
         origin = melt_origin if origin is None else origin[melt_origin]
@@ -890,37 +1174,29 @@ def build_series(
         if opts.wide == "period":
             period_col = f"\x00{opts.wide}"
         else:
-            dims = [f"\x00{opts.wide}" if d == opts.wide else d for d in dims]
-
-    n = table.num_rows
-
-    def here(rows: np.ndarray[Any, np.dtype[np.int64]]) -> list[str]:
-        src = rows if origin is None else origin[rows]
-        where = locate(src)
-        if wide_value_col is not None:
-            return [f"{w}, column {wide_value_col[r]!r}" for w, r in zip(where, rows, strict=True)]
-        return where
-
+            dims = tuple(f"\x00{opts.wide}" if d == opts.wide else d for d in dims)
     if value_col is None:
-        raise SourceReadError(
+        raise where.error(
             "no value column found; name it with value=... (columns: "
             + ", ".join(table.column_names)
-            + ")",
-            adapter=adapter,
-            source=source,
+            + ")"
         )
     if period_col is None:
-        raise SourceReadError(
+        raise where.error(
             "no period column found; name it with period=... or melt year columns with "
-            "wide='period' (columns: " + ", ".join(table.column_names) + ")",
-            adapter=adapter,
-            source=source,
+            "wide='period' (columns: " + ", ".join(table.column_names) + ")"
         )
+    return _Cells(table, value_col, period_col, dims, origin, wide_value_col)
 
-    # ---------------------------------------------------------------- numbers
-    parsed = _parse_numbers(table.column(value_col), roles.value or "value", opts, problems)
+
+def _numbers(
+    cells: _Cells, roles: Roles, opts: ReadOptions, problems: CellProblems
+) -> tuple[_Numbers, np.ndarray[Any, np.dtype[np.float64]], dict[str, np.ndarray[Any, Any]]]:
+    """Parse values (times the multipliers) and the other numbers (MOE, numerator...)."""
+    table = cells.table
+    parsed = _parse_numbers(table.column(cells.value), roles.value or "value", opts, problems)
     values = parsed.values
-    factor = np.full(n, opts.multiplier) if opts.multiplier != 1.0 else None
+    factor = np.full(cells.rows, opts.multiplier) if opts.multiplier != 1.0 else None
     if roles.multiplier_column is not None:
         mult = _multipliers(
             table.column(roles.multiplier_column), roles.multiplier_column, problems
@@ -938,61 +1214,68 @@ def build_series(
             rows = np.flatnonzero(negative)
             problems.add(column, rows, [repr(float(nums[r])) for r in rows], f"negative {role}")
         others[role] = nums
+    return parsed, values, others
 
-    # ----------------------------------------------------------------- status
+
+def _statuses(
+    table: pa.Table,
+    roles: Roles,
+    opts: ReadOptions,
+    parsed: _Numbers,
+    values: np.ndarray[Any, np.dtype[np.float64]],
+    problems: CellProblems,
+) -> np.ndarray[Any, np.dtype[np.int8]]:
+    """Each row's status code: from its value, its missing marker and a status column."""
     has_value = ~np.isnan(values)
     status = np.where(has_value, _CODE[Status.ESTIMATE], _CODE[Status.MISSING]).astype(np.int8)
     if parsed.marker is not None:
         status = np.where(parsed.marker >= 0, parsed.marker, status).astype(np.int8)
-    if roles.status is not None:
-        texts, codes = _dictionary(table.column(roles.status))
-        mapped = [_status_of(t) for t in texts]
-        explicit = roles.status == opts.status
-        with_value = np.array([m is not None and m.has_value for m in mapped] + [False])
-        without = np.array([m is not None and not m.has_value for m in mapped] + [False])
-        given = np.array([_CODE[m] if m is not None else -1 for m in mapped] + [-1], dtype=np.int8)
-        if explicit:
-            unknown = [i for i, m in enumerate(mapped) if m is None and texts[i].strip()]
-            if unknown:
-                rows = np.flatnonzero(np.isin(codes, unknown))
-                problems.add(
-                    roles.status,
-                    rows,
-                    [texts[codes[r]] for r in rows],
-                    "unknown status; use one of " + ", ".join(s.value for s in Status),
-                )
-        leak = has_value & without[codes]
-        if leak.any():
-            rows = np.flatnonzero(leak)
-            problems.add(
-                roles.status,
-                rows,
-                [texts[codes[r]] for r in rows],
-                "the status says there is no value, but the row has one",
-            )
-        lacking = ~has_value & with_value[codes]
-        if explicit and lacking.any():
-            rows = np.flatnonzero(lacking)
-            problems.add(
-                roles.status,
-                rows,
-                [texts[codes[r]] for r in rows],
-                "the status says there is a value, but the row has none",
-            )
-        status = np.where(
-            (has_value & with_value[codes]) | (~has_value & without[codes]), given[codes], status
-        ).astype(np.int8)
+    if roles.status is None:
+        return status
+    texts, codes = _dictionary(table.column(roles.status))
+    mapped = [_status_of(t) for t in texts]
+    explicit = roles.status == opts.status
+    with_value = np.array([m is not None and m.has_value for m in mapped] + [False])
+    without = np.array([m is not None and not m.has_value for m in mapped] + [False])
+    given = np.array([_CODE[m] if m is not None else -1 for m in mapped] + [-1], dtype=np.int8)
 
-    # ------------------------------------------------------------------- keys
-    totals = (
-        set(opts.total)
-        if opts.total is not None
-        else ({""} if roles.layout in ("open_sdg", "kids_count") else set())
-    )
-    keys: dict[str, _Key] = {}
+    def report(rows: np.ndarray[Any, Any], reason: str) -> None:
+        assert roles.status is not None
+        problems.add(roles.status, rows, [texts[codes[r]] for r in rows], reason)
 
-    def recoder(column: str, out_name: str) -> Callable[[str], str]:
-        table_map = opts.code_mapping.get(column) or opts.code_mapping.get(out_name) or {}
+    if explicit:
+        unknown = [i for i, m in enumerate(mapped) if m is None and texts[i].strip()]
+        if unknown:
+            report(
+                np.flatnonzero(np.isin(codes, unknown)),
+                "unknown status; use one of " + ", ".join(s.value for s in Status),
+            )
+    leak = has_value & without[codes]
+    if leak.any():
+        report(np.flatnonzero(leak), "the status says there is no value, but the row has one")
+    lacking = ~has_value & with_value[codes]
+    if explicit and lacking.any():
+        report(np.flatnonzero(lacking), "the status says there is a value, but the row has none")
+    out: np.ndarray[Any, np.dtype[np.int8]] = np.where(
+        (has_value & with_value[codes]) | (~has_value & without[codes]), given[codes], status
+    ).astype(np.int8)
+    return out
+
+
+class _Recoder:
+    """Recode a dimension's labels: its code mapping, then the total labels to TOTAL."""
+
+    def __init__(self, opts: ReadOptions, roles: Roles) -> None:
+        self.opts = opts
+        if opts.total is not None:
+            self.totals = set(opts.total)
+        else:
+            self.totals = {""} if roles.layout in ("open_sdg", "kids_count") else set()
+
+    def __call__(self, column: str, out_name: str) -> Callable[[str], str]:
+        code_map = self.opts.code_mapping
+        table_map = code_map.get(column) or code_map.get(out_name) or {}
+        totals = self.totals
 
         def fn(v: str) -> str:
             s = v.strip()
@@ -1004,100 +1287,136 @@ def build_series(
 
         return fn
 
-    # geography
-    geo_col = roles.geography
-    default_geo = opts.default_geography
-    label_cols: list[str] = []
-    if geo_col is not None:
-        gvals, gcodes = _dictionary(table.column(geo_col))
-        if roles.layout == "open_sdg" and geo_col.strip().lower() in _SDG_GEOCODE:
-            label_cols, headline = _geo_labels(table, geo_col, gvals, gcodes, dims)
-            if headline is not None and default_geo is None:
-                default_geo = headline
-            dims = [d for d in dims if d not in label_cols]
-        gmap = opts.code_mapping.get(geo_col, {})
-        geo_key = _recode(gvals, gcodes, lambda v: gmap.get(v.strip(), v.strip()))
-        if "" in geo_key.labels:
-            if default_geo is None and roles.layout == "open_sdg":
-                default_geo = TOTAL
-            if default_geo is None:
-                empty = geo_key.labels.index("")
-                rows = np.flatnonzero(geo_key.codes == empty)
-                problems.add(
-                    geo_col,
-                    rows,
-                    [""] * len(rows),
-                    "no geography; fill it in or pass default_geography=...",
-                )
-            else:
-                geo_key = _recode(geo_key.labels, geo_key.codes, lambda v: v or default_geo or "")
-        keys["geography"] = geo_key
-    else:
+
+def _geography_key(
+    cells: _Cells, roles: Roles, opts: ReadOptions, problems: CellProblems, where: _Where
+) -> tuple[_Key, tuple[str, ...]]:
+    """Return the geography key, and the dimensions left once Open SDG place labels are out."""
+    geo_col, default_geo, dims = roles.geography, opts.default_geography, cells.dims
+    table = cells.table
+    if geo_col is None:
         if default_geo is None:
             if roles.layout != "open_sdg":
-                raise SourceReadError(
+                raise where.error(
                     "no geography column found; name it with geography=... or give the place "
                     "the whole file covers with default_geography=... (columns: "
                     + ", ".join(c for c in table.column_names if not c.startswith("\x00"))
-                    + ")",
-                    adapter=adapter,
-                    source=source,
+                    + ")"
                 )
             default_geo = TOTAL
-        keys["geography"] = _Key([default_geo], np.zeros(n, dtype=np.int32))
+        return _Key([default_geo], np.zeros(cells.rows, dtype=np.int32)), dims
+    gvals, gcodes = _dictionary(table.column(geo_col))
+    if roles.layout == "open_sdg" and geo_col.strip().lower() in _SDG_GEOCODE:
+        label_cols, headline = _geo_labels(table, geo_col, gvals, gcodes, dims)
+        if headline is not None and default_geo is None:
+            default_geo = headline
+        dims = tuple(d for d in dims if d not in label_cols)
+    gmap = opts.code_mapping.get(geo_col, {})
+    geo_key = _recode(gvals, gcodes, lambda v: gmap.get(v.strip(), v.strip()))
+    if "" in geo_key.labels:
+        if default_geo is None and roles.layout == "open_sdg":
+            default_geo = TOTAL
+        if default_geo is None:
+            rows = np.flatnonzero(geo_key.codes == geo_key.labels.index(""))
+            problems.add(
+                geo_col,
+                rows,
+                [""] * len(rows),
+                "no geography; fill it in or pass default_geography=...",
+            )
+        else:
+            fill = default_geo
+            geo_key = _recode(geo_key.labels, geo_key.codes, lambda v: v or fill or "")
+    return geo_key, dims
 
-    # period
-    pvals, pcodes = _dictionary(table.column(period_col))
+
+def _period_key(col: pa.ChunkedArray, column: str, problems: CellProblems) -> _Key:
+    """Return the period key: every distinct label parsed once, the bad ones reported."""
+    pvals, pcodes = _dictionary(col)
     canon: list[str] = []
     bad_codes: list[int] = []
-    reasons: list[str] = []
     for i, raw in enumerate(pvals):
         text = raw.strip()
         if text.endswith(".0") and text[:-2].isdigit():
             text = text[:-2]
         try:
             canon.append(str(Period.parse(text)))
-        except PeriodError as err:
+        except PeriodError:
             canon.append("")
             bad_codes.append(i)
-            reasons.append(str(err).split(";")[0])
     if bad_codes:
         rows = np.flatnonzero(np.isin(pcodes, bad_codes))
         problems.add(
-            roles.period or opts.wide or "period",
+            column,
             rows,
             [pvals[pcodes[r]] for r in rows],
             "not a period (accepted: 2020, 2013/14, 2015-2019, 2015/16 to 2017/18, 2020-Q3, "
             "2020-05, 2020-05-17)",
         )
-    keys["period"] = _recode(canon, pcodes, lambda v: v)
+    return _recode(canon, pcodes, lambda v: v)
 
-    # category split (KIDS COUNT and similar): one column -> several dimensions
-    out_dims: list[str] = []
-    split_dims: list[str] = []
-    if roles.category is not None and roles.category_map:
-        split_dims = sorted({d for m in roles.category_map.values() for d in m})
-        cvals, ccodes = _dictionary(table.column(roles.category))
-        unknown = [i for i, v in enumerate(cvals) if v.strip() not in roles.category_map]
-        if unknown:
-            rows = np.flatnonzero(np.isin(ccodes, unknown))
-            problems.add(
-                roles.category,
-                rows,
-                [cvals[ccodes[r]] for r in rows],
-                "category not in the category map; add it with category_map={label: "
-                "{dimension: category}}",
-            )
-        for d in split_dims:
-            name = opts.column_mapping.get(d, d)
-            dmap = opts.code_mapping.get(d) or opts.code_mapping.get(name) or {}
 
-            def pick(v: str, d: str = d, dmap: Mapping[str, str] = dmap) -> str:
-                cat = roles.category_map.get(v.strip(), {}).get(d)
-                return TOTAL if cat is None else dmap.get(cat, cat)
+def _category_keys(
+    table: pa.Table, roles: Roles, opts: ReadOptions, problems: CellProblems
+) -> tuple[dict[str, _Key], list[str]]:
+    """Split a category column (KIDS COUNT's) into its dimensions' keys; and those dimensions."""
+    keys: dict[str, _Key] = {}
+    if roles.category is None or not roles.category_map:
+        return keys, []
+    category_map = roles.category_map
+    split_dims = sorted({d for m in category_map.values() for d in m})
+    cvals, ccodes = _dictionary(table.column(roles.category))
+    unknown = [i for i, v in enumerate(cvals) if v.strip() not in category_map]
+    if unknown:
+        rows = np.flatnonzero(np.isin(ccodes, unknown))
+        problems.add(
+            roles.category,
+            rows,
+            [cvals[ccodes[r]] for r in rows],
+            "category not in the category map; add it with category_map={label: "
+            "{dimension: category}}",
+        )
+    for d in split_dims:
+        name = opts.column_mapping.get(d, d)
+        dmap = opts.code_mapping.get(d) or opts.code_mapping.get(name) or {}
 
-            keys[name] = _recode(cvals, ccodes, pick)
-            out_dims.append(name)
+        def pick(v: str, d: str = d, dmap: Mapping[str, str] = dmap) -> str:
+            cat = category_map.get(v.strip(), {}).get(d)
+            return TOTAL if cat is None else dmap.get(cat, cat)
+
+        keys[name] = _recode(cvals, ccodes, pick)
+    return keys, split_dims
+
+
+# Names a dimension cannot take: the series' own columns.
+_TAKEN = (
+    "indicator",
+    "value",
+    "moe",
+    "status",
+    "cv",
+    "reliability",
+    "numerator",
+    "denominator",
+    "numerator_moe",
+    "denominator_moe",
+)
+
+
+def _keys(
+    cells: _Cells, roles: Roles, opts: ReadOptions, problems: CellProblems, where: _Where
+) -> tuple[dict[str, _Key], tuple[str, ...]]:
+    """Every key column (geography, period, dimensions) as labels and codes; the dimensions."""
+    geo_key, dims = _geography_key(cells, roles, opts, problems, where)
+    period_label = roles.period or opts.wide or "period"
+    keys = {
+        "geography": geo_key,
+        "period": _period_key(cells.table.column(cells.period), period_label, problems),
+    }
+    split, split_dims = _category_keys(cells.table, roles, opts, problems)
+    keys.update(split)
+    out_dims = list(split)
+    recoder = _Recoder(opts, roles)
     for d in dims:
         if d in split_dims or (
             roles.category is not None and d == roles.category and roles.category_map
@@ -1105,7 +1424,7 @@ def build_series(
             continue
         real = d.removeprefix("\x00")
         name = opts.column_mapping.get(real, real)
-        vals, codes = _dictionary(table.column(d))
+        vals, codes = _dictionary(cells.table.column(d))
         key = _recode(vals, codes, recoder(real, name))
         if "" in key.labels:
             rows = np.flatnonzero(key.codes == key.labels.index(""))
@@ -1115,110 +1434,139 @@ def build_series(
                 [""] * len(rows),
                 "no category; fill it in, or pass total=[''] if an empty cell means all categories",
             )
-        if name in keys or name in (
-            "indicator",
-            "value",
-            "moe",
-            "status",
-            "cv",
-            "reliability",
-            "numerator",
-            "denominator",
-            "numerator_moe",
-            "denominator_moe",
-        ):
-            raise SourceReadError(
+        if name in keys or name in _TAKEN:
+            raise where.error(
                 f"column {real!r} would become dimension {name!r}, which is taken; rename it "
-                "with column_mapping=...",
-                adapter=adapter,
-                source=source,
+                "with column_mapping=..."
             )
         keys[name] = key
         out_dims.append(name)
-    out_dims_t = tuple(out_dims)
+    return keys, tuple(out_dims)
 
-    # ------------------------------------------------------------------- unit
-    unit = _unit(table, roles, opts, parsed, adapter, source, problems)
+
+def _check_kids_count_fraction(
+    unit: str, roles: Roles, values: np.ndarray[Any, Any], where: _Where
+) -> None:
     if unit == "fraction" and roles.layout == "kids_count" and np.nanmax(values, initial=0) > 1:
-        raise SourceReadError(
+        raise where.error(
             "DataFormat says Percent and KIDS COUNT stores percents as fractions (0.03 = 3%), "
-            "but some values are above 1; pass unit='percent' if they are percents",
-            adapter=adapter,
-            source=source,
+            "but some values are above 1; pass unit='percent' if they are percents"
         )
 
-    # ------------------------------------------------------------- duplicates
-    key_list = [keys["geography"], keys["period"], *(keys[d] for d in out_dims_t)]
-    bad_rows = problems.rows()
-    dup = _duplicates(key_list, n, bad_rows)
+
+def _add_repeated_keys(
+    keys: dict[str, _Key], dims: tuple[str, ...], n: int, problems: CellProblems
+) -> None:
+    """Report every row whose key (geography, period, categories) another row has too."""
+    key_list = [keys["geography"], keys["period"], *(keys[d] for d in dims)]
+    dup = _duplicates(key_list, n, problems.rows())
     if dup is not None and len(dup):
-        names = ["geography", "period", *out_dims_t]
         problems.add(
-            ", ".join(names),
+            ", ".join(["geography", "period", *dims]),
             dup,
             [" | ".join(k.labels[k.codes[r]] for k in key_list) for r in dup],
             "repeats the key of another row (same geography, period and categories)",
         )
 
+
+def _checked_indicator(opts: ReadOptions, unit: str, where: _Where) -> Indicator:
+    """Return the series' indicator (an Indicator given must fit the file's unit)."""
+    indicator = _indicator(opts, where.source, unit)
+    if opts.indicator is not None and not isinstance(opts.indicator, str):
+        try:
+            conversion_factor(unit, indicator.unit)
+        except UnitError as err:
+            raise where.error(
+                f"the file's unit {unit!r} does not fit indicator {indicator.id!r} "
+                f"({indicator.unit!r}): {err}"
+            ) from err
+    return indicator
+
+
+def _series_columns(
+    keys: Mapping[str, _Key],
+    dims: tuple[str, ...],
+    values: np.ndarray[Any, np.dtype[np.float64]],
+    others: Mapping[str, np.ndarray[Any, np.dtype[np.float64]]],
+    status: np.ndarray[Any, np.dtype[np.int8]],
+    problems: CellProblems,
+) -> tuple[dict[str, pa.Array | np.ndarray[Any, Any]], np.ndarray[Any, np.dtype[np.int8]]]:
+    """Return the series' columns and status codes, rows with problems left out.
+
+    The table itself is laid out by :func:`feedbackloop.series.assemble`, the
+    one place a series' columns, types and status dictionary are made.
+    """
+    keep = None
+    if problems:
+        mask = np.ones(len(values), dtype=bool)
+        mask[problems.rows()] = False
+        keep = np.flatnonzero(mask)
+
+    def sel(arr: Any) -> Any:
+        if keep is None:
+            return arr
+        return arr[keep] if isinstance(arr, np.ndarray) else arr.take(pa.array(keep))
+
+    columns: dict[str, pa.Array | np.ndarray[Any, Any]] = {
+        "geography": sel(keys["geography"].array()),
+        "period": sel(keys["period"].array()),
+    }
+    for d in dims:
+        columns[d] = sel(keys[d].array())
+    columns["value"] = sel(values)
+    for role in ("moe", "numerator", "denominator"):
+        if role in others:
+            columns[role] = sel(others[role])
+    return columns, sel(status)
+
+
+def build_series(
+    table: pa.Table,
+    opts: ReadOptions,
+    *,
+    adapter: str,
+    source: str,
+    locate: Locate,
+    provenance_options: Mapping[str, Any],
+    roles: Roles | None = None,
+    extra_problems: CellProblems | None = None,
+) -> TabularRead:
+    """Build the series from a table of cells; raise or collect every problem.
+
+    The steps, in order: select and melt rows (:func:`_cells`), parse numbers
+    and statuses, build the key columns, find the unit, report repeated keys,
+    then raise (``errors="raise"``) or leave the offending rows out.
+    """
+    where = _Where(adapter, source)
+    roles = roles or resolve_roles(table.column_names, opts)
+    problems = extra_problems or CellProblems()
+    cells = _cells(table, roles, opts, where)
+    here = cells.locator(locate)
+    parsed, values, others = _numbers(cells, roles, opts, problems)
+    status = _statuses(cells.table, roles, opts, parsed, values, problems)
+    keys, dims = _keys(cells, roles, opts, problems, where)
+    unit = _unit(cells.table, roles, opts, parsed, adapter, source, problems)
+    _check_kids_count_fraction(unit, roles, values, where)
+    _add_repeated_keys(keys, dims, cells.rows, problems)
     rejected = problems.frame(here) if problems else _empty_rejected()
     if problems and opts.errors == "raise":
         raise SpreadsheetReadError(
             problems.message(here), adapter=adapter, source=source, rejected=rejected
         )
-
-    # ------------------------------------------------------------------ table
-    indicator = _indicator(opts, source, unit)
-    if opts.indicator is not None and not isinstance(opts.indicator, str):
-        from feedbackloop.units import conversion_factor
-
-        try:
-            conversion_factor(unit, indicator.unit)
-        except UnitError as err:
-            raise SourceReadError(
-                f"the file's unit {unit!r} does not fit indicator {indicator.id!r} "
-                f"({indicator.unit!r}): {err}",
-                adapter=adapter,
-                source=source,
-            ) from err
-    arrays: dict[str, pa.Array] = {}
-    keep = None
-    if problems:
-        mask = np.ones(n, dtype=bool)
-        mask[problems.rows()] = False
-        keep = pa.array(np.flatnonzero(mask))
-    m = n if keep is None else len(keep)
-
-    def sel(arr: pa.Array) -> pa.Array:
-        return arr if keep is None else arr.take(keep)
-
-    arrays["indicator"] = pa.DictionaryArray.from_arrays(
-        pa.array(np.zeros(m, dtype=np.int32)), pa.array([indicator.id])
-    )
-    arrays["geography"] = sel(keys["geography"].array())
-    arrays["period"] = sel(keys["period"].array())
-    for d in out_dims_t:
-        arrays[d] = sel(keys[d].array())
-    arrays["value"] = sel(pa.array(values, from_pandas=True))
-    for role in ("moe", "numerator", "denominator"):
-        if role in others:
-            arrays[role] = sel(pa.array(others[role], from_pandas=True))
-    # Dictionary in order of first appearance, as IndicatorSeries.from_frame makes it.
-    enc = sel(pa.array(status, type=pa.int8())).dictionary_encode()
-    labels = pa.array([_STATUSES[i].value for i in enc.dictionary.to_pylist()], pa.string())
-    arrays["status"] = pa.DictionaryArray.from_arrays(enc.indices, labels)
-    series = IndicatorSeries(
+    indicator = _checked_indicator(opts, unit, where)
+    columns, codes = _series_columns(keys, dims, values, others, status, problems)
+    series = assemble(
+        columns,
         indicator=indicator,
-        table=pa.table(arrays),
+        status=codes,
         unit=unit,
-        dimensions=out_dims_t,
+        dimensions=dims,
         provenance=Provenance(adapter=adapter, source=source, options=dict(provenance_options)),
     )
     return TabularRead(series, rejected)
 
 
 def _empty_rejected() -> pd.DataFrame:
-    import pandas as pd
-
     return pd.DataFrame(
         {
             "row": pd.Series([], dtype="int64"),
@@ -1314,7 +1662,7 @@ def _unit(
     parsed: _Numbers,
     adapter: str,
     source: str,
-    problems: _Problems,
+    problems: CellProblems,
 ) -> str:
     if opts.unit is not None:
         return opts.unit

@@ -22,35 +22,42 @@ from __future__ import annotations
 import codecs
 import csv as _csv
 import io
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+from attrs import field, frozen
 
 from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_label
+from feedbackloop.adapters._options import option, parse_options, with_options
 from feedbackloop.adapters._tabular import (
-    Errors,
-    Layout,
+    KIDS_COUNT_CATEGORIES,
+    CellProblems,
     ReadOptions,
     SpreadsheetReadError,
     TabularRead,
-    _Problems,
     build_series,
+    check_header,
     describe,
     numeric_columns,
+    provenance_options,
     resolve_roles,
 )
 from feedbackloop.errors import AdapterWarning, SourceReadError
+from feedbackloop.series import IndicatorSeries
 
-if TYPE_CHECKING:
-    from feedbackloop.model import Indicator
-    from feedbackloop.series import IndicatorSeries
-
-__all__ = ["CsvAdapter", "SpreadsheetReadError", "TabularRead"]
+__all__ = [
+    "KIDS_COUNT_CATEGORIES",
+    "CsvAdapter",
+    "CsvOptions",
+    "SpreadsheetReadError",
+    "TabularRead",
+]
 
 _SUFFIXES = (".csv", ".tsv", ".txt")
 _SAMPLE_BYTES = 1 << 20
@@ -126,7 +133,7 @@ class _CsvFile:
             )
         self.raw_header = list(records[0])
         header = [h.strip() for h in records[0]]
-        _check_header(header, self.label)
+        check_header(header, self.label, _NAME)
         body = [r for r in records[1 : rows + 1] if len(r) == len(header)]
         complete = self.complete and not stopped
         cols = {h: pa.array([r[i] for r in body], pa.string()) for i, h in enumerate(header)}
@@ -135,69 +142,16 @@ class _CsvFile:
     def header(self) -> list[str]:
         return list(self.sample(0)[0].column_names)
 
-    def read(self, columns: Sequence[str], numeric: Sequence[str], problems: _Problems) -> pa.Table:
+    def read(
+        self, columns: Sequence[str], numeric: Sequence[str], problems: CellProblems
+    ) -> pa.Table:
         """Read every row with pyarrow: keys as dictionaries, numbers as float64 if clean."""
-        import pyarrow.csv as pcsv
-
-        bad_rows: list[str] = []
-
-        def on_invalid(row: Any) -> str:
-            bad_rows.append(str(row.text))
-            return "skip"
-
-        raw = dict(zip(columns, self.raw_header, strict=False))
-
-        def attempt(encoding: str, typed: bool) -> pa.Table:
-            """Read fast (newlines never inside quotes); re-read if that was wrong."""
-            try:
-                table = once(encoding, typed, newlines=False)
-            except pa.ArrowInvalid as err:
-                if "conversion error" in str(err) or "UTF8" in str(err):
-                    raise
-                return once(encoding, typed, newlines=True)
-            if bad_rows or _has_line_breaks(table):
-                # A quoted value holds a line break: pyarrow's parallel reader may have
-                # split the file inside it, so read again the careful (serial) way.
-                return once(encoding, typed, newlines=True)
-            return table
-
-        def once(encoding: str, typed: bool, *, newlines: bool) -> pa.Table:
-            types: dict[str, pa.DataType] = {
-                raw.get(c, c): (
-                    pa.float64()
-                    if typed and c in numeric
-                    else pa.string()
-                    if c in numeric
-                    else pa.dictionary(pa.int32(), pa.string())
-                )
-                for c in columns
-            }
-            bad_rows.clear()
-            return _unify(
-                pcsv.read_csv(
-                    self.path,
-                    read_options=pcsv.ReadOptions(
-                        encoding=encoding, skip_rows=self.skip_rows, column_names=None
-                    ),
-                    parse_options=pcsv.ParseOptions(
-                        delimiter=self.delimiter,
-                        newlines_in_values=newlines,
-                        invalid_row_handler=on_invalid,
-                    ),
-                    convert_options=pcsv.ConvertOptions(
-                        column_types=types,
-                        strings_can_be_null=False,
-                        null_values=[""],
-                        quoted_strings_can_be_null=False,
-                    ),
-                )
-            )
-
+        reader = _ArrowRead(self, columns, numeric)
         encoding = self.encoding
         table = None
         for typed in (True, False):
             try:
-                table = attempt(encoding, typed)
+                table = reader.attempt(encoding, typed)
                 break
             except pa.ArrowInvalid as err:
                 text = str(err)
@@ -208,7 +162,7 @@ class _CsvFile:
                     self.encoding = encoding
                     self.guessed = True
                     try:
-                        table = attempt(encoding, False)
+                        table = reader.attempt(encoding, False)
                         break
                     except pa.ArrowInvalid as err2:
                         raise self._error(err2) from err2
@@ -217,22 +171,20 @@ class _CsvFile:
                 raise self._error(err) from err
         assert table is not None
         renamed = [c.strip() for c in table.column_names]
-        table = table.rename_columns(renamed)
-        if bad_rows:
-            lines = self._scan(len(renamed))[1]
-            for line, record in lines:
-                problems.add_line(
-                    f"line {line}",
-                    "",
-                    record,
-                    f"does not have {len(renamed)} fields like the header",
-                )
-            if not lines:  # the scan found nothing: report what pyarrow saw
-                for record in bad_rows:
-                    problems.add_line(
-                        "a line", "", record, "does not split into the header's fields"
-                    )
-        return table
+        if reader.bad_rows:
+            self._report_bad_lines(reader.bad_rows, len(renamed), problems)
+        return table.rename_columns(renamed)
+
+    def _report_bad_lines(self, bad_rows: list[str], width: int, problems: CellProblems) -> None:
+        """List the lines that do not split into the header's fields."""
+        lines = self._scan(width)[1]
+        for line, record in lines:
+            problems.add_line(
+                f"line {line}", "", record, f"does not have {width} fields like the header"
+            )
+        if not lines:  # the scan found nothing: report what pyarrow saw
+            for record in bad_rows:
+                problems.add_line("a line", "", record, "does not split into the header's fields")
 
     def _error(self, err: Exception) -> SourceReadError:
         return SourceReadError(
@@ -283,6 +235,69 @@ class _CsvFile:
         return where
 
 
+class _ArrowRead:
+    """Reads of one CSV file's rows with pyarrow, keeping the lines it could not split."""
+
+    def __init__(self, f: _CsvFile, columns: Sequence[str], numeric: Sequence[str]) -> None:
+        self.f = f
+        self.columns = columns
+        self.numeric = numeric
+        self.raw = dict(zip(columns, f.raw_header, strict=False))
+        self.bad_rows: list[str] = []
+
+    def _on_invalid(self, row: Any) -> str:
+        self.bad_rows.append(str(row.text))
+        return "skip"
+
+    def attempt(self, encoding: str, typed: bool) -> pa.Table:
+        """Read fast (newlines never inside quotes); re-read if that was wrong."""
+        try:
+            table = self.once(encoding, typed, newlines=False)
+        except pa.ArrowInvalid as err:
+            if "conversion error" in str(err) or "UTF8" in str(err):
+                raise
+            return self.once(encoding, typed, newlines=True)
+        if self.bad_rows or _has_line_breaks(table):
+            # A quoted value holds a line break: pyarrow's parallel reader may have
+            # split the file inside it, so read again the careful (serial) way.
+            return self.once(encoding, typed, newlines=True)
+        return table
+
+    def once(self, encoding: str, typed: bool, *, newlines: bool) -> pa.Table:
+        """Read the whole file once: numbers as float64 (``typed``) or text, keys coded."""
+        numeric = self.numeric
+        types: dict[str, pa.DataType] = {
+            self.raw.get(c, c): (
+                pa.float64()
+                if typed and c in numeric
+                else pa.string()
+                if c in numeric
+                else pa.dictionary(pa.int32(), pa.string())
+            )
+            for c in self.columns
+        }
+        self.bad_rows.clear()
+        return _unify(
+            pcsv.read_csv(
+                self.f.path,
+                read_options=pcsv.ReadOptions(
+                    encoding=encoding, skip_rows=self.f.skip_rows, column_names=None
+                ),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=self.f.delimiter,
+                    newlines_in_values=newlines,
+                    invalid_row_handler=self._on_invalid,
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=types,
+                    strings_can_be_null=False,
+                    null_values=[""],
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        )
+
+
 def _unify(table: pa.Table) -> pa.Table:
     """Put each dictionary column in one chunk with one dictionary (read in parallel blocks)."""
     for i, col in enumerate(table.columns):
@@ -293,8 +308,6 @@ def _unify(table: pa.Table) -> pa.Table:
 
 def _has_line_breaks(table: pa.Table) -> bool:
     """Whether any text cell holds a line break or a quote (signs of a split record)."""
-    import pyarrow.compute as pc
-
     for col in table.columns:
         arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         if pa.types.is_dictionary(arr.type):
@@ -307,21 +320,28 @@ def _has_line_breaks(table: pa.Table) -> bool:
     return False
 
 
-def _check_header(header: list[str], label: str) -> None:
-    empty = [i + 1 for i, h in enumerate(header) if not h]
-    dup = sorted({h for h in header if h and header.count(h) > 1})
-    if empty or dup:
-        parts = []
-        if empty:
-            parts.append(f"header cells {empty} are empty")
-        if dup:
-            parts.append(f"header names repeat: {', '.join(map(repr, dup))}")
-        raise SourceReadError(
-            "; ".join(parts) + "; every column needs a distinct name (if the header is not "
-            "on the first line, pass skip_rows=...)",
-            adapter=_NAME,
-            source=label,
-        )
+@frozen(kw_only=True)
+class CsvOptions(ReadOptions):
+    """Every option of the ``csv`` adapter: the spreadsheet options and the file's own.
+
+    The fields are the keywords of :meth:`CsvAdapter.read` (and, those marked so,
+    of :meth:`CsvAdapter.discover`); see :class:`Option
+    <feedbackloop.adapters.Option>` and ``feedbackloop.adapters.options_of``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    encoding: str | None = field(
+        default=None,
+        metadata=option(
+            "Default: UTF-8 (a BOM is skipped), else cp1252 when the bytes are not UTF-8.",
+            discover=True,
+        ),
+    )
+    delimiter: str = field(default=",", metadata=option("Field separator.", discover=True))
+    skip_rows: int = field(
+        default=0, metadata=option("Lines above the header (titles, notes).", discover=True)
+    )
 
 
 class CsvAdapter:
@@ -352,33 +372,17 @@ class CsvAdapter:
             return False
         return "://" not in label and Path(label).suffix.lower() in _SUFFIXES
 
-    def discover(
-        self,
-        source: Source,
-        *,
-        encoding: str | None = None,
-        delimiter: str = ",",
-        skip_rows: int = 0,
-        layout: Layout = "auto",
-        value: str | None = None,
-        geography: str | None = None,
-        period: str | None = None,
-        dimensions: Sequence[str] | None = None,
-        category: str | None = None,
-        category_map: Mapping[str, Mapping[str, str]] | None = None,
-        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
-        wide: str | None = None,
-        wide_columns: Sequence[str] | None = None,
-    ) -> SourceInfo:
+    options: ClassVar[type[CsvOptions]] = CsvOptions
+
+    @with_options(CsvOptions, discover=True)
+    def discover(self, source: Source, **options: Any) -> SourceInfo:
         """Describe a CSV file from its first rows (at most 1 MB is read).
 
         Parameters
         ----------
         source : str or path
             The file.
-        encoding, delimiter, skip_rows, layout, value, geography, period, dimensions, \
-category, category_map, column_mapping, wide, wide_columns
-            As for :meth:`read`.
+        {options}
 
         Returns
         -------
@@ -387,20 +391,11 @@ category, category_map, column_mapping, wide, wide_columns
             seen in the sample, the layout recognised (``extra["layout"]``),
             the encoding, and ``rows`` when the whole file fit in the sample.
         """
-        f = _CsvFile(source, encoding=encoding, delimiter=delimiter, skip_rows=skip_rows)
-        table, complete = f.sample()
-        opts = ReadOptions(
-            layout=layout,
-            value=value,
-            geography=geography,
-            period=period,
-            dimensions=dimensions,
-            category=category,
-            category_map=category_map,
-            column_mapping=column_mapping,
-            wide=wide,
-            wide_columns=wide_columns,
+        opts = parse_options(CsvOptions, options, adapter=self.name, method="discover")
+        f = _CsvFile(
+            source, encoding=opts.encoding, delimiter=opts.delimiter, skip_rows=opts.skip_rows
         )
+        table, complete = f.sample()
         _, found = describe(table, opts, complete=complete)
         notes = list(found["notes"])
         if f.guessed:
@@ -417,108 +412,15 @@ category, category_map, column_mapping, wide, wide_columns
             extra={**found["extra"], "encoding": f.encoding},
         )
 
-    def read(
-        self,
-        source: Source,
-        *,
-        indicator: Indicator | str | None = None,
-        unit: str | None = None,
-        value: str | None = None,
-        moe: str | None = None,
-        geography: str | None = None,
-        period: str | None = None,
-        dimensions: Sequence[str] | None = None,
-        numerator: str | None = None,
-        denominator: str | None = None,
-        status: str | None = None,
-        default_geography: str | None = None,
-        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
-        code_mapping: Mapping[str, Mapping[str, str]] | str | os.PathLike[str] | None = None,
-        category: str | None = None,
-        category_map: Mapping[str, Mapping[str, str]] | None = None,
-        total: str | Sequence[str] | None = None,
-        wide: str | None = None,
-        wide_columns: Sequence[str] | None = None,
-        select: Mapping[str, str | Sequence[str]] | None = None,
-        missing: Mapping[str, str] | Sequence[str] | None = None,
-        thousands: str | None = ",",
-        decimal: str = ".",
-        multiplier: float = 1.0,
-        layout: Layout = "auto",
-        encoding: str | None = None,
-        delimiter: str = ",",
-        skip_rows: int = 0,
-        errors: Errors = "raise",
-    ) -> IndicatorSeries:
+    @with_options(CsvOptions)
+    def read(self, source: Source, **options: Any) -> IndicatorSeries:
         """Read a CSV file into a validated :class:`~feedbackloop.IndicatorSeries`.
 
         Parameters
         ----------
         source : str or path
             The CSV file.
-        indicator : Indicator or str, optional
-            What the values measure; a string is used as the indicator's name
-            (default: the file name). An Indicator's unit must be compatible
-            with the file's unit.
-        unit : str, optional
-            The values' unit; default from a ``Units``/``Unit measure``/``DataFormat``
-            column, ``%`` or currency signs in the values, or the indicator.
-        value, moe, geography, period, numerator, denominator, status : str, optional
-            The file's column for each part of the series (defaults: standard
-            names such as ``value``/``Value``, ``geography``/``GEOID``,
-            ``period``/``Year``; fixed names in the Open SDG and KIDS COUNT layouts).
-        dimensions : sequence of str, optional
-            Disaggregation columns; default every column with no other part.
-            Columns left out are not read.
-        default_geography : str, optional
-            Place code for rows without one (files about one place). Open SDG
-            headline rows default to the single GeoCode the file gives them, else
-            :data:`~feedbackloop.TOTAL`.
-        column_mapping : mapping or path, optional
-            Rename columns (``{"Sex": "sex"}``), or an Open SDG ``column_mapping.csv``.
-        code_mapping : mapping or path, optional
-            Recode categories per column (``{"sex": {"Male": "M"}}``), or an Open
-            SDG ``code_mapping.csv``.
-        category : str, optional
-            A column that mixes several dimensions (KIDS COUNT's ``Category``).
-        category_map : mapping, optional
-            Each label of ``category`` to its ``{dimension: category}``; the
-            dimensions it does not name are :data:`~feedbackloop.TOTAL`
-            (``{"All Students": {}, "Female Students": {"sex": "Female"}}``).
-        total : str or sequence of str, optional
-            Category labels meaning "all categories" (default: an empty cell in
-            the Open SDG and KIDS COUNT layouts, nothing otherwise).
-        wide : str, optional
-            Melt a wide table: ``"period"`` when the columns are years, or the
-            name of the dimension the column headers become.
-        wide_columns : sequence of str, optional
-            The columns to melt (default: year-like headers for
-            ``wide="period"``, otherwise every unassigned column).
-        select : mapping, optional
-            Keep only rows whose column has one of the given values
-            (``{"Units": "Number"}``), for files holding several series.
-        missing : mapping or sequence of str, optional
-            Cell texts meaning "no value" (default ``""``, ``-``: missing;
-            ``N/A``, ``NA``: not_available; ``(X)``: not_applicable); a mapping
-            gives each its :class:`~feedbackloop.Status`.
-        thousands, decimal : str
-            Number separators (``thousands=None`` refuses grouped numbers).
-        multiplier : float
-            Multiply values and MOEs (``1000`` for a table "in thousands");
-            Open SDG ``Unit multiplier`` columns are applied too.
-        layout : {"auto", "tidy", "open_sdg", "kids_count"}
-            Force a layout instead of recognising it from the header.
-        encoding : str, optional
-            Default: UTF-8 (a BOM is skipped), else cp1252 when the bytes are not
-            UTF-8.
-        delimiter : str
-            Field separator.
-        skip_rows : int
-            Lines above the header (titles, notes).
-        errors : {"raise", "collect"}
-            ``"raise"``: one :class:`SpreadsheetReadError` listing every
-            offending row (line and column). ``"collect"``: leave those rows out,
-            warn with the count, and keep the report (see :meth:`read_report`).
+        {options}
 
         Returns
         -------
@@ -531,77 +433,24 @@ category, category_map, column_mapping, wide, wide_columns
             keys, bad statuses: every one, with its line.
         SourceReadError
             The file cannot be opened or parsed, or options do not fit it.
+        AdapterOptionError
+            A keyword that is not an option (close matches are suggested).
         """
-        return self.read_report(
-            source,
-            indicator=indicator,
-            unit=unit,
-            value=value,
-            moe=moe,
-            geography=geography,
-            period=period,
-            dimensions=dimensions,
-            numerator=numerator,
-            denominator=denominator,
-            status=status,
-            default_geography=default_geography,
-            column_mapping=column_mapping,
-            code_mapping=code_mapping,
-            category=category,
-            category_map=category_map,
-            total=total,
-            wide=wide,
-            wide_columns=wide_columns,
-            select=select,
-            missing=missing,
-            thousands=thousands,
-            decimal=decimal,
-            multiplier=multiplier,
-            layout=layout,
-            encoding=encoding,
-            delimiter=delimiter,
-            skip_rows=skip_rows,
-            errors=errors,
-            warn=True,
-        ).series
+        return self._read(source, options, warn=True, method="read").series
 
-    def read_report(
-        self,
-        source: Source,
-        *,
-        indicator: Indicator | str | None = None,
-        unit: str | None = None,
-        value: str | None = None,
-        moe: str | None = None,
-        geography: str | None = None,
-        period: str | None = None,
-        dimensions: Sequence[str] | None = None,
-        numerator: str | None = None,
-        denominator: str | None = None,
-        status: str | None = None,
-        default_geography: str | None = None,
-        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
-        code_mapping: Mapping[str, Mapping[str, str]] | str | os.PathLike[str] | None = None,
-        category: str | None = None,
-        category_map: Mapping[str, Mapping[str, str]] | None = None,
-        total: str | Sequence[str] | None = None,
-        wide: str | None = None,
-        wide_columns: Sequence[str] | None = None,
-        select: Mapping[str, str | Sequence[str]] | None = None,
-        missing: Mapping[str, str] | Sequence[str] | None = None,
-        thousands: str | None = ",",
-        decimal: str = ".",
-        multiplier: float = 1.0,
-        layout: Layout = "auto",
-        encoding: str | None = None,
-        delimiter: str = ",",
-        skip_rows: int = 0,
-        errors: Errors = "collect",
-        warn: bool = False,
-    ) -> TabularRead:
+    @with_options(CsvOptions, defaults={"errors": "collect"})
+    def read_report(self, source: Source, *, warn: bool = False, **options: Any) -> TabularRead:
         """Read like :meth:`read` and also return the rejected-rows report.
 
         Takes the options of :meth:`read`; ``errors`` defaults to ``"collect"``.
+
+        Parameters
+        ----------
+        source : str or path
+            The CSV file.
+        {options}
+        warn : bool
+            Warn when rows are left out (as :meth:`read` does).
 
         Returns
         -------
@@ -609,12 +458,19 @@ category, category_map, column_mapping, wide, wide_columns
             ``.series`` and ``.rejected`` (a DataFrame: ``location``, ``column``,
             ``value``, ``reason``; empty when every row was read).
         """
-        options = {k: v for k, v in locals().items() if k not in ("self", "source", "warn")}
-        opts = ReadOptions(**{k: v for k, v in options.items() if k not in _FILE_OPTIONS})
-        f = _CsvFile(source, encoding=encoding, delimiter=delimiter, skip_rows=skip_rows)
+        given = {"errors": "collect", **options}
+        return self._read(source, given, warn=warn, method="read_report")
+
+    def _read(
+        self, source: Source, given: Mapping[str, Any], *, warn: bool, method: str
+    ) -> TabularRead:
+        opts = parse_options(CsvOptions, given, adapter=self.name, method=method)
+        f = _CsvFile(
+            source, encoding=opts.encoding, delimiter=opts.delimiter, skip_rows=opts.skip_rows
+        )
         header = f.header()
         roles = resolve_roles(header, opts)
-        problems = _Problems()
+        problems = CellProblems()
         table = f.read(header, numeric_columns(roles), problems)
         result = build_series(
             table,
@@ -622,7 +478,7 @@ category, category_map, column_mapping, wide, wide_columns
             adapter=self.name,
             source=f.label,
             locate=f.locate(len(header)),
-            provenance_options=_provenance(options, f.encoding),
+            provenance_options={**provenance_options(CsvOptions, given), "encoding": f.encoding},
             roles=roles,
             extra_problems=problems,
         )
@@ -636,34 +492,3 @@ category, category_map, column_mapping, wide, wide_columns
                 stacklevel=3,
             )
         return result
-
-
-_FILE_OPTIONS = frozenset({"encoding", "delimiter", "skip_rows", "sheet", "header_row"})
-
-
-def _provenance(options: Mapping[str, Any], encoding: str) -> dict[str, Any]:
-    """Return the options worth recording, as JSON-ready values."""
-    out: dict[str, Any] = {}
-    for k, v in options.items():
-        if v is None or (k == "errors" and v == "raise"):
-            continue
-        if k == "indicator" and not isinstance(v, str):
-            continue
-        if isinstance(v, os.PathLike):
-            v = os.fspath(v)
-        elif isinstance(v, Mapping):
-            v = {str(a): (dict(b) if isinstance(b, Mapping) else b) for a, b in v.items()}
-        elif isinstance(v, tuple | list):
-            v = list(v)
-        out[k] = v
-    defaults = {
-        "thousands": ",",
-        "decimal": ".",
-        "multiplier": 1.0,
-        "layout": "auto",
-        "delimiter": ",",
-        "skip_rows": 0,
-    }
-    out = {k: v for k, v in out.items() if defaults.get(k, object()) != v}
-    out["encoding"] = encoding
-    return out

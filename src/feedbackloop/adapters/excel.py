@@ -10,36 +10,34 @@ unless ``header_row`` says where it is.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+from attrs import field, frozen
 
 from feedbackloop._util import import_optional
 from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_label
+from feedbackloop.adapters._options import option, parse_options, with_options
 from feedbackloop.adapters._tabular import (
-    Errors,
-    Layout,
+    CellProblems,
     ReadOptions,
     SpreadsheetReadError,
     TabularRead,
-    _Problems,
     build_series,
+    check_header,
     describe,
     numeric_columns,
+    provenance_options,
     resolve_roles,
 )
 from feedbackloop.errors import AdapterWarning, SourceReadError
+from feedbackloop.series import IndicatorSeries
 
-if TYPE_CHECKING:
-    from feedbackloop.model import Indicator
-    from feedbackloop.series import IndicatorSeries
-
-__all__ = ["ExcelAdapter", "SpreadsheetReadError", "TabularRead"]
+__all__ = ["ExcelAdapter", "ExcelOptions", "SpreadsheetReadError", "TabularRead"]
 
 _NAME = "excel"
 _SUFFIXES = (".xlsx", ".xlsm")
@@ -151,9 +149,7 @@ class _Sheet:
             default=0,
         )
         header = [_cell_text(v).strip() for v in raw_header[:width]]
-        from feedbackloop.adapters.csv import _check_header
-
-        _check_header(header, f"{self.label} [{self.sheet_name}]")
+        check_header(header, f"{self.label} [{self.sheet_name}]", _NAME)
         self.header = header
         data: list[tuple[Any, ...]] = []
         numbers: list[int] = []
@@ -220,6 +216,32 @@ def _guess_header(rows: list[tuple[Any, ...]]) -> int | None:
     return None
 
 
+@frozen(kw_only=True)
+class ExcelOptions(ReadOptions):
+    """Every option of the ``excel`` adapter: the spreadsheet options and the sheet's own.
+
+    The fields are the keywords of :meth:`ExcelAdapter.read` (and, those marked
+    so, of :meth:`ExcelAdapter.discover`).
+
+    .. versionadded:: 0.1.0
+    """
+
+    sheet: str | int | None = field(
+        default=None,
+        metadata=option(
+            "Sheet name or 0-based position (default: the first sheet).", discover=True
+        ),
+    )
+    header_row: int | None = field(
+        default=None,
+        metadata=option(
+            "1-based sheet row of the header (default: the first row as wide as the table, "
+            "so title rows and merged title cells above it are skipped).",
+            discover=True,
+        ),
+    )
+
+
 class ExcelAdapter:
     """Read tables from ``.xlsx`` workbooks into indicator series.
 
@@ -234,6 +256,7 @@ class ExcelAdapter:
     name: ClassVar[str] = _NAME
     api_version: ClassVar[int] = ADAPTER_API
     description: ClassVar[str] = "Excel workbooks (.xlsx): one table per sheet, via openpyxl"
+    options: ClassVar[type[ExcelOptions]] = ExcelOptions
 
     def can_read(self, source: Source) -> bool:
         """Whether ``source`` is an ``.xlsx``/``.xlsm`` file path (by its suffix only)."""
@@ -243,32 +266,15 @@ class ExcelAdapter:
             return False
         return "://" not in label and Path(label).suffix.lower() in _SUFFIXES
 
-    def discover(
-        self,
-        source: Source,
-        *,
-        sheet: str | int | None = None,
-        header_row: int | None = None,
-        layout: Layout = "auto",
-        value: str | None = None,
-        geography: str | None = None,
-        period: str | None = None,
-        dimensions: Sequence[str] | None = None,
-        category: str | None = None,
-        category_map: Mapping[str, Mapping[str, str]] | None = None,
-        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
-        wide: str | None = None,
-        wide_columns: Sequence[str] | None = None,
-    ) -> SourceInfo:
+    @with_options(ExcelOptions, discover=True)
+    def discover(self, source: Source, **options: Any) -> SourceInfo:
         """Describe one sheet from its first 1,000 rows.
 
         Parameters
         ----------
         source : str or path
             The workbook.
-        sheet, header_row, layout, value, geography, period, dimensions, category, \
-category_map, column_mapping, wide, wide_columns
-            As for :meth:`read`.
+        {options}
 
         Returns
         -------
@@ -276,19 +282,8 @@ category_map, column_mapping, wide, wide_columns
             As for the CSV adapter, plus ``extra["sheets"]``, ``extra["sheet"]``
             and ``extra["header_row"]``.
         """
-        ws = _Sheet(source, sheet=sheet, header_row=header_row, limit=_SAMPLE_ROWS)
-        opts = ReadOptions(
-            layout=layout,
-            value=value,
-            geography=geography,
-            period=period,
-            dimensions=dimensions,
-            category=category,
-            category_map=category_map,
-            column_mapping=column_mapping,
-            wide=wide,
-            wide_columns=wide_columns,
-        )
+        opts = parse_options(ExcelOptions, options, adapter=self.name, method="discover")
+        ws = _Sheet(source, sheet=opts.sheet, header_row=opts.header_row, limit=_SAMPLE_ROWS)
         table = ws.table()
         _, found = describe(table, opts, complete=ws.complete)
         return SourceInfo(
@@ -308,57 +303,21 @@ category_map, column_mapping, wide, wide_columns
             },
         )
 
-    def read(
-        self,
-        source: Source,
-        *,
-        sheet: str | int | None = None,
-        header_row: int | None = None,
-        indicator: Indicator | str | None = None,
-        unit: str | None = None,
-        value: str | None = None,
-        moe: str | None = None,
-        geography: str | None = None,
-        period: str | None = None,
-        dimensions: Sequence[str] | None = None,
-        numerator: str | None = None,
-        denominator: str | None = None,
-        status: str | None = None,
-        default_geography: str | None = None,
-        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
-        code_mapping: Mapping[str, Mapping[str, str]] | str | os.PathLike[str] | None = None,
-        category: str | None = None,
-        category_map: Mapping[str, Mapping[str, str]] | None = None,
-        total: str | Sequence[str] | None = None,
-        wide: str | None = None,
-        wide_columns: Sequence[str] | None = None,
-        select: Mapping[str, str | Sequence[str]] | None = None,
-        missing: Mapping[str, str] | Sequence[str] | None = None,
-        thousands: str | None = ",",
-        decimal: str = ".",
-        multiplier: float = 1.0,
-        layout: Layout = "auto",
-        errors: Errors = "raise",
-    ) -> IndicatorSeries:
+    @with_options(ExcelOptions)
+    def read(self, source: Source, **options: Any) -> IndicatorSeries:
         """Read one sheet into a validated :class:`~feedbackloop.IndicatorSeries`.
+
+        Options are those of :meth:`feedbackloop.adapters.csv.CsvAdapter.read`
+        (but the CSV file's encoding, delimiter and skip_rows) plus ``sheet`` and
+        ``header_row``. Cells holding numbers are taken as they are; text cells
+        are parsed like CSV cells. Geography codes stored as numbers are refused
+        (leading zeros are lost): format that column as text.
 
         Parameters
         ----------
         source : str or path
             The workbook.
-        sheet : str or int, optional
-            Sheet name or 0-based position (default: the first sheet).
-        header_row : int, optional
-            1-based sheet row of the header (default: the first row as wide as
-            the table, so title rows and merged title cells above it are skipped).
-        indicator, unit, value, moe, geography, period, dimensions, numerator, \
-denominator, status, default_geography, column_mapping, code_mapping, category, \
-category_map, total, wide, wide_columns, select, missing, thousands, decimal, \
-multiplier, layout, errors
-            As for :meth:`feedbackloop.adapters.csv.CsvAdapter.read`. Cells
-            holding numbers are taken as they are; text cells are parsed like CSV
-            cells. Geography codes stored as numbers are refused (leading zeros
-            are lost): format that column as text.
+        {options}
 
         Returns
         -------
@@ -373,86 +332,36 @@ multiplier, layout, errors
         MissingDependencyError
             openpyxl is not installed.
         """
-        return self.read_report(
-            source,
-            sheet=sheet,
-            header_row=header_row,
-            indicator=indicator,
-            unit=unit,
-            value=value,
-            moe=moe,
-            geography=geography,
-            period=period,
-            dimensions=dimensions,
-            numerator=numerator,
-            denominator=denominator,
-            status=status,
-            default_geography=default_geography,
-            column_mapping=column_mapping,
-            code_mapping=code_mapping,
-            category=category,
-            category_map=category_map,
-            total=total,
-            wide=wide,
-            wide_columns=wide_columns,
-            select=select,
-            missing=missing,
-            thousands=thousands,
-            decimal=decimal,
-            multiplier=multiplier,
-            layout=layout,
-            errors=errors,
-            warn=True,
-        ).series
+        return self._read(source, options, warn=True, method="read").series
 
-    def read_report(
-        self,
-        source: Source,
-        *,
-        sheet: str | int | None = None,
-        header_row: int | None = None,
-        indicator: Indicator | str | None = None,
-        unit: str | None = None,
-        value: str | None = None,
-        moe: str | None = None,
-        geography: str | None = None,
-        period: str | None = None,
-        dimensions: Sequence[str] | None = None,
-        numerator: str | None = None,
-        denominator: str | None = None,
-        status: str | None = None,
-        default_geography: str | None = None,
-        column_mapping: Mapping[str, str] | str | os.PathLike[str] | None = None,
-        code_mapping: Mapping[str, Mapping[str, str]] | str | os.PathLike[str] | None = None,
-        category: str | None = None,
-        category_map: Mapping[str, Mapping[str, str]] | None = None,
-        total: str | Sequence[str] | None = None,
-        wide: str | None = None,
-        wide_columns: Sequence[str] | None = None,
-        select: Mapping[str, str | Sequence[str]] | None = None,
-        missing: Mapping[str, str] | Sequence[str] | None = None,
-        thousands: str | None = ",",
-        decimal: str = ".",
-        multiplier: float = 1.0,
-        layout: Layout = "auto",
-        errors: Errors = "collect",
-        warn: bool = False,
-    ) -> TabularRead:
+    @with_options(ExcelOptions, defaults={"errors": "collect"})
+    def read_report(self, source: Source, *, warn: bool = False, **options: Any) -> TabularRead:
         """Read like :meth:`read` and also return the rejected-rows report.
+
+        Parameters
+        ----------
+        source : str or path
+            The workbook.
+        {options}
+        warn : bool
+            Warn when rows are left out (as :meth:`read` does).
 
         Returns
         -------
         TabularRead
             ``.series`` and ``.rejected``; ``errors`` defaults to ``"collect"``.
         """
-        options = {k: v for k, v in locals().items() if k not in ("self", "source", "warn")}
-        from feedbackloop.adapters.csv import _FILE_OPTIONS, _provenance
+        given = {"errors": "collect", **options}
+        return self._read(source, given, warn=warn, method="read_report")
 
-        opts = ReadOptions(**{k: v for k, v in options.items() if k not in _FILE_OPTIONS})
-        ws = _Sheet(source, sheet=sheet, header_row=header_row)
+    def _read(
+        self, source: Source, given: Mapping[str, Any], *, warn: bool, method: str
+    ) -> TabularRead:
+        opts = parse_options(ExcelOptions, given, adapter=self.name, method=method)
+        ws = _Sheet(source, sheet=opts.sheet, header_row=opts.header_row)
         roles = resolve_roles(ws.header, opts)
         table = ws.table(numeric_columns(roles))
-        problems = _Problems()
+        problems = CellProblems()
         if roles.geography is not None:
             rows = ws.numeric_cells(roles.geography)
             problems.add(
@@ -461,16 +370,13 @@ multiplier, layout, errors
                 [_cell_text(ws.data[r][ws.header.index(roles.geography)]) for r in rows],
                 "place codes stored as numbers lose leading zeros; format the column as text",
             )
-        prov = _provenance(options, "xlsx")
-        prov.pop("encoding", None)
-        prov["sheet"] = ws.sheet_name
         result = build_series(
             table,
             opts,
             adapter=self.name,
             source=ws.label,
             locate=ws.locate,
-            provenance_options=prov,
+            provenance_options={**provenance_options(ExcelOptions, given), "sheet": ws.sheet_name},
             roles=roles,
             extra_problems=problems,
         )

@@ -17,7 +17,7 @@ from feedbackloop.errors import (
     PdfReadError,
 )
 from feedbackloop.pdf._cells import CellKind, parse_cell
-from feedbackloop.pdf._read import STRATEGIES, read_tables
+from feedbackloop.pdf._read import STRATEGIES, TableStrategy, read_tables
 from feedbackloop.pdf._table import Note, PdfTable
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "PageRangeError",
     "PdfReadError",
     "PdfTable",
+    "TableStrategy",
     "parse_cell",
     "read_tables",
 ]

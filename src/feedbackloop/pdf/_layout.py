@@ -137,24 +137,40 @@ def _clean_marker(text: str) -> str:
     return text.strip().strip("()[]").strip(",") or text.strip()
 
 
-def _line_words(
-    row: Sequence[Mapping[str, Any]],
-    leaders: Sequence[bool],
-    body: float,
-    baseline: float,
-    superscript_ratio: float,
-) -> list[Word]:
-    """Words of one line (chars sorted left to right), superscripts attached as markers."""
-    words: list[Word] = []
-    pending_sup: list[tuple[str, float]] = []
-    sup_text = ""
-    sup_start = sup_x1 = 0.0
-    space_seen = False
-    cur: list[Mapping[str, Any]] = []
+class _WordBuilder:
+    """The words of one line so far, built char by char (left to right).
 
-    def flush() -> None:
+    Holds the word being read (``cur``), the superscript being read
+    (``sup_text``) and superscripts waiting for the next word (``pending_sup``).
+    """
+
+    __slots__ = (
+        "body",
+        "cur",
+        "pending_sup",
+        "space_seen",
+        "sup_start",
+        "sup_text",
+        "sup_x1",
+        "words",
+    )
+
+    def __init__(self, body: float):
+        self.body = body
+        self.words: list[Word] = []
+        self.pending_sup: list[tuple[str, float]] = []
+        self.sup_text = ""
+        self.sup_start = self.sup_x1 = 0.0
+        self.space_seen = False
+        self.cur: list[Mapping[str, Any]] = []
+
+    def flush(self) -> None:
+        """End the current word; superscripts waiting lead it or trail the word before."""
+        cur = self.cur
         if not cur:
             return
+        body = self.body
+        words = self.words
         text = "".join(c["text"] for c in cur).strip()
         w = Word(
             text,
@@ -164,68 +180,93 @@ def _line_words(
             max(c["bottom"] for c in cur),
             body,
         )
-        for marker, end in pending_sup:
+        for marker, end in self.pending_sup:
             if w.x0 - end < 0.6 * body or not words:
                 w.lead.append(marker)
             else:
                 words[-1].markers.append(marker)
-        pending_sup.clear()
+        self.pending_sup.clear()
         words.append(w)
         cur.clear()
 
-    def flush_sup() -> None:
-        nonlocal sup_text
-        if not sup_text:
+    def flush_sup(self) -> None:
+        """End the current superscript: a marker of the word it touches, or waiting."""
+        if not self.sup_text:
             return
-        marker = _clean_marker(sup_text)
-        if cur and not space_seen and sup_start - cur[-1]["x1"] < 0.5 * body:
-            flush()
+        marker = _clean_marker(self.sup_text)
+        body = self.body
+        cur = self.cur
+        words = self.words
+        if cur and not self.space_seen and self.sup_start - cur[-1]["x1"] < 0.5 * body:
+            self.flush()
             words[-1].markers.append(marker)
-        elif not cur and words and not space_seen and sup_start - words[-1].x1 < 0.5 * body:
+        elif (
+            not cur and words and not self.space_seen and self.sup_start - words[-1].x1 < 0.5 * body
+        ):
             words[-1].markers.append(marker)
         else:
-            flush()
-            pending_sup.append((marker, sup_x1))
-        sup_text = ""
+            self.flush()
+            self.pending_sup.append((marker, self.sup_x1))
+        self.sup_text = ""
 
-    for idx, c in enumerate(row):
-        if leaders[idx]:
-            flush_sup()
-            flush()
-            space_seen = True
-            continue
-        t = c["text"]
-        is_sup = (
-            c["size"] < superscript_ratio * body
-            and c["bottom"] < baseline - 0.15 * body
-            and not t.isspace()
-        )
-        if is_sup:
-            if not sup_text:
-                sup_start = c["x0"]
-            elif c["x0"] - sup_x1 > 0.5 * c["size"]:
-                flush_sup()
-                sup_start = c["x0"]
-            sup_text += t
-            sup_x1 = c["x1"]
-            continue
-        if sup_text:
-            flush_sup()
-        if t.isspace():
-            space_seen = True
-            continue
+    def superscript(self, c: Mapping[str, Any]) -> None:
+        """Add a superscript char (a gap wider than half its size starts another marker)."""
+        if not self.sup_text:
+            self.sup_start = c["x0"]
+        elif c["x0"] - self.sup_x1 > 0.5 * c["size"]:
+            self.flush_sup()
+            self.sup_start = c["x0"]
+        self.sup_text += c["text"]
+        self.sup_x1 = c["x1"]
+
+    def char(self, c: Mapping[str, Any]) -> None:
+        """Add a body char (a gap wider than a word break starts another word)."""
+        cur = self.cur
         if cur:
             gap = c["x0"] - cur[-1]["x1"]
-            limit = (0.1 if space_seen else WORD_GAP) * max(c["size"], 1.0)
+            limit = (0.1 if self.space_seen else WORD_GAP) * max(c["size"], 1.0)
             if gap > limit:
-                flush()
+                self.flush()
         cur.append(c)
-        space_seen = False
-    flush_sup()
-    flush()
-    if pending_sup and words:
-        words[-1].markers.extend(m for m, _ in pending_sup)
-    return words
+        self.space_seen = False
+
+    def finish(self) -> list[Word]:
+        """End the line and return its words (markers left waiting go to the last word)."""
+        self.flush_sup()
+        self.flush()
+        if self.pending_sup and self.words:
+            self.words[-1].markers.extend(m for m, _ in self.pending_sup)
+        return self.words
+
+
+def _line_words(
+    row: Sequence[Mapping[str, Any]],
+    leaders: Sequence[bool],
+    body: float,
+    baseline: float,
+    superscript_ratio: float,
+) -> list[Word]:
+    """Words of one line (chars sorted left to right), superscripts attached as markers."""
+    builder = _WordBuilder(body)
+    small = superscript_ratio * body
+    raised = baseline - 0.15 * body
+    for idx, c in enumerate(row):
+        if leaders[idx]:
+            builder.flush_sup()
+            builder.flush()
+            builder.space_seen = True
+            continue
+        t = c["text"]
+        if c["size"] < small and c["bottom"] < raised and not t.isspace():
+            builder.superscript(c)
+            continue
+        if builder.sup_text:
+            builder.flush_sup()
+        if t.isspace():
+            builder.space_seen = True
+            continue
+        builder.char(c)
+    return builder.finish()
 
 
 def build_lines(

@@ -9,8 +9,12 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, cast
 
+import numpy as np
+import pandas as pd
+
+from feedbackloop._util import import_optional
 from feedbackloop.errors import (
     EncryptedPdfError,
     NoTableFoundError,
@@ -19,18 +23,21 @@ from feedbackloop.errors import (
     PageRangeError,
     PdfReadError,
 )
-from feedbackloop.pdf._cells import CellKind, parse_cell, split_markers, value_like
+from feedbackloop.pdf._cells import CellKind, ParsedCell, parse_cell, split_markers, value_like
 from feedbackloop.pdf._layout import SUPERSCRIPT_RATIO, Line, Word, build_lines
 from feedbackloop.pdf._table import Note, PdfTable
 
-__all__ = ["STRATEGIES", "read_tables"]
+__all__ = ["STRATEGIES", "TableStrategy", "read_tables"]
 
-Strategy = Literal["auto", "lines", "rects", "text", "explicit"]
+#: How :func:`read_tables` finds columns (not :class:`feedbackloop.Strategy`, a loop node).
+TableStrategy = Literal["auto", "lines", "rects", "text", "explicit"]
 #: The strategies :func:`read_tables` accepts.
 STRATEGIES: tuple[str, ...] = ("auto", "lines", "rects", "text", "explicit")
 TableSetting = float | int | str | bool | Sequence[float]
 
 _BBox = tuple[float, float, float, float]
+#: Per line: (is a row line, is a column-numbering line, its phrases).
+_LineInfo = tuple[bool, bool, list[list[Word]]]
 _NUMBERING = re.compile(
     r"^(\d{1,2}\s*=?|\(?\s*\d{1,2}\s*(?:to|-|–|\+)\s*\d{1,2}\s*\)?(?:\s*[+\-]\s*\d{1,2})*)$"
 )
@@ -212,138 +219,188 @@ class _Rules:
 def _lines_pieces(
     page: Any,
     lines: list[Line],
-    rules: _Rules,
     settings: Mapping[str, Any],
     strategy: str,
 ) -> tuple[list[_Piece], list[str]]:
-    tables = page.find_tables(dict(settings))
+    """Tables pdfplumber finds from ruling lines, and why rejected boxes were rejected."""
     pieces: list[_Piece] = []
     rejected: list[str] = []
-    for t in tables:
-        x0, top, x1, bottom = t.bbox
-        idx = [
-            i
-            for i, ln in enumerate(lines)
-            if top - 1 <= (ln.top + ln.bottom) / 2 <= bottom + 1 and ln.x1 >= x0 and ln.x0 <= x1
-        ]
-        tl = [(i, _in_range(lines[i], x0, x1)) for i in idx]
-        tl = [(i, ws) for i, ws in tl if ws]
-        if not tl or (len(tl) < 2 and not _is_value_line(tl[0][1])):
-            continue
-        size = sorted(lines[i].size for i, _ in tl)[len(tl) // 2]
-        bounds = _cluster([c[0] for c in t.cells] + [c[2] for c in t.cells], 2.0)
-        cells_per_line = [_assign(ws, bounds) for _, ws in tl]
-        nvals = [_value_count(c) for c in cells_per_line]
-        if not any(nvals):
-            rejected.append(f"ruled box at {_fmt_box(t.bbox)} holds no numbers or dates")
-            continue
-        # Larger type at the top is a title; lines after the last one holding values are notes.
-        big = [k for k in range(len(tl)) if lines[tl[k][0]].size > 1.15 * size]
-        lead = 0
-        while lead < len(tl) and lead in big:
-            lead += 1
-        last = max(k for k, n in enumerate(nvals) if n)
-        title_parts = [" ".join(w.text for w in ws) for _, ws in tl[:lead]]
-        tl = tl[lead : last + 1]
-        cells_per_line = cells_per_line[lead : last + 1]
-        nvals = nvals[lead : last + 1]
-        first = next(k for k, n in enumerate(nvals) if n)
-        # Drop narrow columns without body text (gaps between filled cell rectangles).
-        body_cols = {j for cells in cells_per_line[first:] for j, c in enumerate(cells) if c}
-        keep = [bounds[0]]
-        for j in range(len(bounds) - 1):
-            if j not in body_cols and bounds[j + 1] - bounds[j] < 3 * size:
-                if j == len(bounds) - 2 and len(keep) > 1:
-                    keep[-1] = bounds[-1]
-                continue
-            keep.append(bounds[j + 1])
-        if len(keep) > 1:
-            keep[0], keep[-1] = bounds[0], bounds[-1]
-        bounds = keep
-        if len(bounds) < 3:
-            rejected.append(f"ruled box at {_fmt_box(t.bbox)} has fewer than 2 columns")
-            continue
-        cells_per_line = [_assign(ws, bounds) for _, ws in tl]
-        ys = _cluster([c[1] for c in t.cells] + [c[3] for c in t.cells], 2.0)
-        bands = [bisect.bisect_right(ys, (lines[i].top + lines[i].bottom) / 2) for i, _ in tl]
-        # Header lines; a line whose words share one cell spanning most columns is a title.
-        header: list[list[_Group]] = []
-        ncols = len(bounds) - 1
-        centers = [(bounds[j] + bounds[j + 1]) / 2 for j in range(ncols)]
-        for k in range(first):
-            i, ws = tl[k]
-            ln = lines[i]
-            mid = (ln.top + ln.bottom) / 2
-            owners = [_cell_of(t.cells, w.center, mid) for w in ws]
-            if owners and all(o is not None and o == owners[0] for o in owners):
-                cell = owners[0]
-                assert cell is not None
-                covered = [j for j, c in enumerate(centers) if cell[0] <= c <= cell[2]]
-                if len(covered) >= max(2, 0.75 * ncols) and not header:
-                    title_parts.append(" ".join(w.text for w in ws))
-                    continue
-            header.append(_ruled_header_line(cells_per_line[k], ws, t.cells, centers, mid))
-        rows: list[list[list[Word]]] = []
-        packed = 0
-        k = first
-        while k < len(tl):
-            band = bands[k]
-            members = [k]
-            while k + len(members) < len(tl) and bands[k + len(members)] == band:
-                members.append(k + len(members))
-            k += len(members)
-            with_values = [m for m in members if nvals[m]]
-            if len(with_values) >= 2:
-                packed += 1
-                pending: list[list[list[Word]]] = []
-                for m in members:
-                    pending.append(cells_per_line[m])
-                    if nvals[m]:
-                        rows.append(_merge_cells(pending))
-                        pending = []
-                if pending and rows:
-                    rows[-1] = _merge_cells([rows[-1], *pending])
-            else:
-                rows.append(_merge_cells([cells_per_line[m] for m in members]))
-        remarks: list[str] = []
-        if packed:
-            remarks.append(
-                f"page {page.page_number}: ruling lines hold several text rows per cell "
-                f"({packed} cells); rows were taken from the text lines"
-            )
-        kind = strategy
-        if strategy == "lines":
-            n_rects = sum(
-                1
-                for r in page.rects
-                if r["fill"]
-                and not r["stroke"]
-                and r["x1"] - r["x0"] > 2
-                and r["bottom"] - r["top"] > 2
-                and r["x0"] >= x0 - 1
-                and r["x1"] <= x1 + 1
-                and r["top"] >= top - 1
-                and r["bottom"] <= bottom + 1
-            )
-            if n_rects >= max(4, 2 * len(tl)):
-                kind = "rects"
-        pieces.append(
-            _Piece(
-                page=page.page_number,
-                strategy=kind,
-                bounds=bounds,
-                header=header,
-                numbering=[False] * len(header),
-                rows=rows,
-                title=" ".join(title_parts) or None,
-                bbox=(x0, top, x1, bottom),
-                remarks=remarks,
-                used={i for i, _ in tl},
-            )
-        )
-        if len(rows) == 1 and not header:
-            pieces[-1].orphan = True
+    for t in page.find_tables(dict(settings)):
+        piece = _ruled_piece(page, lines, t, strategy, rejected)
+        if piece is not None:
+            pieces.append(piece)
     return pieces, rejected
+
+
+def _ruled_piece(
+    page: Any, lines: list[Line], t: Any, strategy: str, rejected: list[str]
+) -> _Piece | None:
+    """Turn one ruled box into a piece, or say in ``rejected`` why it is not a table."""
+    x0, top, x1, bottom = t.bbox
+    tl = _lines_in_box(lines, t.bbox)
+    if not tl or (len(tl) < 2 and not _is_value_line(tl[0][1])):
+        return None
+    size = sorted(lines[i].size for i, _ in tl)[len(tl) // 2]
+    bounds = _cluster([c[0] for c in t.cells] + [c[2] for c in t.cells], 2.0)
+    cells_per_line = [_assign(ws, bounds) for _, ws in tl]
+    nvals = [_value_count(c) for c in cells_per_line]
+    if not any(nvals):
+        rejected.append(f"ruled box at {_fmt_box(t.bbox)} holds no numbers or dates")
+        return None
+    # Larger type at the top is a title; lines after the last one holding values are notes.
+    big = [k for k in range(len(tl)) if lines[tl[k][0]].size > 1.15 * size]
+    lead = 0
+    while lead < len(tl) and lead in big:
+        lead += 1
+    last = max(k for k, n in enumerate(nvals) if n)
+    title_parts = [" ".join(w.text for w in ws) for _, ws in tl[:lead]]
+    tl = tl[lead : last + 1]
+    cells_per_line = cells_per_line[lead : last + 1]
+    nvals = nvals[lead : last + 1]
+    first = next(k for k, n in enumerate(nvals) if n)
+    bounds = _drop_gap_columns(bounds, cells_per_line[first:], size)
+    if len(bounds) < 3:
+        rejected.append(f"ruled box at {_fmt_box(t.bbox)} has fewer than 2 columns")
+        return None
+    cells_per_line = [_assign(ws, bounds) for _, ws in tl]
+    header = _ruled_header(lines, tl[:first], cells_per_line, t.cells, bounds, title_parts)
+    ys = _cluster([c[1] for c in t.cells] + [c[3] for c in t.cells], 2.0)
+    bands = [bisect.bisect_right(ys, (lines[i].top + lines[i].bottom) / 2) for i, _ in tl]
+    rows, packed = _ruled_rows(cells_per_line[first:], nvals[first:], bands[first:])
+    remarks: list[str] = []
+    if packed:
+        remarks.append(
+            f"page {page.page_number}: ruling lines hold several text rows per cell "
+            f"({packed} cells); rows were taken from the text lines"
+        )
+    kind = strategy
+    if strategy == "lines" and _filled_rects(page, t.bbox) >= max(4, 2 * len(tl)):
+        kind = "rects"
+    piece = _Piece(
+        page=page.page_number,
+        strategy=kind,
+        bounds=bounds,
+        header=header,
+        numbering=[False] * len(header),
+        rows=rows,
+        title=" ".join(title_parts) or None,
+        bbox=(x0, top, x1, bottom),
+        remarks=remarks,
+        used={i for i, _ in tl},
+    )
+    if len(rows) == 1 and not header:
+        piece.orphan = True
+    return piece
+
+
+def _lines_in_box(lines: list[Line], bbox: _BBox) -> list[tuple[int, list[Word]]]:
+    """Lines whose middle is inside ``bbox``, with their words inside it (none left empty)."""
+    x0, top, x1, bottom = bbox
+    idx = [
+        i
+        for i, ln in enumerate(lines)
+        if top - 1 <= (ln.top + ln.bottom) / 2 <= bottom + 1 and ln.x1 >= x0 and ln.x0 <= x1
+    ]
+    tl = [(i, _in_range(lines[i], x0, x1)) for i in idx]
+    return [(i, ws) for i, ws in tl if ws]
+
+
+def _drop_gap_columns(
+    bounds: list[float], body: Sequence[list[list[Word]]], size: float
+) -> list[float]:
+    """Drop narrow columns without body text (gaps between filled cell rectangles)."""
+    body_cols = {j for cells in body for j, c in enumerate(cells) if c}
+    keep = [bounds[0]]
+    for j in range(len(bounds) - 1):
+        if j not in body_cols and bounds[j + 1] - bounds[j] < 3 * size:
+            if j == len(bounds) - 2 and len(keep) > 1:
+                keep[-1] = bounds[-1]
+            continue
+        keep.append(bounds[j + 1])
+    if len(keep) > 1:
+        keep[0], keep[-1] = bounds[0], bounds[-1]
+    return keep
+
+
+def _ruled_header(
+    lines: list[Line],
+    head: Sequence[tuple[int, list[Word]]],
+    cells_per_line: Sequence[list[list[Word]]],
+    boxes: Sequence[_BBox],
+    bounds: Sequence[float],
+    title_parts: list[str],
+) -> list[list[_Group]]:
+    """Header lines of a ruled table, top to bottom.
+
+    A first line whose words share one cell spanning most columns is a title:
+    it is appended to ``title_parts`` instead.
+    """
+    header: list[list[_Group]] = []
+    ncols = len(bounds) - 1
+    centers = [(bounds[j] + bounds[j + 1]) / 2 for j in range(ncols)]
+    for k, (i, ws) in enumerate(head):
+        ln = lines[i]
+        mid = (ln.top + ln.bottom) / 2
+        owners = [_cell_of(boxes, w.center, mid) for w in ws]
+        if owners and all(o is not None and o == owners[0] for o in owners):
+            cell = owners[0]
+            assert cell is not None
+            covered = [j for j, c in enumerate(centers) if cell[0] <= c <= cell[2]]
+            if len(covered) >= max(2, 0.75 * ncols) and not header:
+                title_parts.append(" ".join(w.text for w in ws))
+                continue
+        header.append(_ruled_header_line(cells_per_line[k], ws, boxes, centers, mid))
+    return header
+
+
+def _ruled_rows(
+    cells_per_line: Sequence[list[list[Word]]], nvals: Sequence[int], bands: Sequence[int]
+) -> tuple[list[list[list[Word]]], int]:
+    """Body rows from the lines in each horizontal band between rules.
+
+    A band holding several lines with values holds several rows (the rules are
+    sparser than the text); returns the rows and how many such bands there were.
+    """
+    rows: list[list[list[Word]]] = []
+    packed = 0
+    k = 0
+    while k < len(cells_per_line):
+        band = bands[k]
+        members = [k]
+        while k + len(members) < len(cells_per_line) and bands[k + len(members)] == band:
+            members.append(k + len(members))
+        k += len(members)
+        with_values = [m for m in members if nvals[m]]
+        if len(with_values) >= 2:
+            packed += 1
+            pending: list[list[list[Word]]] = []
+            for m in members:
+                pending.append(cells_per_line[m])
+                if nvals[m]:
+                    rows.append(_merge_cells(pending))
+                    pending = []
+            if pending and rows:
+                rows[-1] = _merge_cells([rows[-1], *pending])
+        else:
+            rows.append(_merge_cells([cells_per_line[m] for m in members]))
+    return rows, packed
+
+
+def _filled_rects(page: Any, bbox: _BBox) -> int:
+    """Count filled, unstroked rectangles inside ``bbox`` (a grid drawn as cell fills)."""
+    x0, top, x1, bottom = bbox
+    return sum(
+        1
+        for r in page.rects
+        if r["fill"]
+        and not r["stroke"]
+        and r["x1"] - r["x0"] > 2
+        and r["bottom"] - r["top"] > 2
+        and r["x0"] >= x0 - 1
+        and r["x1"] <= x1 + 1
+        and r["top"] >= top - 1
+        and r["bottom"] <= bottom + 1
+    )
 
 
 def _ruled_header_line(
@@ -425,7 +482,36 @@ def _text_pieces(
     rules: _Rules,
     explicit: Sequence[float] | None,
 ) -> list[_Piece]:
-    info: list[tuple[bool, bool, list[list[Word]]]] = []
+    """Tables found from whitespace between aligned text (or ``explicit`` boundaries)."""
+    info = _line_info(lines, skip)
+    pieces = []
+    for block in _row_blocks(lines, info, skip):
+        row_idx = [i for i in block if info[i][0]]
+        if explicit is None and len(row_idx) < 2:
+            if len(block) == 1 and row_idx:
+                orphan = _orphan_piece(page_number, lines, info, block[0])
+                if orphan is not None:
+                    pieces.append(orphan)
+            continue
+        if explicit is not None:
+            bounds = sorted(float(x) for x in explicit)
+        else:
+            bounds = _projection(
+                [p for i in row_idx for p in info[i][2]], min(lines[i].size for i in row_idx)
+            )
+        if len(bounds) < 3:
+            continue
+        piece = _build_text_piece(page_number, lines, info, block, bounds, rules, skip)
+        if piece is not None:
+            if explicit is not None:
+                piece.strategy = "explicit"
+            pieces.append(piece)
+    return pieces
+
+
+def _line_info(lines: list[Line], skip: set[int]) -> list[_LineInfo]:
+    """Classify every line (lines in ``skip``, already used, are neither rows nor numbering)."""
+    info: list[_LineInfo] = []
     for i, ln in enumerate(lines):
         if i in skip:
             info.append((False, False, []))
@@ -433,7 +519,11 @@ def _text_pieces(
         phrases = ln.phrases()
         numbering = _is_numbering(ln)
         info.append((not numbering and _row_like(phrases), numbering, phrases))
-    # Blocks of consecutive row lines, label-only lines allowed between them.
+    return info
+
+
+def _row_blocks(lines: list[Line], info: list[_LineInfo], skip: set[int]) -> list[list[int]]:
+    """Blocks of consecutive row lines, label-only lines allowed between them."""
     blocks: list[list[int]] = []
     cur: list[int] = []
     pending: list[int] = []
@@ -464,29 +554,7 @@ def _text_pieces(
         label_right = math.inf
     if cur:
         blocks.append(cur)
-    pieces = []
-    for block in blocks:
-        row_idx = [i for i in block if info[i][0]]
-        if explicit is None and len(row_idx) < 2:
-            if len(block) == 1 and row_idx:
-                orphan = _orphan_piece(page_number, lines, info, block[0])
-                if orphan is not None:
-                    pieces.append(orphan)
-            continue
-        if explicit is not None:
-            bounds = sorted(float(x) for x in explicit)
-        else:
-            bounds = _projection(
-                [p for i in row_idx for p in info[i][2]], min(lines[i].size for i in row_idx)
-            )
-        if len(bounds) < 3:
-            continue
-        piece = _build_text_piece(page_number, lines, info, block, bounds, rules, skip)
-        if piece is not None:
-            if explicit is not None:
-                piece.strategy = "explicit"
-            pieces.append(piece)
-    return pieces
+    return blocks
 
 
 def _is_value_line(words: list[Word]) -> bool:
@@ -496,7 +564,7 @@ def _is_value_line(words: list[Word]) -> bool:
 def _orphan_piece(
     page_number: int,
     lines: list[Line],
-    info: list[tuple[bool, bool, list[list[Word]]]],
+    info: list[_LineInfo],
     i: int,
 ) -> _Piece | None:
     """Return a one-row piece (a table's last row alone on a page) for possible stitching."""
@@ -537,25 +605,67 @@ def _projection(phrases: list[list[Word]], size: float) -> list[float]:
 def _build_text_piece(
     page_number: int,
     lines: list[Line],
-    info: list[tuple[bool, bool, list[list[Word]]]],
+    info: list[_LineInfo],
     block: list[int],
     bounds: list[float],
     rules: _Rules,
     skip: set[int],
 ) -> _Piece | None:
+    """Turn one block of row lines into a piece: its header above, its title, its rows."""
     x0, x1 = bounds[0], bounds[-1]
-    width = x1 - x0
     size = lines[block[0]].size
     cells = {i: _assign(_in_range(lines[i], x0 - size, x1 + size), bounds) for i in block}
     # A first line of years (or column numbers) is a header, not data.
     while block and _all_years(cells[block[0]]) and len(block) > 2:
         block = block[1:]
     head_start = block[0]
-    # Header: walk up from the first row line.
+    header_idx = _header_lines_above(lines, info, block[0], bounds, rules, skip, size)
+    first_body = block.index(head_start)
+    header_idx += block[:first_body]
+    title = _title_above(lines, header_idx[0] if header_idx else block[0], size, skip)
+    centers = _content_centers([cells[i] for i in block], bounds)
+    header = [_text_header_line(lines[i], bounds, centers, rules, size) for i in header_idx]
+    numbering_flags = [info[i][1] for i in header_idx]
+    body = block[first_body:]
+    rows = _text_rows([cells[i] for i in body], [info[i][0] for i in body])
+    used = set(header_idx) | set(block)
+    top = min(lines[i].top for i in used)
+    bottom = max(lines[i].bottom for i in used)
+    return _Piece(
+        page=page_number,
+        strategy="text",
+        bounds=bounds,
+        header=header,
+        numbering=numbering_flags,
+        rows=rows,
+        title=title,
+        bbox=(x0, top, x1, bottom),
+        remarks=[],
+        used=used,
+    )
+
+
+def _header_lines_above(
+    lines: list[Line],
+    info: list[_LineInfo],
+    first_row: int,
+    bounds: Sequence[float],
+    rules: _Rules,
+    skip: set[int],
+    size: float,
+) -> list[int]:
+    """Walk up from the first row line and return the header lines, top to bottom.
+
+    The walk stops at a row line, a title (larger type or "Table ..."), a line
+    wider than most of the table, a wide gap, or a rule once a header line
+    (other than column numbering) was found; at most 8 lines.
+    """
+    x0, x1 = bounds[0], bounds[-1]
+    width = x1 - x0
     header_idx: list[int] = []
     real = 0
-    prev_top = lines[block[0]].top
-    j = block[0] - 1
+    prev_top = lines[first_row].top
+    j = first_row - 1
     while j >= 0 and len(header_idx) < 8:
         ln = lines[j]
         if j in skip or ln.x1 < x0 or ln.x0 > x1:
@@ -579,64 +689,58 @@ def _build_text_piece(
         prev_top = ln.top
         j -= 1
     header_idx.reverse()
-    first_body = block.index(head_start)
-    header_idx += block[:first_body]
-    title = _title_above(lines, header_idx[0] if header_idx else block[0], size, skip)
-    centers = _content_centers([cells[i] for i in block], bounds)
-    header: list[list[_Group]] = []
-    numbering_flags: list[bool] = []
-    for i in header_idx:
-        ln_cells = _assign(_in_range(lines[i], x0 - 3 * size, x1 + 3 * size), bounds)
-        spans: dict[int, tuple[int, int]] = {}
-        mid = (lines[i].top + lines[i].bottom) / 2
-        for c, words in enumerate(ln_cells):
-            if not words:
-                continue
-            g = _Group(words, c, c)
-            r = rules.below(g, size, x0, x1)
-            if r is None:
-                continue
-            lo, hi = rules.v_around((g.x0 + g.x1) / 2, mid)
-            covered = [k for k, xc in enumerate(centers) if max(r[0], lo) <= xc <= min(r[2], hi)]
-            if len(covered) > 1 and c in covered:
-                spans[c] = (covered[0], covered[-1])
-        header.append(_header_groups(ln_cells, spans))
-        numbering_flags.append(info[i][1])
-    # Body rows: label-only lines join the next row when it continues them.
+    return header_idx
+
+
+def _text_header_line(
+    line: Line, bounds: Sequence[float], centers: Sequence[float], rules: _Rules, size: float
+) -> list[_Group]:
+    """Header groups of one line of a whitespace table.
+
+    A group with a partial-width rule just under it spans the columns the rule
+    covers (between the vertical rules around it).
+    """
+    x0, x1 = bounds[0], bounds[-1]
+    ln_cells = _assign(_in_range(line, x0 - 3 * size, x1 + 3 * size), bounds)
+    spans: dict[int, tuple[int, int]] = {}
+    mid = (line.top + line.bottom) / 2
+    for c, words in enumerate(ln_cells):
+        if not words:
+            continue
+        g = _Group(words, c, c)
+        r = rules.below(g, size, x0, x1)
+        if r is None:
+            continue
+        lo, hi = rules.v_around((g.x0 + g.x1) / 2, mid)
+        covered = [k for k, xc in enumerate(centers) if max(r[0], lo) <= xc <= min(r[2], hi)]
+        if len(covered) > 1 and c in covered:
+            spans[c] = (covered[0], covered[-1])
+    return _header_groups(ln_cells, spans)
+
+
+def _text_rows(
+    line_cells: Sequence[list[list[Word]]], is_row: Sequence[bool]
+) -> list[list[list[Word]]]:
+    """Body rows: label-only lines join the next row when it continues them."""
     rows: list[list[list[Word]]] = []
     label_only: list[list[list[Word]]] = []
-    for i in block[first_body:]:
-        line_cells = cells[i]
-        if not info[i][0]:
-            label_only.append(line_cells)
+    for cells, row in zip(line_cells, is_row, strict=True):
+        if not row:
+            label_only.append(cells)
             continue
-        label = line_cells[0]
+        label = cells[0]
         continues = bool(label_only) and (
             not label or label[0].text[:1].islower() or label_only[-1][0][-1].text.endswith("-")
         )
         if continues:
             rows.extend(label_only[:-1])
-            rows.append(_merge_cells([label_only[-1], line_cells]))
+            rows.append(_merge_cells([label_only[-1], cells]))
         else:
             rows.extend(label_only)
-            rows.append(line_cells)
+            rows.append(cells)
         label_only = []
     rows.extend(label_only)
-    used = set(header_idx) | set(block)
-    top = min(lines[i].top for i in used)
-    bottom = max(lines[i].bottom for i in used)
-    return _Piece(
-        page=page_number,
-        strategy="text",
-        bounds=bounds,
-        header=header,
-        numbering=numbering_flags,
-        rows=rows,
-        title=title,
-        bbox=(x0, top, x1, bottom),
-        remarks=[],
-        used=used,
-    )
+    return rows
 
 
 def _content_centers(rows: Sequence[list[list[Word]]], bounds: Sequence[float]) -> list[float]:
@@ -805,21 +909,67 @@ def _cell_text(words: list[Word]) -> tuple[str, list[str]]:
     return " ".join(w.text for w in words), markers
 
 
+#: Footnote marker -> the cells carrying it: (row or ``None`` for the header, column name).
+_NoteCells = dict[str, list[tuple[int | None, str]]]
+
+
 def _finish(
     parts: list[_Piece],
     source: str,
     page_notes: Mapping[int, list[tuple[str, str, float]]],
     dash: str,
 ) -> PdfTable:
-    import numpy as np
-    import pandas as pd
-
+    """Type, name and annotate one table (``parts``: its pieces, one per page)."""
     first = parts[0]
     names, header_markers, header_rows = _name_columns(first.header, first.numbering, first.ncols)
     ncols = first.ncols
+    texts, markers = _cell_texts(parts)
+    parsed = [[parse_cell(t) for t in row] for row in texts]
+    numeric = _numeric_columns(parsed, ncols)
+    defined = _definitions(parts, page_notes)
+    data: dict[str, Any] = {}
+    kind_cols: dict[str, list[str]] = {}
+    text_cols: dict[str, list[str]] = {}
+    note_cells: _NoteCells = {}
+    for c, name in enumerate(names):
+        for ms in header_markers[c]:
+            for hm in ms:
+                note_cells.setdefault(hm, []).append((None, name))
+        if numeric[c]:
+            column = _numeric_column(parsed, texts, markers, c, name, dash, note_cells)
+        else:
+            column = _text_column(texts, markers, c, name, defined, note_cells)
+        data[name], kind_cols[name], text_cols[name] = column
+    notes = []
+    for marker, where in note_cells.items():
+        note_text, note_page = defined.get(marker, (None, None))
+        notes.append(Note(marker=marker, text=note_text, cells=tuple(where), page=note_page))
+    remarks = [r for p in parts for r in p.remarks]
+    if len(parts) > 1:
+        remarks.append(
+            "stitched from pages " + ", ".join(str(p.page) for p in parts) + " (same columns, "
+            "no header on the later pages)"
+        )
+    return PdfTable(
+        frame=pd.DataFrame(data, columns=names),
+        kinds=pd.DataFrame(kind_cols, columns=names),
+        text=pd.DataFrame(text_cols, columns=names),
+        pages=tuple(dict.fromkeys(p.page for p in parts)),
+        header_rows=header_rows,
+        notes=notes,
+        strategy=first.strategy,
+        title=first.title,
+        label_column=names[0] if ncols and not numeric[0] else None,
+        bbox=[(p.page, p.bbox) for p in parts],
+        remarks=remarks,
+        source=source,
+    )
+
+
+def _cell_texts(parts: Sequence[_Piece]) -> tuple[list[list[str]], list[list[list[str]]]]:
+    """Every body cell's text and superscript markers, rows of all pages in order."""
     texts: list[list[str]] = []
     markers: list[list[list[str]]] = []
-    row_pages: list[int] = []
     for part in parts:
         for piece_row in part.rows:
             t_row, m_row = [], []
@@ -829,82 +979,74 @@ def _finish(
                 m_row.append(m)
             texts.append(t_row)
             markers.append(m_row)
-            row_pages.append(part.page)
-    parsed = [[parse_cell(t) for t in row] for row in texts]
+    return texts, markers
+
+
+def _numeric_columns(parsed: Sequence[Sequence[ParsedCell]], ncols: int) -> list[bool]:
+    """Whether each column holds numbers.
+
+    A column is numeric without text cells and with some value; past the first
+    column, an empty column is numeric too.
+    """
     numeric = []
     for c in range(ncols):
         kinds = [row[c].kind for row in parsed]
         has_value = any(k is not CellKind.EMPTY for k in kinds)
         all_empty = not has_value
         numeric.append((CellKind.TEXT not in kinds and has_value) or (all_empty and c > 0))
-    defined = _definitions(parts, page_notes)
-    data: dict[str, Any] = {}
-    kind_cols: dict[str, list[str]] = {}
-    text_cols: dict[str, list[str]] = {}
-    note_cells: dict[str, list[tuple[int | None, str]]] = {}
-    for c, name in enumerate(names):
-        for ms in header_markers[c]:
-            for hm in ms:
-                note_cells.setdefault(hm, []).append((None, name))
-        kinds_out: list[str] = []
-        shown: list[str] = []
-        if numeric[c]:
-            values = np.full(len(parsed), np.nan)
-            for r, row in enumerate(parsed):
-                cell = row[c]
-                kinds_out.append(cell.kind.value)
-                if cell.kind is CellKind.DASH:
-                    values[r] = 0.0 if dash == "zero" else np.nan
-                else:
-                    values[r] = cell.value
-                for cm in (*cell.markers, *markers[r][c]):
-                    note_cells.setdefault(cm, []).append((r, name))
-                shown.append(split_markers(texts[r][c])[0])
-            data[name] = values
+    return numeric
+
+
+def _numeric_column(
+    parsed: Sequence[Sequence[ParsedCell]],
+    texts: Sequence[Sequence[str]],
+    markers: Sequence[Sequence[list[str]]],
+    c: int,
+    name: str,
+    dash: str,
+    note_cells: _NoteCells,
+) -> tuple[Any, list[str], list[str]]:
+    """Column ``c`` as floats (a dash is 0 or NaN), its cell kinds and shown texts."""
+    values = np.full(len(parsed), np.nan)
+    kinds_out: list[str] = []
+    shown: list[str] = []
+    for r, row in enumerate(parsed):
+        cell = row[c]
+        kinds_out.append(cell.kind.value)
+        if cell.kind is CellKind.DASH:
+            values[r] = 0.0 if dash == "zero" else np.nan
         else:
-            col: list[str] = []
-            for r, row_texts in enumerate(texts):
-                cleaned, stars = split_markers(row_texts[c])
-                cleaned = _TRAILING_DOTS.sub("", cleaned).strip()
-                found = list(stars) + markers[r][c]
-                digit = _TRAILING_DIGIT.match(cleaned)
-                if digit and digit.group(2) in defined and c == 0:
-                    cleaned = digit.group(1).strip()
-                    found.append(digit.group(2))
-                for mk in found:
-                    note_cells.setdefault(mk, []).append((r, name))
-                col.append(cleaned)
-                kinds_out.append(CellKind.TEXT.value if cleaned else CellKind.EMPTY.value)
-                shown.append(cleaned)
-            data[name] = col
-        kind_cols[name] = kinds_out
-        text_cols[name] = shown
-    frame = pd.DataFrame(data, columns=names)
-    notes = []
-    for marker, where in note_cells.items():
-        note_text, note_page = defined.get(marker, (None, None))
-        notes.append(Note(marker=marker, text=note_text, cells=tuple(where), page=note_page))
-    label = names[0] if ncols and not numeric[0] else None
-    remarks = [r for p in parts for r in p.remarks]
-    if len(parts) > 1:
-        remarks.append(
-            "stitched from pages " + ", ".join(str(p.page) for p in parts) + " (same columns, "
-            "no header on the later pages)"
-        )
-    return PdfTable(
-        frame=frame,
-        kinds=pd.DataFrame(kind_cols, columns=names),
-        text=pd.DataFrame(text_cols, columns=names),
-        pages=tuple(dict.fromkeys(p.page for p in parts)),
-        header_rows=header_rows,
-        notes=notes,
-        strategy=first.strategy,
-        title=first.title,
-        label_column=label,
-        bbox=[(p.page, p.bbox) for p in parts],
-        remarks=remarks,
-        source=source,
-    )
+            values[r] = cell.value
+        for cm in (*cell.markers, *markers[r][c]):
+            note_cells.setdefault(cm, []).append((r, name))
+        shown.append(split_markers(texts[r][c])[0])
+    return values, kinds_out, shown
+
+
+def _text_column(
+    texts: Sequence[Sequence[str]],
+    markers: Sequence[Sequence[list[str]]],
+    c: int,
+    name: str,
+    defined: Mapping[str, tuple[str, int]],
+    note_cells: _NoteCells,
+) -> tuple[Any, list[str], list[str]]:
+    """Column ``c`` as cleaned text (markers and leader dots off), its kinds and texts."""
+    col: list[str] = []
+    kinds_out: list[str] = []
+    for r, row_texts in enumerate(texts):
+        cleaned, stars = split_markers(row_texts[c])
+        cleaned = _TRAILING_DOTS.sub("", cleaned).strip()
+        found = list(stars) + markers[r][c]
+        digit = _TRAILING_DIGIT.match(cleaned)
+        if digit and digit.group(2) in defined and c == 0:
+            cleaned = digit.group(1).strip()
+            found.append(digit.group(2))
+        for mk in found:
+            note_cells.setdefault(mk, []).append((r, name))
+        col.append(cleaned)
+        kinds_out.append(CellKind.TEXT.value if cleaned else CellKind.EMPTY.value)
+    return col, kinds_out, list(col)
 
 
 # ------------------------------------------------------------------------ opening
@@ -930,16 +1072,16 @@ def _check_file(path: Path, label: str) -> None:
 
 
 def _open(path: Path, label: str, password: str | None) -> Any:
-    from feedbackloop._util import import_optional
-
+    """Open the PDF with pdfplumber; a wrong or missing password, or a damaged file, is named."""
     pdfplumber = import_optional("pdfplumber", extra="pdf", purpose="reading tables from PDFs")
-    from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-
+    pdfdocument = import_optional(
+        "pdfminer.pdfdocument", extra="pdf", purpose="reading tables from PDFs"
+    )
     try:
         return pdfplumber.open(path, password=password)
     except Exception as err:
         inner = err.args[0] if err.args else err
-        if isinstance(inner, PDFPasswordIncorrect | PDFEncryptionError):
+        if isinstance(inner, pdfdocument.PDFPasswordIncorrect | pdfdocument.PDFEncryptionError):
             what = "the password given is wrong" if password else "it needs a password"
             raise EncryptedPdfError(
                 f"the PDF is encrypted and {what}; pass password=... or save an unencrypted "
@@ -949,6 +1091,24 @@ def _open(path: Path, label: str, password: str | None) -> Any:
         raise PdfReadError(
             f"the PDF could not be parsed ({type(inner).__name__}: {inner}); it may be damaged, "
             "try re-saving it",
+            source=label,
+        ) from err
+
+
+def _check_table_settings(
+    pdf: Any, settings: dict[str, Any], table_settings: Mapping[str, TableSetting], label: str
+) -> None:
+    """Let pdfplumber check the table settings given (closing the PDF if it refuses them)."""
+    if not table_settings:
+        return
+    table = import_optional("pdfplumber.table", extra="pdf", purpose="reading tables from PDFs")
+    try:
+        table.TableSettings.resolve(settings)
+    except (ValueError, TypeError) as err:
+        pdf.close()
+        raise PdfReadError(
+            f"pdfplumber refused the table settings {dict(table_settings)!r}: {err}; see "
+            "pdfplumber's TableSettings for the names it accepts",
             source=label,
         ) from err
 
@@ -972,7 +1132,7 @@ def read_tables(
     path: str | os.PathLike[str],
     pages: int | Iterable[int] | None = None,
     *,
-    strategy: Strategy = "auto",
+    strategy: TableStrategy = "auto",
     columns: Sequence[float] | None = None,
     password: str | None = None,
     dash: Literal["zero", "missing"] = "zero",
@@ -1034,6 +1194,46 @@ def read_tables(
     .. versionadded:: 0.1.0
     """
     label = os.fspath(path)
+    strategy = _check_options(strategy, columns, dash, label)
+    settings: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+    settings.update(table_settings)
+    if strategy == "rects":
+        settings.setdefault("snap_tolerance", 3)
+    reading = _Reading(
+        label=label,
+        strategy=strategy,
+        settings=settings,
+        table_settings=table_settings,
+        columns=list(columns) if columns is not None else None,
+        superscript_ratio=superscript_ratio,
+    )
+    file = Path(path)
+    _check_file(file, label)
+    pdf = _open(file, label, password)
+    _check_table_settings(pdf, settings, table_settings, label)
+    pieces: list[_Piece] = []
+    page_notes: dict[int, list[tuple[str, str, float]]] = {}
+    looked: list[str] = []
+    try:
+        wanted = _page_numbers(pages, len(pdf.pages), label)
+        for number in wanted:
+            page = pdf.pages[number - 1]
+            pieces += _page_pieces(page, number, reading, looked, page_notes)
+            page.close()
+    finally:
+        pdf.close()
+    if not pieces:
+        raise _no_table(wanted, strategy, looked, label)
+    groups = [g for g in _stitch(pieces, stitch) if not g[0].orphan]
+    if not groups:
+        raise _no_table(wanted, strategy, looked, label)
+    return [_finish(g, label, page_notes, dash) for g in groups]
+
+
+def _check_options(
+    strategy: str, columns: Sequence[float] | None, dash: str, label: str
+) -> TableStrategy:
+    """Return the strategy to use (``columns`` implies ``"explicit"``), or refuse the options."""
     if columns is not None:
         strategy = "explicit"
         if len(columns) < 2:
@@ -1054,70 +1254,75 @@ def read_tables(
         )
     if dash not in ("zero", "missing"):
         raise PdfReadError(f"dash must be 'zero' or 'missing' (got {dash!r})", source=label)
-    settings: dict[str, Any] = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
-    settings.update(table_settings)
-    if strategy == "rects":
-        settings.setdefault("snap_tolerance", 3)
-    file = Path(path)
-    _check_file(file, label)
-    pdf = _open(file, label, password)
-    if table_settings:
-        from pdfplumber.table import TableSettings
+    return cast(TableStrategy, strategy)  # one of STRATEGIES, checked above
 
+
+class _Reading(NamedTuple):
+    """What one :func:`read_tables` call asked for, once checked."""
+
+    label: str
+    strategy: TableStrategy
+    #: pdfplumber table settings for the ruled strategies (defaults filled in).
+    settings: dict[str, Any]
+    #: The settings the caller gave (quoted when pdfplumber refuses them).
+    table_settings: Mapping[str, TableSetting]
+    columns: list[float] | None
+    superscript_ratio: float
+
+
+def _page_pieces(
+    page: Any,
+    number: int,
+    reading: _Reading,
+    looked: list[str],
+    page_notes: dict[int, list[tuple[str, str, float]]],
+) -> list[_Piece]:
+    """Return the tables of one page, top to bottom; its footnotes go into ``page_notes``.
+
+    Ruled tables are found first (``auto``, ``lines``, ``rects``; why boxes were
+    rejected goes into ``looked``), then whitespace tables in the rest of the page.
+    """
+    chars = page.chars
+    if not chars:
+        if page.images:
+            raise NoTextLayerError(
+                "the page is an image without a text layer (a scan?); it needs OCR "
+                "first, e.g. `ocrmypdf in.pdf out.pdf`, then read the OCRed file",
+                source=reading.label,
+                page=number,
+            )
+        return []
+    strategy = reading.strategy
+    lines = build_lines(chars, superscript_ratio=reading.superscript_ratio)
+    rules = _Rules(page)
+    found: list[_Piece] = []
+    if strategy in ("auto", "lines", "rects"):
         try:
-            TableSettings.resolve(settings)
+            found, rejected = _lines_pieces(
+                page, lines, reading.settings, "rects" if strategy == "rects" else "lines"
+            )
         except (ValueError, TypeError) as err:
-            pdf.close()
             raise PdfReadError(
-                f"pdfplumber refused the table settings {table_settings!r}: {err}; see "
-                "pdfplumber's TableSettings for the names it accepts",
-                source=label,
+                f"pdfplumber refused the table settings {dict(reading.table_settings)!r}: {err}",
+                source=reading.label,
+                page=number,
             ) from err
-    pieces: list[_Piece] = []
-    page_notes: dict[int, list[tuple[str, str, float]]] = {}
-    looked: list[str] = []
-    try:
-        wanted = _page_numbers(pages, len(pdf.pages), label)
-        for number in wanted:
-            page = pdf.pages[number - 1]
-            chars = page.chars
-            if not chars:
-                if page.images:
-                    raise NoTextLayerError(
-                        "the page is an image without a text layer (a scan?); it needs OCR "
-                        "first, e.g. `ocrmypdf in.pdf out.pdf`, then read the OCRed file",
-                        source=label,
-                        page=number,
-                    )
-                continue
-            lines = build_lines(chars, superscript_ratio=superscript_ratio)
-            rules = _Rules(page)
-            found: list[_Piece] = []
-            if strategy in ("auto", "lines", "rects"):
-                try:
-                    found, rejected = _lines_pieces(
-                        page, lines, rules, settings, "rects" if strategy == "rects" else "lines"
-                    )
-                except (ValueError, TypeError) as err:
-                    raise PdfReadError(
-                        f"pdfplumber refused the table settings {table_settings!r}: {err}",
-                        source=label,
-                        page=number,
-                    ) from err
-                looked += rejected
-            if strategy in ("auto", "text", "explicit"):
-                skip = {i for p in found for i in p.used}
-                explicit = list(columns) if columns is not None else None
-                found += _text_pieces(number, lines, skip, rules, explicit)
-            found.sort(key=lambda p: p.bbox[1])
-            pieces += found
-            used = {i for p in found for i in p.used}
-            page_notes[number] = _footnotes([ln for i, ln in enumerate(lines) if i not in used])
-            page.close()
-    finally:
-        pdf.close()
-    if not pieces:
-        raise _no_table(wanted, strategy, looked, label)
+        looked += rejected
+    if strategy in ("auto", "text", "explicit"):
+        skip = {i for p in found for i in p.used}
+        found += _text_pieces(number, lines, skip, rules, reading.columns)
+    found.sort(key=lambda p: p.bbox[1])
+    used = {i for p in found for i in p.used}
+    page_notes[number] = _footnotes([ln for i, ln in enumerate(lines) if i not in used])
+    return found
+
+
+def _stitch(pieces: list[_Piece], stitch: bool) -> list[list[_Piece]]:
+    """Group pieces into tables, in page order.
+
+    With ``stitch``, a page's first piece continues the previous page's last one
+    when their columns match and it has no header, or the same one.
+    """
     groups: list[list[_Piece]] = []
     for piece in pieces:
         if stitch and groups:
@@ -1141,10 +1346,7 @@ def read_tables(
                 groups[-1].append(piece)
                 continue
         groups.append([piece])
-    groups = [g for g in groups if not g[0].orphan]
-    if not groups:
-        raise _no_table(wanted, strategy, looked, label)
-    return [_finish(g, label, page_notes, dash) for g in groups]
+    return groups
 
 
 def _no_table(wanted: list[int], strategy: str, looked: list[str], label: str) -> NoTableFoundError:

@@ -22,16 +22,31 @@ from feedbackloop.period import Period, PeriodKind
 
 __all__ = [
     "NULL_TOKENS",
+    "SLUG",
+    "SLUG_PATTERN",
     "Cadence",
     "Duration",
-    "PlanningFileError",
+    "Located",
     "add_months",
+    "column_letter",
+    "is_blank",
     "normalize_header",
+    "opt_date",
     "parse_date_cell",
+    "parse_plan_year",
+    "read_csv_document",
     "read_csv_rows",
     "read_xlsx_rows",
+    "read_yaml_document",
     "shift_period",
+    "split_names",
 ]
+
+#: Ids of indicators, nodes and agreements: lower-case letters, digits and ``_``.
+#: The same rule as the model's ids (it keeps its pattern private; tests/test_inventory.py
+#: checks that the two agree).
+SLUG_PATTERN = r"[a-z][a-z0-9_]*"
+SLUG = re.compile(SLUG_PATTERN + r"\Z")
 
 #: Cell texts read as "no date": blank, N/A, NA, none, -, —, TBD, ongoing.
 NULL_TOKENS = frozenset({"", "n/a", "na", "none", "-", "—", "–", "tbd", "ongoing"})

@@ -36,24 +36,25 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import enum
 import html
-import re
+import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from attrs import evolve, field, frozen
 
 from feedbackloop._util import atomic_write_text, locate, nonblank, str_tuple, write_yaml
-from feedbackloop.errors import ActionPlanError, Problem
-from feedbackloop.model._indicator import SLUG_PATTERN
+from feedbackloop.errors import ActionPlanError, PlanningFileError, Problem
 from feedbackloop.period import Period
 from feedbackloop.planning._common import (
+    SLUG,
     Located,
-    PlanningFileError,
     column_letter,
     is_blank,
     normalize_header,
@@ -69,8 +70,6 @@ from feedbackloop.planning._common import (
 if TYPE_CHECKING:
     import os
 
-    import pandas as pd
-
     from feedbackloop.model import FeedbackLoop
 
 __all__ = [
@@ -83,7 +82,6 @@ __all__ = [
     "PlanStatus",
 ]
 
-_SLUG = re.compile(SLUG_PATTERN + r"\Z")
 _NO_ONE = "(no one responsible)"
 _NO_NODE = "(no loop node)"
 
@@ -297,8 +295,6 @@ class PlanStatus:
 
 
 def _counts(rows: list[tuple[str, str]], index_name: str) -> pd.DataFrame:
-    import pandas as pd
-
     columns = [s.value for s in STATUS_ORDER]
     keys = list(dict.fromkeys(k for k, _ in rows))
     tally = Counter(rows)
@@ -396,8 +392,6 @@ class Followups:
 
     def to_frame(self) -> pd.DataFrame:
         """Return one row per follow-up: party, reason, days, task, deliverable, start, stop."""
-        import pandas as pd
-
         rows = [
             {
                 "party": f.party,
@@ -434,6 +428,64 @@ def _actions(value: Iterable[Action]) -> tuple[Action, ...]:
 
 def _plan_year(value: object) -> int | Period | None:
     return parse_plan_year(value)
+
+
+_STATUS_COLUMNS = (
+    "group",
+    "task",
+    "deliverable",
+    "responsible",
+    "nodes",
+    "start",
+    "stop",
+    "completed",
+    "status",
+    "days_late",
+    "days_left",
+    "where",
+)
+
+
+def _status_row(a: Action, status: str, as_of: _dt.date, label: str) -> dict[str, Any]:
+    """Return one row of :attr:`PlanStatus.actions` (the columns of ``_STATUS_COLUMNS``)."""
+    return {
+        "group": a.group,
+        "task": a.task,
+        "deliverable": a.deliverable,
+        "responsible": "; ".join(a.responsible),
+        "nodes": ", ".join(a.nodes),
+        "start": a.start,
+        "stop": a.stop,
+        "completed": a.completed,
+        "status": status,
+        "days_late": a.days_late(as_of),
+        "days_left": a.days_left(as_of),
+        "where": label,
+    }
+
+
+def _action_flags(a: Action, label: str, loop: FeedbackLoop | None) -> list[Problem]:
+    """Return what :meth:`ActionPlan.status` flags about one action (see its ``loop``)."""
+    flags: list[Problem] = []
+    if not a.responsible:
+        flags.append(Problem(label, f"nobody is responsible for {a.task!r}"))
+    if loop is None:
+        if not a.nodes:
+            flags.append(Problem(label, f"{a.task!r} serves no loop node"))
+        return flags
+    unknown = [n for n in a.nodes if n not in loop]
+    if unknown:
+        flags.append(
+            Problem(
+                label,
+                f"{a.task!r} names {', '.join(map(repr, unknown))}, not a node of "
+                f"loop {loop.name!r}",
+            )
+        )
+    actionable = {s.id for s in loop.strategies} | {k.id for k in loop.key_drivers}
+    if not any(n in actionable for n in a.nodes):
+        flags.append(Problem(label, f"{a.task!r} is tied to no strategy or key driver of the loop"))
+    return flags
 
 
 @frozen(kw_only=True)
@@ -512,54 +564,18 @@ class ActionPlan:
         -------
         PlanStatus
         """
-        import pandas as pd
-
         _check_window(due_soon_days)
         rows = []
         partner_rows: list[tuple[str, str]] = []
         node_rows: list[tuple[str, str]] = []
         flags: list[Problem] = []
         for i, a in enumerate(self.actions):
+            label = a.where or f"action {i + 1}"
             st = a.status(as_of, due_soon_days=due_soon_days).value
-            rows.append(
-                {
-                    "group": a.group,
-                    "task": a.task,
-                    "deliverable": a.deliverable,
-                    "responsible": "; ".join(a.responsible),
-                    "nodes": ", ".join(a.nodes),
-                    "start": a.start,
-                    "stop": a.stop,
-                    "completed": a.completed,
-                    "status": st,
-                    "days_late": a.days_late(as_of),
-                    "days_left": a.days_left(as_of),
-                    "where": a.where or f"action {i + 1}",
-                }
-            )
+            rows.append(_status_row(a, st, as_of, label))
             partner_rows += [(p, st) for p in a.responsible or (_NO_ONE,)]
             node_rows += [(n, st) for n in a.nodes or (_NO_NODE,)]
-            label = a.where or f"action {i + 1}"
-            if not a.responsible:
-                flags.append(Problem(label, f"nobody is responsible for {a.task!r}"))
-            if loop is None:
-                if not a.nodes:
-                    flags.append(Problem(label, f"{a.task!r} serves no loop node"))
-                continue
-            unknown = [n for n in a.nodes if n not in loop]
-            if unknown:
-                flags.append(
-                    Problem(
-                        label,
-                        f"{a.task!r} names {', '.join(map(repr, unknown))}, not a node of "
-                        f"loop {loop.name!r}",
-                    )
-                )
-            actionable = {s.id for s in loop.strategies} | {k.id for k in loop.key_drivers}
-            if not any(n in actionable for n in a.nodes):
-                flags.append(
-                    Problem(label, f"{a.task!r} is tied to no strategy or key driver of the loop")
-                )
+            flags += _action_flags(a, label, loop)
         if loop is not None:
             served = {n for a in self.actions for n in a.nodes}
             flags += [
@@ -567,21 +583,7 @@ class ActionPlan:
                 for s in loop.strategies
                 if s.id not in served
             ]
-        columns = [
-            "group",
-            "task",
-            "deliverable",
-            "responsible",
-            "nodes",
-            "start",
-            "stop",
-            "completed",
-            "status",
-            "days_late",
-            "days_left",
-            "where",
-        ]
-        frame = pd.DataFrame(rows, columns=columns)
+        frame = pd.DataFrame(rows, columns=list(_STATUS_COLUMNS))
         frame["days_left"] = frame["days_left"].astype("Int64")
         frame["days_late"] = frame["days_late"].astype("int64")
         return PlanStatus(
@@ -640,8 +642,6 @@ class ActionPlan:
 
     def to_frame(self) -> pd.DataFrame:
         """Return the plan as a table, one row per action (lists joined by semicolons)."""
-        import pandas as pd
-
         columns = [
             "group",
             "task",
@@ -885,9 +885,6 @@ class ActionPlan:
             If an action has nothing but its task: its row would read back as
             a section heading (give it a deliverable or a responsible party).
         """
-        import csv
-        import io
-
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         for line in self.description.splitlines():
@@ -991,7 +988,7 @@ def _plan_from_dict(data: object, source: str, lines: Mapping[Any, int]) -> Acti
         kwargs["responsible"] = split_names(item.get("responsible"))
         nodes = split_names(item.get("nodes"))
         for node in nodes:
-            if not _SLUG.match(node):
+            if not SLUG.match(node):
                 fail((*path, "nodes"), f"must be loop node ids (got {node!r})")
         kwargs["nodes"] = nodes
         for key in ("start", "stop", "completed"):
@@ -1123,6 +1120,41 @@ def _plan_from_rows(
     ignore: set[str],
 ) -> ActionPlan:
     name_of_file = Path(source.split(" (sheet ")[0]).name if source != "<rows>" else ""
+    header_index, columns = _header_of(rows, source)
+    header = rows[header_index]
+    problems = _header_problems(header, header_index, columns, ignore)
+    title, description = _titles(rows[:header_index])
+    task_col = next(c for c, k in columns.items() if k == "task")
+    sheet = _Sheet(header=header, columns=columns, task_col=task_col, plan_year=plan_year)
+    actions: list[Action] = []
+    group = ""
+    for r in range(header_index + 1, len(rows)):
+        row = rows[r]
+        filled = [c for c, v in enumerate(row) if not is_blank(v)]
+        if not filled:
+            continue
+        if len(filled) == 1 and filled[0] in (0, task_col):
+            group = _cell_text(row[filled[0]])
+            continue
+        rownum = r + 1
+        where = f"{name_of_file}, row {rownum}" if name_of_file else f"row {rownum}"
+        action, found = sheet.action(row, rownum, filled, group=group, where=where)
+        problems += found
+        if action is not None:
+            actions.append(action)
+    if problems:
+        raise ActionPlanError(source, problems)
+    return ActionPlan(
+        actions=actions,
+        name=title,
+        description=description,
+        plan_year=plan_year,
+        source=source,
+    )
+
+
+def _header_of(rows: Sequence[Sequence[object]], source: str) -> tuple[int, dict[int, str]]:
+    """Return the header row's index and column index -> field, or raise naming the columns."""
     found = _find_header(rows)
     if found is None:
         expected = ", ".join(repr(h) for h in HEADER[:7])
@@ -1136,9 +1168,14 @@ def _plan_from_rows(
                 )
             ],
         )
-    header_index, columns = found
+    return found
+
+
+def _header_problems(
+    header: Sequence[object], header_index: int, columns: Mapping[int, str], ignore: set[str]
+) -> list[Problem]:
+    """Columns that hold the same field twice, and columns with an unknown header."""
     problems: list[Problem] = []
-    header = rows[header_index]
     seen: dict[str, int] = {}
     for c, key in sorted(columns.items()):
         if key in seen:
@@ -1161,96 +1198,97 @@ def _plan_from_rows(
                     + " or pass ignore_columns=[...] to skip it",
                 )
             )
+    return problems
+
+
+def _titles(rows: Sequence[Sequence[object]]) -> tuple[str, str]:
+    """Return the plan's name (the last title row above the header) and description."""
     titles = [
         " ".join(_cell_text(c) for c in row if not is_blank(c))
-        for row in rows[:header_index]
+        for row in rows
         if any(not is_blank(c) for c in row)
     ]
-    title = titles[-1] if titles else ""
-    description = "\n".join(titles[:-1])
-    task_col = next(c for c, k in columns.items() if k == "task")
-    actions: list[Action] = []
-    group = ""
-    for r in range(header_index + 1, len(rows)):
-        row = rows[r]
-        rownum = r + 1
-        filled = [c for c, v in enumerate(row) if not is_blank(v)]
-        if not filled:
-            continue
-        if len(filled) == 1 and filled[0] in (0, task_col):
-            group = _cell_text(row[filled[0]])
-            continue
-        n_before = len(problems)
+    return (titles[-1] if titles else ""), "\n".join(titles[:-1])
 
-        def loc(c: int, r: int = rownum) -> str:
-            return str(Located(r, _cell_text(header[c]), column_letter(c)))
 
-        for c in filled:
-            if c not in columns and (c >= len(header) or is_blank(header[c])):
-                problems.append(
-                    Problem(
-                        f"row {rownum}, column {column_letter(c)}",
-                        f"a value ({_cell_text(row[c])!r}) in a column without a header; "
-                        "add a header or move the value",
-                    )
-                )
+@frozen(kw_only=True)
+class _Sheet:
+    """An action-plan sheet's header, read once; :meth:`action` reads each row under it."""
+
+    header: Sequence[object]
+    columns: Mapping[int, str]
+    task_col: int
+    plan_year: int | Period | None
+
+    def loc(self, c: int, rownum: int) -> str:
+        return str(Located(rownum, _cell_text(self.header[c]), column_letter(c)))
+
+    def col(self, key: str) -> int | None:
+        return next((c for c, k in self.columns.items() if k == key), None)
+
+    def action(
+        self, row: Sequence[object], rownum: int, filled: list[int], *, group: str, where: str
+    ) -> tuple[Action | None, list[Problem]]:
+        """Return the row's action (``None`` when it has problems) and its problems."""
+        problems = self._headless_values(row, rownum, filled)
         values: dict[str, object] = {
-            key: (row[c] if c < len(row) else None) for c, key in columns.items()
+            key: (row[c] if c < len(row) else None) for c, key in self.columns.items()
         }
-        kwargs: dict[str, Any] = {}
-        for key in ("task", "deliverable", "resources", "notes"):
-            kwargs[key] = _cell_text(values.get(key))
+        kwargs: dict[str, Any] = {
+            key: _cell_text(values.get(key))
+            for key in ("task", "deliverable", "resources", "notes")
+        }
         if not kwargs["task"]:
             problems.append(
                 Problem(
-                    loc(task_col),
+                    self.loc(self.task_col, rownum),
                     "no action step, but other cells of the row are filled; write the step "
                     "or clear the row",
                 )
             )
         kwargs["responsible"] = split_names(_cell_text(values.get("responsible")))
-        nodes = split_names(_cell_text(values.get("nodes")))
-        node_col = next((c for c, k in columns.items() if k == "nodes"), None)
-        for node in nodes:
-            if not _SLUG.match(node):
+        kwargs["nodes"] = split_names(_cell_text(values.get("nodes")))
+        for node in kwargs["nodes"]:
+            if not SLUG.match(node):
+                node_col = self.col("nodes")
                 assert node_col is not None
                 problems.append(
                     Problem(
-                        loc(node_col),
+                        self.loc(node_col, rownum),
                         f"{node!r} is not a loop node id (lower-case letters, digits and _)",
                     )
                 )
-        kwargs["nodes"] = nodes
-        for c, key in columns.items():
-            if key not in ("start", "stop", "completed"):
-                continue
-            cell = row[c] if c < len(row) else None
-            try:
-                kwargs[key] = parse_date_cell(cell, plan_year=plan_year)
-            except (ValueError, TypeError) as err:
-                problems.append(Problem(loc(c), str(err)))
-        if len(problems) > n_before:
-            continue
-        where = f"{name_of_file}, row {rownum}" if name_of_file else f"row {rownum}"
+        for c, key in self.columns.items():
+            if key in ("start", "stop", "completed"):
+                cell = row[c] if c < len(row) else None
+                try:
+                    kwargs[key] = parse_date_cell(cell, plan_year=self.plan_year)
+                except (ValueError, TypeError) as err:
+                    problems.append(Problem(self.loc(c, rownum), str(err)))
+        if problems:
+            return None, problems
         if kwargs.get("start") and kwargs.get("stop") and kwargs["stop"] < kwargs["start"]:
-            start_col = next(c for c, k in columns.items() if k == "start")
-            stop_col = next(c for c, k in columns.items() if k == "stop")
-            problems.append(
-                Problem(
-                    f"row {rownum}, columns {header[start_col]!r} ({column_letter(start_col)}) "
-                    f"and {header[stop_col]!r} ({column_letter(stop_col)})",
-                    f"stop {kwargs['stop']} is before start {kwargs['start']}; correct one of "
-                    "the two dates",
-                )
+            return None, [self._stop_before_start(rownum, kwargs["start"], kwargs["stop"])]
+        return Action(group=group, where=where, **kwargs), []
+
+    def _headless_values(
+        self, row: Sequence[object], rownum: int, filled: list[int]
+    ) -> list[Problem]:
+        return [
+            Problem(
+                f"row {rownum}, column {column_letter(c)}",
+                f"a value ({_cell_text(row[c])!r}) in a column without a header; "
+                "add a header or move the value",
             )
-            continue
-        actions.append(Action(group=group, where=where, **kwargs))
-    if problems:
-        raise ActionPlanError(source, problems)
-    return ActionPlan(
-        actions=actions,
-        name=title,
-        description=description,
-        plan_year=plan_year,
-        source=source,
-    )
+            for c in filled
+            if c not in self.columns and (c >= len(self.header) or is_blank(self.header[c]))
+        ]
+
+    def _stop_before_start(self, rownum: int, start: _dt.date, stop: _dt.date) -> Problem:
+        start_col, stop_col = self.col("start"), self.col("stop")
+        assert start_col is not None and stop_col is not None
+        return Problem(
+            f"row {rownum}, columns {self.header[start_col]!r} ({column_letter(start_col)}) "
+            f"and {self.header[stop_col]!r} ({column_letter(stop_col)})",
+            f"stop {stop} is before start {start}; correct one of the two dates",
+        )

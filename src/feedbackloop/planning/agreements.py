@@ -7,7 +7,9 @@ with a privacy-policy spec), and how long the data may be kept.
 :meth:`DataSharingAgreement.check` takes a delivered file and its date and says
 whether the delivery met the agreement: on time, in the agreed format,
 readable by the named adapter, with the expected columns and periods. The
-report is a :class:`pandas.DataFrame` that prints as a checklist.
+report, a :class:`DeliveryCheck`, holds one :class:`DeliveryCheckItem` per
+check, prints as a checklist and turns into a DataFrame with
+:meth:`DeliveryCheck.to_frame`.
 
 Examples
 --------
@@ -24,9 +26,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
-import importlib
+import html
+import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,25 +37,29 @@ import pandas as pd
 from attrs import field, frozen
 
 from feedbackloop._util import locate, str_tuple, write_yaml
+from feedbackloop.adapters import discover, get, read
 from feedbackloop.errors import AgreementError, PeriodError, Problem, UnknownAudienceError
-from feedbackloop.model._indicator import SLUG_PATTERN
 from feedbackloop.period import Period
 from feedbackloop.planning._common import (
+    SLUG,
     Cadence,
     Duration,
+    add_months,
     opt_date,
     read_yaml_document,
     shift_period,
 )
+from feedbackloop.privacy import Policy, policy_from_dict
 
 if TYPE_CHECKING:
-    from feedbackloop.privacy import Policy
+    from feedbackloop.series import IndicatorSeries
 
 __all__ = [
     "AgreementError",
     "DataSharingAgreement",
     "Delivery",
     "DeliveryCheck",
+    "DeliveryCheckItem",
     "DeliveryFormat",
     "ScheduledDelivery",
     "UnknownAudienceError",
@@ -136,9 +143,7 @@ def _retention(value: object) -> _dt.date | Duration | None:
 
 
 def _slug(_inst: object, attr: Any, value: str) -> None:
-    import re
-
-    if not isinstance(value, str) or not re.fullmatch(SLUG_PATTERN, value):
+    if not isinstance(value, str) or not SLUG.match(value):
         raise ValueError(
             f"{attr.name} must be an id of lower-case letters, digits and _ (got {value!r})"
         )
@@ -282,8 +287,6 @@ class DataSharingAgreement:
         months = self.cadence.months * k
         period = shift_period(self.first_period, months) if self.first_period else None
         if self.first_due is not None:
-            from feedbackloop.planning._common import add_months
-
             return ScheduledDelivery(due=add_months(self.first_due, months), period=period)
         assert period is not None and self.days_after_period_end is not None
         return ScheduledDelivery(
@@ -351,7 +354,7 @@ class DataSharingAgreement:
     def policy(self, audience: str) -> Policy:
         """Build the privacy policy ``audience`` gets, from its spec.
 
-        Uses :func:`feedbackloop.privacy.policy_from_dict` (imported on use).
+        Uses :func:`feedbackloop.privacy.policy_from_dict`.
 
         Raises
         ------
@@ -360,9 +363,7 @@ class DataSharingAgreement:
         """
         if audience not in self.audiences:
             raise UnknownAudienceError(audience, list(self.audiences), agreement=self.id)
-        privacy = importlib.import_module("feedbackloop.privacy")
-        policy: Policy = privacy.policy_from_dict(dict(self.audiences[audience]))
-        return policy
+        return policy_from_dict(dict(self.audiences[audience]))
 
     def retention_until(self, received: _dt.date | None = None) -> _dt.date | None:
         """Return the day by which the data must be destroyed (``None``: no limit set).
@@ -403,170 +404,103 @@ class DataSharingAgreement:
     def check(self, delivery: Delivery) -> DeliveryCheck:
         """Check a delivered file against the agreement.
 
-        Rows (column ``check``): ``file`` (exists), ``on time``, ``format``,
+        Checks, in order: ``file`` (exists), ``on time``, ``format``,
         ``readable`` (by :attr:`reader` through :func:`feedbackloop.read`),
         ``columns`` (every field present), ``extra columns`` (none beyond the
-        fields covered), ``periods`` (the expected period present). ``ok`` is
-        ``True``, ``False`` or ``None`` (could not be checked). An adapter that
-        fails is reported in its row, never raised.
+        fields covered), ``periods`` (the expected period present). Each one's
+        ``ok`` is ``True``, ``False`` or ``None`` (could not be checked). An
+        adapter that fails is reported in its check, never raised.
 
         Returns
         -------
         DeliveryCheck
-            A DataFrame with columns ``check``, ``ok``, ``expected``,
-            ``found``, ``detail``; ``attrs`` holds ``agreement``, ``path``,
-            ``received``, ``due`` and ``days_late``.
+            The checks (:class:`DeliveryCheckItem`), with the delivery's
+            ``agreement``, ``path``, ``received``, ``due`` and ``days_late``;
+            ``str()`` is the checklist, :meth:`DeliveryCheck.to_frame` the
+            table (columns ``check``, ``ok``, ``expected``, ``found``,
+            ``detail``).
         """
-        rows: list[tuple[str, bool | None, str, str, str]] = []
         path = Path(delivery.path)
         exists = path.is_file()
-        rows.append(
-            (
+        expected = self.expected(delivery)
+        days_late = None if expected is None else (delivery.received - expected.due).days
+        checks = [
+            DeliveryCheckItem(
                 "file",
                 exists,
                 "a file",
                 str(path),
                 "found" if exists else "no such file; nothing to read",
-            )
-        )
-
-        expected = self.expected(delivery)
-        days_late: int | None = None
-        if expected is None:
-            rows.append(
-                (
-                    "on time",
-                    None,
-                    "",
-                    str(delivery.received),
-                    (
-                        "no due date: the agreement has no schedule matching this delivery; "
-                        "give the delivery's due date or period"
-                    ),
-                )
-            )
-        else:
-            days_late = (delivery.received - expected.due).days
-            if days_late > 0:
-                detail = f"{days_late} day{'s' if days_late != 1 else ''} late"
-            elif days_late == 0:
-                detail = "on the due date"
-            else:
-                detail = f"{-days_late} day{'s' if days_late != -1 else ''} early"
-            rows.append(
-                (
-                    "on time",
-                    days_late <= 0,
-                    f"by {expected.due}",
-                    f"received {delivery.received}",
-                    detail,
-                )
-            )
-
-        detected = _sniff(path) if exists else None
-        if detected is None:
-            rows.append(("format", None, self.format.value.upper(), "", "no file to look at"))
-        else:
-            kind, note = detected
-            ok = kind == self.format.value and not note
-            detail = note or (
-                "as agreed" if ok else f"agreed {self.format.value.upper()}, got {kind.upper()}"
-            )
-            rows.append(("format", ok, self.format.value.upper(), kind.upper(), detail))
-
-        series = None
-        if not exists:
-            rows.append(("readable", False, f"by adapter {self.reader!r}", "", "no file"))
-        else:
-            try:
-                from feedbackloop.adapters import read
-
-                series = read(self.reader, str(path), **dict(self.read_options))
-            except Exception as err:  # noqa: BLE001 - a failing adapter is a finding, not a crash
-                rows.append(
-                    (
-                        "readable",
-                        False,
-                        f"by adapter {self.reader!r}",
-                        type(err).__name__,
-                        str(err).splitlines()[0] if str(err) else type(err).__name__,
-                    )
-                )
-            else:
-                rows.append(
-                    (
-                        "readable",
-                        True,
-                        f"by adapter {self.reader!r}",
-                        f"{len(series)} rows",
-                        f"{len(series)} rows, {len(series.periods)} period(s)",
-                    )
-                )
-
-        rows.extend(self._column_rows(path, exists, series))
-
-        exp_period = delivery.period or (expected.period if expected else None)
-        if exp_period is None:
-            rows.append(("periods", None, "", "", "no period expected: give the delivery's period"))
-        elif series is None:
-            rows.append(("periods", None, str(exp_period), "", "the file could not be read"))
-        else:
-            found = series.periods
-            present = [p for p in found if exp_period.start <= p.start and p.end <= exp_period.end]
-            shown = ", ".join(str(p) for p in found) or "none"
-            rows.append(
-                (
-                    "periods",
-                    bool(present),
-                    str(exp_period),
-                    shown,
-                    "present" if present else f"{exp_period} missing (the file has {shown})",
-                )
-            )
-
-        names = ["check", "ok", "expected", "found", "detail"]
-        frame = DeliveryCheck(
-            {
-                name: pd.Series([r[i] for r in rows], dtype=object if name == "ok" else str)
-                for i, name in enumerate(names)
-            }
-        )
-        frame.attrs.update(
+            ),
+            _on_time_item(delivery, expected, days_late),
+            self._format_item(path, exists),
+        ]
+        readable, series = self._read_item(path, exists)
+        checks.append(readable)
+        checks += self._column_items(path, exists, series)
+        period = delivery.period or (expected.period if expected else None)
+        checks.append(_period_item(period, series))
+        return DeliveryCheck(
             agreement=self.id,
             path=str(path),
             received=delivery.received,
             due=expected.due if expected else None,
             days_late=max(days_late, 0) if days_late is not None else None,
+            checks=tuple(checks),
         )
-        return frame
 
-    def _column_rows(
-        self, path: Path, exists: bool, series: Any
-    ) -> list[tuple[str, bool | None, str, str, str]]:
+    def _format_item(self, path: Path, exists: bool) -> DeliveryCheckItem:
+        agreed = self.format.value.upper()
+        detected = _sniff(path) if exists else None
+        if detected is None:
+            return DeliveryCheckItem("format", None, agreed, "", "no file to look at")
+        kind, note = detected
+        ok = kind == self.format.value and not note
+        detail = note or ("as agreed" if ok else f"agreed {agreed}, got {kind.upper()}")
+        return DeliveryCheckItem("format", ok, agreed, kind.upper(), detail)
+
+    def _read_item(
+        self, path: Path, exists: bool
+    ) -> tuple[DeliveryCheckItem, IndicatorSeries | None]:
+        by = f"by adapter {self.reader!r}"
+        if not exists:
+            return DeliveryCheckItem("readable", False, by, "", "no file"), None
+        try:
+            series = read(self.reader, str(path), **dict(self.read_options))
+        except Exception as err:  # noqa: BLE001 - a failing adapter is a finding, not a crash
+            name = type(err).__name__
+            detail = str(err).splitlines()[0] if str(err) else name
+            return DeliveryCheckItem("readable", False, by, name, detail), None
+        n = len(series)
+        detail = f"{n} rows, {len(series.periods)} period(s)"
+        return DeliveryCheckItem("readable", True, by, f"{n} rows", detail), series
+
+    def _discovered_columns(
+        self, path: Path, series: IndicatorSeries | None
+    ) -> tuple[tuple[str, ...] | None, str]:
+        """Return the file's columns (by the adapter's ``discover``) and how they were found."""
+        try:
+            impl = get(self.reader)
+            accepted = set(list(inspect.signature(impl.discover).parameters)[1:])
+            opts = {k: v for k, v in self.read_options.items() if k in accepted}
+            return tuple(discover(self.reader, str(path), **opts).columns), ""
+        except Exception as err:  # noqa: BLE001 - a failing adapter is a finding
+            how = f"discover failed ({type(err).__name__})"
+            if series is None:
+                return None, how
+            return tuple(map(str, series.frame.columns)), how + "; compared with the columns read"
+
+    def _column_items(
+        self, path: Path, exists: bool, series: IndicatorSeries | None
+    ) -> list[DeliveryCheckItem]:
         if not self.fields:
-            return [("columns", None, "", "", "the agreement lists no fields")]
-        columns: tuple[str, ...] | None = None
-        how = ""
-        if exists:
-            try:
-                from feedbackloop.adapters import discover, get
-
-                impl = get(self.reader)
-                import inspect
-
-                accepted = set(list(inspect.signature(impl.discover).parameters)[1:])
-                opts = {k: v for k, v in self.read_options.items() if k in accepted}
-                columns = tuple(discover(self.reader, str(path), **opts).columns)
-            except Exception as err:  # noqa: BLE001 - a failing adapter is a finding
-                how = f"discover failed ({type(err).__name__})"
-                if series is not None:
-                    columns = tuple(map(str, series.frame.columns))
-                    how += "; compared with the columns read"
+            return [DeliveryCheckItem("columns", None, "", "", "the agreement lists no fields")]
+        columns, how = self._discovered_columns(path, series) if exists else (None, "")
         if columns is None:
             detail = how or "no file"
             return [
-                ("columns", None, ", ".join(self.fields), "", detail),
-                ("extra columns", None, "none", "", detail),
+                DeliveryCheckItem("columns", None, ", ".join(self.fields), "", detail),
+                DeliveryCheckItem("extra columns", None, "none", "", detail),
             ]
         wanted = {f.casefold(): f for f in self.fields}
         have = {c.casefold(): c for c in columns}
@@ -574,14 +508,14 @@ class DataSharingAgreement:
         extra = [c for k, c in have.items() if k not in wanted]
         suffix = f" ({how})" if how else ""
         return [
-            (
+            DeliveryCheckItem(
                 "columns",
                 not missing,
                 ", ".join(self.fields),
                 ", ".join(columns),
                 (f"missing: {', '.join(missing)}" if missing else "all present") + suffix,
             ),
-            (
+            DeliveryCheckItem(
                 "extra columns",
                 not extra,
                 "none",
@@ -842,42 +776,197 @@ def _sniff(path: Path) -> tuple[str, str] | None:
     return kind, ""
 
 
-class DeliveryCheck(pd.DataFrame):
-    """The report of :meth:`DataSharingAgreement.check`: a DataFrame that prints as a checklist.
+def _on_time_item(
+    delivery: Delivery, expected: ScheduledDelivery | None, days_late: int | None
+) -> DeliveryCheckItem:
+    if expected is None or days_late is None:
+        return DeliveryCheckItem(
+            "on time",
+            None,
+            "",
+            str(delivery.received),
+            "no due date: the agreement has no schedule matching this delivery; "
+            "give the delivery's due date or period",
+        )
+    if days_late > 0:
+        detail = f"{days_late} day{'s' if days_late != 1 else ''} late"
+    elif days_late == 0:
+        detail = "on the due date"
+    else:
+        detail = f"{-days_late} day{'s' if days_late != -1 else ''} early"
+    return DeliveryCheckItem(
+        "on time", days_late <= 0, f"by {expected.due}", f"received {delivery.received}", detail
+    )
 
-    Columns ``check``, ``ok`` (``True``/``False``/``None`` for "could not
-    check"), ``expected``, ``found``, ``detail``. Operations on it return plain
-    DataFrames.
+
+def _period_item(expected: Period | None, series: IndicatorSeries | None) -> DeliveryCheckItem:
+    if expected is None:
+        return DeliveryCheckItem(
+            "periods", None, "", "", "no period expected: give the delivery's period"
+        )
+    if series is None:
+        return DeliveryCheckItem("periods", None, str(expected), "", "the file could not be read")
+    found = series.periods
+    present = [p for p in found if expected.start <= p.start and p.end <= expected.end]
+    shown = ", ".join(str(p) for p in found) or "none"
+    detail = "present" if present else f"{expected} missing (the file has {shown})"
+    return DeliveryCheckItem("periods", bool(present), str(expected), shown, detail)
+
+
+# The columns of DeliveryCheck.to_frame(): the fields of DeliveryCheckItem.
+_CHECK_COLUMNS = ("check", "ok", "expected", "found", "detail")
+_MARKS = {True: "ok  ", False: "FAIL", None: "  - "}
+
+
+@frozen
+class DeliveryCheckItem:
+    """One check of a delivery: a row of the :class:`DeliveryCheck` checklist.
+
+    Attributes
+    ----------
+    check : str
+        Which check: ``file``, ``on time``, ``format``, ``readable``,
+        ``columns``, ``extra columns`` or ``periods``.
+    ok : bool or None
+        Whether it passed; ``None`` when it could not be checked.
+    expected, found : str
+        What the agreement asks for and what the delivery has.
+    detail : str
+        The finding in words (the checklist's text).
 
     .. versionadded:: 0.1.0
     """
 
+    check: str
+    ok: bool | None
+    expected: str = ""
+    found: str = ""
+    detail: str = ""
+
+
+def _items(value: Iterable[DeliveryCheckItem]) -> tuple[DeliveryCheckItem, ...]:
+    return tuple(value)
+
+
+@frozen(kw_only=True, repr=False)
+class DeliveryCheck:
+    """The report of :meth:`DataSharingAgreement.check`: the checks of one delivery.
+
+    Iterating gives each :class:`DeliveryCheckItem` in order; ``str()`` (and
+    ``repr()``) is the checklist; :meth:`to_frame` is the same as a DataFrame.
+
+    Attributes
+    ----------
+    agreement : str
+        The agreement's id.
+    path : str
+        The file checked.
+    received : datetime.date
+        When it arrived.
+    due : datetime.date or None
+        The due date it answers (``None``: no schedule matched).
+    days_late : int or None
+        Days after the due date (0 when on time or early; ``None`` without a due date).
+    checks : tuple of DeliveryCheckItem
+
+    .. versionadded:: 0.1.0
+    """
+
+    agreement: str
+    path: str
+    received: _dt.date
+    due: _dt.date | None = None
+    days_late: int | None = None
+    checks: tuple[DeliveryCheckItem, ...] = field(default=(), converter=_items)
+
+    def __iter__(self) -> Iterator[DeliveryCheckItem]:
+        return iter(self.checks)
+
+    def __len__(self) -> int:
+        return len(self.checks)
+
+    def item(self, check: str) -> DeliveryCheckItem:
+        """Return the check named ``check`` (``"on time"``, ``"columns"``...).
+
+        Raises
+        ------
+        KeyError
+            If there is no such check.
+        """
+        for c in self.checks:
+            if c.check == check:
+                return c
+        raise KeyError(f"no check {check!r}; the checks are {', '.join(c.check for c in self)}")
+
     @property
     def passed(self) -> bool:
         """Whether no check failed (checks that could not run do not count as failures)."""
-        return not any(v is False for v in self["ok"])
+        return not self.failures
 
     @property
-    def failures(self) -> pd.DataFrame:
-        """The rows whose check failed."""
-        return pd.DataFrame(self[[v is False for v in self["ok"]]])
+    def failures(self) -> tuple[DeliveryCheckItem, ...]:
+        """The checks that failed."""
+        return tuple(c for c in self.checks if c.ok is False)
 
-    def __str__(self) -> str:
-        a = self.attrs
-        head = (
-            f"delivery {Path(str(a.get('path', ''))).name!r} under agreement "
-            f"{a.get('agreement', '?')!r}, received {a.get('received', '?')}"
+    def to_frame(self) -> pd.DataFrame:
+        """Return the checks as a DataFrame: ``check``, ``ok``, ``expected``, ``found``, ``detail``.
+
+        ``ok`` holds ``True``, ``False`` or ``None``; the other columns text.
+        ``attrs`` holds ``agreement``, ``path``, ``received``, ``due`` and
+        ``days_late``.
+        """
+        frame = pd.DataFrame(
+            {
+                name: pd.Series(
+                    [getattr(c, name) for c in self.checks],
+                    dtype=object if name == "ok" else str,
+                )
+                for name in _CHECK_COLUMNS
+            }
         )
-        width = max((len(str(c)) for c in self["check"]), default=5)
-        lines = [head]
-        for check, ok, detail in zip(self["check"], self["ok"], self["detail"], strict=True):
-            mark = "ok  " if ok is True else "FAIL" if ok is False else "  - "
-            lines.append(f"  {mark}  {check!s:<{width}}  {detail}")
-        n = sum(1 for v in self["ok"] if v is False)
-        lines.append(
+        frame.attrs.update(
+            agreement=self.agreement,
+            path=self.path,
+            received=self.received,
+            due=self.due,
+            days_late=self.days_late,
+        )
+        return frame
+
+    def _headline(self) -> str:
+        return (
+            f"delivery {Path(self.path).name!r} under agreement {self.agreement!r}, "
+            f"received {self.received}"
+        )
+
+    def _result(self) -> str:
+        n = len(self.failures)
+        return (
             "result: met the agreement" if n == 0 else f"result: {n} problem{'s' if n != 1 else ''}"
         )
+
+    def __str__(self) -> str:
+        width = max((len(c.check) for c in self.checks), default=5)
+        lines = [self._headline()]
+        lines += [f"  {_MARKS[c.ok]}  {c.check:<{width}}  {c.detail}" for c in self.checks]
+        lines.append(self._result())
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return self.__str__()
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        head = "".join(
+            f"<th>{name}</th>" for name in ("ok", "check", "expected", "found", "detail")
+        )
+        body = "".join(
+            f"<tr><td>{e(_MARKS[c.ok].strip())}</td><td>{e(c.check)}</td>"
+            f"<td>{e(c.expected)}</td><td>{e(c.found)}</td><td>{e(c.detail)}</td></tr>"
+            for c in self.checks
+        )
+        return (
+            f"<div><p><strong>{e(self._headline())}</strong></p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            f"<p>{e(self._result())}</p></div>"
+        )

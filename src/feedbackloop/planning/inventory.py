@@ -19,20 +19,24 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import enum
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from attrs import field, frozen
 
 from feedbackloop._util import atomic_write_text, locate, write_yaml
 from feedbackloop.errors import InventoryError, Problem
-from feedbackloop.model._indicator import SLUG_PATTERN, SourceSpec
+from feedbackloop.model import SourceSpec
 from feedbackloop.planning._common import (
+    SLUG,
     Cadence,
     Located,
     add_months,
@@ -42,11 +46,10 @@ from feedbackloop.planning._common import (
     read_csv_document,
     read_yaml_document,
 )
+from feedbackloop.series import TOTAL
 
 if TYPE_CHECKING:
     import os
-
-    import pandas as pd
 
     from feedbackloop.model import FeedbackLoop
     from feedbackloop.series import IndicatorSeries
@@ -61,8 +64,6 @@ __all__ = [
     "Importance",
     "InventoryError",
 ]
-
-_SLUG = re.compile(SLUG_PATTERN + r"\Z")
 
 
 class _Choice(enum.StrEnum):
@@ -177,12 +178,12 @@ def _nonneg(_inst: object, attr: Any, value: int) -> None:
 
 
 def _id(_inst: object, attr: Any, value: str) -> None:
-    if not isinstance(value, str) or not _SLUG.match(value):
+    if not isinstance(value, str) or not SLUG.match(value):
         raise ValueError(f"{attr.name} must be an indicator id (got {value!r})")
 
 
 def _slug(_inst: object, attr: Any, value: str | None) -> None:
-    if value is not None and not _SLUG.match(value):
+    if value is not None and not SLUG.match(value):
         raise ValueError(f"{attr.name} must be an indicator id (got {value!r})")
 
 
@@ -391,77 +392,53 @@ class DataInventory:
             Columns ``indicator``, ``name``, ``gap``, ``detail``, ``importance``,
             ``owner``, ``availability``, ``acquisition``.
         """
-        import pandas as pd
-
-        from feedbackloop.series._status import TOTAL
-
         today = as_of or _dt.date.today()
-        rows: list[dict[str, str]] = []
         defined = {i.id for i in loop.indicators}
-
-        def add(need: DataNeed, gap: str, detail: str) -> None:
-            rows.append(
-                {
-                    "indicator": need.indicator,
-                    "name": need.name,
-                    "gap": gap,
-                    "detail": detail,
-                    "importance": need.importance.value,
-                    "owner": need.owner,
-                    "availability": need.availability.value,
-                    "acquisition": need.acquisition.value,
-                }
-            )
-
+        found: list[tuple[DataNeed, str, str]] = []
         for need in self.needs:
             if need.indicator not in defined:
-                add(need, "not in loop", "the loop defines no indicator with this id")
-            series = data.get(need.indicator)
-            if series is None or len(series) == 0:
-                proxy_series = data.get(need.proxy) if need.proxy else None
-                how = (
-                    f"; get it by {need.acquisition.value}"
-                    if need.acquisition.value != ("unknown")
-                    else ""
-                )
-                if need.proxy and proxy_series is not None and len(proxy_series):
-                    add(need, "proxy in use", f"no data; proxy {need.proxy!r} is used meanwhile")
-                else:
-                    proxy = f"; proxy {need.proxy!r} has no data either" if need.proxy else ""
-                    add(need, "no data", f"availability: {need.availability.value}{how}{proxy}")
-                continue
-            frame = series.frame
-            for combo in need.disaggregations:
-                missing = self._missing(combo, series, frame, TOTAL)
-                if missing:
-                    add(need, "missing disaggregation", missing)
-            if need.cadence is not None and need.cadence is not Cadence.ONCE:
-                stale = _staleness(need, series, today)
-                if stale:
-                    add(need, "not refreshed", stale)
+                found.append((need, "not in loop", "the loop defines no indicator with this id"))
+            found += self._need_gaps(need, data, today)
         listed = {n.indicator for n in self.needs}
         for ind_id in dict.fromkeys(i for n in loop.nodes for i in n.indicators):
             if ind_id not in listed:
                 name = loop.indicator(ind_id).name if ind_id in defined else ""
-                add(
-                    DataNeed(indicator=ind_id, name=name),
-                    "not in inventory",
-                    "the loop measures a node with it; add it to the data inventory",
+                found.append(
+                    (
+                        DataNeed(indicator=ind_id, name=name),
+                        "not in inventory",
+                        "the loop measures a node with it; add it to the data inventory",
+                    )
                 )
-        columns = [
-            "indicator",
-            "name",
-            "gap",
-            "detail",
-            "importance",
-            "owner",
-            "availability",
-            "acquisition",
-        ]
-        out = pd.DataFrame(rows, columns=columns)
-        rank = out["importance"].map({k.value: v for k, v in _IMPORTANCE_RANK.items()})
-        order = sorted(range(len(out)), key=lambda i: (rank.iloc[i], i))
-        return out.iloc[order].reset_index(drop=True)
+        return _gap_frame(found)
+
+    @classmethod
+    def _need_gaps(
+        cls, need: DataNeed, data: Mapping[str, IndicatorSeries], today: _dt.date
+    ) -> list[tuple[DataNeed, str, str]]:
+        """Return one need's gaps: no data (or a proxy in use), breakdowns, freshness."""
+        series = data.get(need.indicator)
+        if series is None or len(series) == 0:
+            proxy_series = data.get(need.proxy) if need.proxy else None
+            if need.proxy and proxy_series is not None and len(proxy_series):
+                return [(need, "proxy in use", f"no data; proxy {need.proxy!r} is used meanwhile")]
+            how = (
+                f"; get it by {need.acquisition.value}"
+                if need.acquisition.value != "unknown"
+                else ""
+            )
+            proxy = f"; proxy {need.proxy!r} has no data either" if need.proxy else ""
+            return [(need, "no data", f"availability: {need.availability.value}{how}{proxy}")]
+        out = []
+        for combo in need.disaggregations:
+            missing = cls._missing(combo, series, series.frame, TOTAL)
+            if missing:
+                out.append((need, "missing disaggregation", missing))
+        if need.cadence is not None and need.cadence is not Cadence.ONCE:
+            stale = _staleness(need, series, today)
+            if stale:
+                out.append((need, "not refreshed", stale))
+        return out
 
     @staticmethod
     def _missing(
@@ -487,8 +464,6 @@ class DataInventory:
 
     def to_frame(self) -> pd.DataFrame:
         """Return the inventory as a table with the columns of :data:`CSV_COLUMNS`."""
-        import pandas as pd
-
         return pd.DataFrame([_need_to_row(n) for n in self.needs], columns=list(CSV_COLUMNS))
 
     def __repr__(self) -> str:
@@ -505,9 +480,6 @@ class DataInventory:
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the inventory as CSV (columns of :data:`CSV_COLUMNS`), written atomically."""
-        import csv
-        import io
-
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
@@ -702,6 +674,39 @@ _YAML_KEYS = (
 )
 
 
+_GAP_COLUMNS = (
+    "indicator",
+    "name",
+    "gap",
+    "detail",
+    "importance",
+    "owner",
+    "availability",
+    "acquisition",
+)
+
+
+def _gap_frame(found: Sequence[tuple[DataNeed, str, str]]) -> pd.DataFrame:
+    """Return the gaps as :meth:`DataInventory.gaps`' table, most important first."""
+    rows = [
+        {
+            "indicator": need.indicator,
+            "name": need.name,
+            "gap": gap,
+            "detail": detail,
+            "importance": need.importance.value,
+            "owner": need.owner,
+            "availability": need.availability.value,
+            "acquisition": need.acquisition.value,
+        }
+        for need, gap, detail in found
+    ]
+    out = pd.DataFrame(rows, columns=list(_GAP_COLUMNS))
+    rank = out["importance"].map({k.value: v for k, v in _IMPORTANCE_RANK.items()})
+    order = sorted(range(len(out)), key=lambda i: (rank.iloc[i], i))
+    return out.iloc[order].reset_index(drop=True)
+
+
 def _staleness(need: DataNeed, series: IndicatorSeries, today: _dt.date) -> str:
     assert need.cadence is not None
     months = need.cadence.months
@@ -792,7 +797,7 @@ def _need_from_cells(
     indicator = cells.get("indicator", "").strip()
     if not indicator:
         fail("indicator", "is required: the indicator id")
-    elif not _SLUG.match(indicator):
+    elif not SLUG.match(indicator):
         fail("indicator", f"must be an indicator id (got {indicator!r})")
     kwargs["indicator"] = indicator
     for key in ("name", "owner", "source_notes", "notes"):
@@ -814,7 +819,7 @@ def _need_from_cells(
             fail(key, str(err))
     proxy = cells.get("proxy", "").strip()
     if proxy:
-        if not _SLUG.match(proxy):
+        if not SLUG.match(proxy):
             fail("proxy", f"must be an indicator id (got {proxy!r})")
         kwargs["proxy"] = proxy
     agreement = cells.get("agreement", "").strip()
@@ -845,7 +850,7 @@ def _need_from_cells(
         column = "source_path" if path else "source_options"
         fail(column, "given without source_adapter; name the adapter that reads it")
     kwargs["source"] = spec
-    if not indicator or not _SLUG.match(indicator):
+    if not indicator or not SLUG.match(indicator):
         return None
     try:
         return DataNeed(**kwargs)

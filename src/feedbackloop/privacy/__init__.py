@@ -11,6 +11,14 @@
   agencies without sharing identities.
 
 scipy (the ``privacy`` extra) is imported only when a table needs it.
+
+The package's floors, bottom up: ``_fields`` (policy field validators) and
+``_tables`` (a series split into independent additive tables); ``_suppress``
+(:class:`SuppressionPolicy` with :func:`suppress` and :func:`audit`) and
+``_round`` (:class:`RoundingPolicy` with :func:`round_counts`), each policy
+beside the function its ``apply`` runs; ``_audiences`` (the no-op policy,
+:func:`policy_from_dict`, the audience table and :func:`export`) on top.
+``_pseudonym`` stands alone.
 """
 
 from feedbackloop.errors import (
@@ -24,12 +32,10 @@ from feedbackloop.errors import (
     SuppressionError,
     UnknownAudienceError,
 )
-from feedbackloop.privacy._policy import (
+from feedbackloop.privacy._audiences import (
     DEFAULT_AUDIENCES,
     NoDisclosureControl,
     Policy,
-    RoundingPolicy,
-    SuppressionPolicy,
     audiences_from_dict,
     export,
     policy_from_dict,
@@ -39,8 +45,8 @@ from feedbackloop.privacy._pseudonym import (
     canonicalize,
     pseudonymize,
 )
-from feedbackloop.privacy._round import round_counts
-from feedbackloop.privacy._suppress import audit, suppress
+from feedbackloop.privacy._round import RoundingPolicy, round_counts
+from feedbackloop.privacy._suppress import SuppressionPolicy, audit, suppress
 
 __all__ = [
     "DEFAULT_AUDIENCES",

@@ -1,28 +1,72 @@
-"""Controlled rounding: counts to multiples of a base, totals still adding up."""
+"""Controlled rounding: the policy, and counts to multiples of a base, totals still adding up.
+
+:class:`RoundingPolicy` (the rule) lives beside :func:`round_counts` (what the
+rule does), so that :meth:`RoundingPolicy.apply` calls it without importing
+upward. The joint rounding is a small mixed-integer program (HiGHS through
+scipy, imported when a table needs it).
+"""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+from attrs import field, frozen
 
 from feedbackloop._util import import_optional
 from feedbackloop.errors import RoundingWarning
-from feedbackloop.privacy._policy import RoundingPolicy
+from feedbackloop.privacy._fields import int_at_least
 from feedbackloop.privacy._tables import Table, layers, tables
-from feedbackloop.series._status import Status
+from feedbackloop.series import IndicatorSeries, Status, ratio_scale
 
-if TYPE_CHECKING:
-    from feedbackloop.series import IndicatorSeries
-
-__all__ = ["round_counts"]
+__all__ = ["RoundingPolicy", "round_counts"]
 
 F64 = npt.NDArray[np.float64]
 _EPS = 1e-9
+
+
+@frozen(kw_only=True)
+class RoundingPolicy:
+    """Controlled rounding of counts to a multiple of ``base``.
+
+    Every count moves to one of the two multiples of ``base`` around it (a
+    multiple stays put; a zero stays zero), and the choice is made jointly so
+    that published totals still equal the sum of their published parts
+    (see :func:`feedbackloop.privacy.round_counts`).
+
+    Parameters
+    ----------
+    base : int
+        The rounding base (5 by default; 3 and 10 are also common).
+
+    Examples
+    --------
+    >>> RoundingPolicy(base=5).to_dict()
+    {'method': 'round', 'base': 5}
+
+    .. versionadded:: 0.1.0
+    """
+
+    method: ClassVar[str] = "round"
+
+    base: int = field(default=5, validator=int_at_least(2))
+
+    def apply(
+        self,
+        series: IndicatorSeries,
+        *,
+        geography_parents: Mapping[str, str] | None = None,
+    ) -> IndicatorSeries:
+        """Return ``series`` with this policy applied (see :func:`round_counts`)."""
+        return round_counts(series, self, geography_parents=geography_parents)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the policy as plain data (the inverse of :func:`policy_from_dict`)."""
+        return {"method": self.method, "base": self.base}
 
 
 def _round_table(table: Table, values: F64, base: float, is_rate: bool) -> F64 | None:
@@ -171,8 +215,6 @@ def round_counts(
 
 
 def _recompute_rates(series: IndicatorSeries, table: pa.Table, rounded: F64) -> pa.Table:
-    from feedbackloop.series._ops import ratio_scale
-
     scale = ratio_scale(series.unit)
     num, den = rounded
     value = series.table.column("value").to_numpy().astype(np.float64)

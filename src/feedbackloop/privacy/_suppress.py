@@ -1,26 +1,31 @@
-"""Primary and complementary small-cell suppression, verified by linear programming."""
+"""Small-cell suppression: the policy, and primary and complementary suppression.
+
+:class:`SuppressionPolicy` (the rule) lives beside :func:`suppress` (what the
+rule does), so that :meth:`SuppressionPolicy.apply` calls it without importing
+upward. Complementary suppression is verified by linear programming
+(:class:`_LinearProgram`, HiGHS through scipy, imported when a table needs it).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+from attrs import field, frozen
+from attrs import validators as v
 
 from feedbackloop._util import import_optional
 from feedbackloop.errors import SuppressionError
-from feedbackloop.privacy._policy import SuppressionPolicy
+from feedbackloop.privacy._fields import int_at_least
 from feedbackloop.privacy._tables import Layers, Table, layers, tables
-from feedbackloop.series._status import Status
+from feedbackloop.series import IndicatorSeries, Status
 
-if TYPE_CHECKING:
-    from feedbackloop.series import IndicatorSeries
-
-__all__ = ["audit", "suppress"]
+__all__ = ["SuppressionPolicy", "audit", "suppress"]
 
 F64 = npt.NDArray[np.float64]
 _TOL = 1e-7
@@ -35,8 +40,83 @@ _NUMERIC = ("value", "moe", "numerator", "numerator_moe", "denominator", "denomi
 _Quantity = tuple[int, tuple[float, ...], str]
 
 
-class _Problem:
-    """One table's suppression problem: values, sum relations and the rule to meet."""
+@frozen(kw_only=True)
+class SuppressionPolicy:
+    """Small-cell suppression: withhold small counts and whatever would reveal them.
+
+    Primary suppression withholds every count in ``1 .. threshold - 1`` (and 0
+    when ``allow_zero`` is false); for rates and percentages the counts are the
+    numerator, the denominator and, with ``protect_complement``, their
+    difference (98% of 50 reveals that 1 person did not complete). Complementary
+    suppression then withholds the fewest, smallest extra cells so that no
+    withheld count can be narrowed down by subtraction from published cells and
+    totals: for every withheld cell, the range of values consistent with
+    everything published is at least ``threshold`` wide (see
+    :func:`feedbackloop.privacy.suppress`).
+
+    Parameters
+    ----------
+    threshold : int
+        The smallest count that may be published (11 follows the CMS cell-size
+        policy: 1-10 withheld).
+    allow_zero : bool
+        Publish zeros (CMS allows them). Set false when a zero is itself
+        sensitive (e.g. "no one in this group completed").
+    complementary : bool
+        Add complementary suppressions. Only turn this off for tables whose
+        totals are never published.
+    protect_complement : bool
+        For rates, also treat ``denominator - numerator`` as a count.
+
+    Examples
+    --------
+    >>> SuppressionPolicy(threshold=11).to_dict()
+    {'method': 'suppress', 'threshold': 11, 'allow_zero': True, 'complementary': True, \
+'protect_complement': True}
+
+    .. versionadded:: 0.1.0
+    """
+
+    method: ClassVar[str] = "suppress"
+
+    threshold: int = field(default=11, validator=int_at_least(1))
+    allow_zero: bool = field(default=True, validator=v.instance_of(bool))
+    complementary: bool = field(default=True, validator=v.instance_of(bool))
+    protect_complement: bool = field(default=True, validator=v.instance_of(bool))
+
+    def is_small(self, count: float) -> bool:
+        """Return whether ``count`` must be withheld by primary suppression.
+
+        Examples
+        --------
+        >>> p = SuppressionPolicy(threshold=11)
+        >>> [p.is_small(x) for x in (0, 1, 10, 11)]
+        [False, True, True, False]
+        """
+        return (0 < count < self.threshold) or (count == 0 and not self.allow_zero)
+
+    def apply(
+        self,
+        series: IndicatorSeries,
+        *,
+        geography_parents: Mapping[str, str] | None = None,
+    ) -> IndicatorSeries:
+        """Return ``series`` with this policy applied (see :func:`suppress`)."""
+        return suppress(series, self, geography_parents=geography_parents)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the policy as plain data (the inverse of :func:`policy_from_dict`)."""
+        return {
+            "method": self.method,
+            "threshold": self.threshold,
+            "allow_zero": self.allow_zero,
+            "complementary": self.complementary,
+            "protect_complement": self.protect_complement,
+        }
+
+
+class _LinearProgram:
+    """One table's suppression problem as linear programs: values, sum relations, the rule."""
 
     def __init__(
         self,
@@ -265,7 +345,7 @@ def _plan(
     primary: set[int] = set()
     complementary: set[int] = set()
     for tab in tables(series, geography_parents):
-        prob = _Problem(tab, lay.values[:, tab.rows], lay.is_rate, policy, knw[tab.rows])
+        prob = _LinearProgram(tab, lay.values[:, tab.rows], lay.is_rate, policy, knw[tab.rows])
         prim = prob.primaries()
         chosen = prob.choose(set(prim), prim)
         primary.update(int(tab.rows[i]) for i in prim)
@@ -444,7 +524,7 @@ def audit(
     keys: pd.DataFrame = original.table.select(list(original.keys)).to_pandas()
     records: list[dict[Any, Any]] = []
     for tab in tables(original, geography_parents):
-        prob = _Problem(
+        prob = _LinearProgram(
             tab, lay.values[:, tab.rows], lay.is_rate, policy, np.zeros(len(tab.rows), bool)
         )
         hidden = sorted(int(i) for i in np.flatnonzero(withheld[tab.rows] & prob.valued))

@@ -11,7 +11,8 @@ import pandas as pd
 from attrs import frozen
 
 from feedbackloop.errors import SuppressionError
-from feedbackloop.series._status import TOTAL
+from feedbackloop.model import Aggregation
+from feedbackloop.series import TOTAL
 
 if TYPE_CHECKING:
     from feedbackloop.series import IndicatorSeries
@@ -56,8 +57,6 @@ def layers(series: IndicatorSeries) -> Layers:
     SuppressionError
         For rates without numerator and denominator columns, or negative counts.
     """
-    from feedbackloop.model import Aggregation
-
     cols = series.table.column_names
     agg = series.indicator.effective_aggregation
     if agg is Aggregation.SUM:

@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from feedbackloop.adapters._base import Source, SourceInfo
+from feedbackloop.adapters import Source, SourceInfo, contract_problems
+from feedbackloop.errors import FeedbackloopError
+from feedbackloop.series import IndicatorSeries
 
 __all__ = ["AdapterContractTests"]
 
@@ -46,9 +48,7 @@ class AdapterContractTests:
         return str(tmp_path / "does-not-exist.nothing")
 
     def test_keeps_the_contract(self) -> None:
-        """Name, API version, description and method signatures are right."""
-        from feedbackloop.adapters import contract_problems
-
+        """Name, API version, description, method signatures and options are right."""
         assert contract_problems(self.adapter_class) == []
 
     def test_name_is_a_lowercase_identifier(self) -> None:
@@ -73,8 +73,6 @@ class AdapterContractTests:
 
     def test_read_returns_a_series_with_provenance(self, source: Source) -> None:
         """``read`` returns a non-empty IndicatorSeries that names the adapter."""
-        from feedbackloop.series import IndicatorSeries
-
         series = self._adapter().read(source, **self.read_options)
         assert isinstance(series, IndicatorSeries)
         assert len(series) > 0
@@ -88,7 +86,5 @@ class AdapterContractTests:
 
     def test_unreadable_source_is_a_feedbackloop_error(self, unreadable_source: Source) -> None:
         """A source the adapter cannot read raises a FeedbackloopError, not a bare one."""
-        from feedbackloop.errors import FeedbackloopError
-
         with pytest.raises(FeedbackloopError):
             self._adapter().read(unreadable_source, **self.read_options)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
-from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_label
+import pandas as pd
+
+from feedbackloop.adapters import ADAPTER_API, Source, SourceInfo
 from feedbackloop.errors import SourceReadError
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from feedbackloop.model import Indicator
-    from feedbackloop.series import IndicatorSeries
+from feedbackloop.model import Indicator
+from feedbackloop.series import IndicatorSeries, Provenance
 
 __all__ = ["MemoryAdapter"]
 
@@ -51,7 +50,7 @@ class MemoryAdapter:
             cls._frames.clear()
 
     def _frame(self, source: Source) -> pd.DataFrame:
-        label = source_label(source)
+        label = os.fspath(source)
         key = label.removeprefix(_PREFIX)
         with self._lock:
             frame = self._frames.get(key) if label.startswith(_PREFIX) else None
@@ -76,7 +75,7 @@ class MemoryAdapter:
         periods = tuple(sorted(map(str, frame["period"].unique()))) if "period" in frame else ()
         return SourceInfo(
             adapter=self.name,
-            source=source_label(source),
+            source=os.fspath(source),
             columns=tuple(map(str, frame.columns)),
             dimensions=tuple(str(c) for c in frame.columns if c not in known),
             periods=periods,
@@ -101,13 +100,10 @@ class MemoryAdapter:
         dimensions : sequence of str, optional
             Defaults to every column that is not a standard series column.
         """
-        from feedbackloop.model import Indicator
-        from feedbackloop.series import IndicatorSeries, Provenance
-
         frame = self._frame(source)
         info = self.discover(source)
         if indicator is None:
-            key = source_label(source).removeprefix(_PREFIX)
+            key = os.fspath(source).removeprefix(_PREFIX)
             slug = "".join(c if c.isalnum() else "_" for c in key.lower()).strip("_") or "data"
             if not slug[0].isalpha():
                 slug = "x_" + slug
@@ -119,5 +115,5 @@ class MemoryAdapter:
             moe="moe" if "moe" in frame else None,
             status="status" if "status" in frame else None,
             dimensions=dims,
-            provenance=Provenance(adapter=self.name, source=source_label(source)),
+            provenance=Provenance(adapter=self.name, source=os.fspath(source)),
         )

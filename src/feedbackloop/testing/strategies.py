@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 from hypothesis import strategies as st
 
 from feedbackloop.model import (
@@ -30,6 +31,7 @@ from feedbackloop.model import (
     Target,
 )
 from feedbackloop.period import Period
+from feedbackloop.series import IndicatorSeries
 
 __all__ = ["count_series", "indicators", "loops", "slugs", "targets"]
 
@@ -174,10 +176,6 @@ def count_series(
     counties; counts are non-negative integers with plenty of zeros; margins
     of error (when present) are non-negative.
     """
-    import pandas as pd
-
-    from feedbackloop.series import IndicatorSeries
-
     states = draw(
         st.lists(st.sampled_from(["06", "36", "48"]), min_size=1, max_size=2, unique=True)
     )

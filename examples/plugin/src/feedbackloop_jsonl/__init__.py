@@ -7,14 +7,35 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
+from attrs import field, frozen
+
 from feedbackloop import Indicator, IndicatorSeries, Provenance
-from feedbackloop.adapters import ADAPTER_API, Source, SourceInfo
+from feedbackloop.adapters import (
+    ADAPTER_API,
+    Source,
+    SourceInfo,
+    option,
+    parse_options,
+    with_options,
+)
 from feedbackloop.errors import Problem, SourceReadError
 
-__all__ = ["JsonLinesAdapter"]
+__all__ = ["JsonLinesAdapter", "JsonLinesOptions"]
 __version__ = "0.1.0"
 
 _STANDARD = {"geography", "period", "value", "moe", "status", "numerator", "denominator"}
+
+
+@frozen(kw_only=True)
+class JsonLinesOptions:
+    """The options of the ``jsonl`` adapter, declared once (``read`` takes them all)."""
+
+    indicator: Indicator | None = field(
+        default=None, metadata=option("Defaults to a count indicator named after the file.")
+    )
+    unit: str | None = field(
+        default=None, metadata=option("The unit of the values, if not the indicator's.")
+    )
 
 
 class JsonLinesAdapter:
@@ -23,6 +44,7 @@ class JsonLinesAdapter:
     name: ClassVar[str] = "jsonl"
     api_version: ClassVar[int] = ADAPTER_API
     description: ClassVar[str] = "Indicator records in JSON Lines files (one object per line)"
+    options: ClassVar[type[JsonLinesOptions]] = JsonLinesOptions
 
     def can_read(self, source: Source) -> bool:
         """Guess from the file suffix."""
@@ -74,24 +96,22 @@ class JsonLinesAdapter:
             periods=sorted({str(r["period"]) for r in records if "period" in r}),
         )
 
-    def read(
-        self, source: Source, *, indicator: Indicator | None = None, unit: str | None = None
-    ) -> IndicatorSeries:
+    @with_options(JsonLinesOptions)
+    def read(self, source: Source, **options: Any) -> IndicatorSeries:
         """Read every record into a validated series.
 
         Parameters
         ----------
         source : path
             The ``.jsonl`` file.
-        indicator : Indicator, optional
-            Defaults to a count indicator named after the file.
-        unit : str, optional
-            The unit of the values, if not the indicator's.
+        {options}
         """
         import pandas as pd
 
+        opts = parse_options(JsonLinesOptions, options, adapter=self.name)
         records = self._records(source)
         frame = pd.DataFrame.from_records(records)
+        indicator = opts.indicator
         if indicator is None:
             stem = Path(os.fspath(source)).stem.lower().replace("-", "_")
             indicator = Indicator(id=stem, name=stem, unit="count", direction="higher_is_better")
@@ -99,7 +119,7 @@ class JsonLinesAdapter:
         return IndicatorSeries.from_frame(
             frame,
             indicator=indicator,
-            unit=unit,
+            unit=opts.unit,
             moe="moe" if "moe" in frame else None,
             dimensions=dims,
             provenance=Provenance(adapter=self.name, source=os.fspath(source)),

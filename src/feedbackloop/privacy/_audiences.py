@@ -1,159 +1,34 @@
-"""Disclosure-control policies and the audiences they are attached to."""
+"""Who may see what: any policy from plain data, the audience table, and export.
+
+The top of the package: it knows every policy (:class:`SuppressionPolicy` and
+:func:`suppress` in ``_suppress``, :class:`RoundingPolicy` and
+:func:`round_counts` in ``_round``) and adds the one that does nothing.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
-from attrs import field, frozen
-from attrs import validators as v
+from attrs import frozen
 
 from feedbackloop.errors import (
     ExportRefusedError,
     PolicyError,
     UnknownAudienceError,
 )
-
-if TYPE_CHECKING:
-    from feedbackloop.series import IndicatorSeries
+from feedbackloop.privacy._round import RoundingPolicy
+from feedbackloop.privacy._suppress import SuppressionPolicy
+from feedbackloop.series import IndicatorSeries
 
 __all__ = [
     "DEFAULT_AUDIENCES",
     "NoDisclosureControl",
     "Policy",
-    "RoundingPolicy",
-    "SuppressionPolicy",
     "audiences_from_dict",
     "export",
     "policy_from_dict",
 ]
-
-
-def _int_at_least(minimum: int) -> Any:
-    def check(_inst: object, attr: Any, value: object) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise PolicyError(f"{attr.name} must be a whole number >= {minimum} (got {value!r})")
-
-    return check
-
-
-@frozen(kw_only=True)
-class SuppressionPolicy:
-    """Small-cell suppression: withhold small counts and whatever would reveal them.
-
-    Primary suppression withholds every count in ``1 .. threshold - 1`` (and 0
-    when ``allow_zero`` is false); for rates and percentages the counts are the
-    numerator, the denominator and, with ``protect_complement``, their
-    difference (98% of 50 reveals that 1 person did not complete). Complementary
-    suppression then withholds the fewest, smallest extra cells so that no
-    withheld count can be narrowed down by subtraction from published cells and
-    totals: for every withheld cell, the range of values consistent with
-    everything published is at least ``threshold`` wide (see
-    :func:`feedbackloop.privacy.suppress`).
-
-    Parameters
-    ----------
-    threshold : int
-        The smallest count that may be published (11 follows the CMS cell-size
-        policy: 1-10 withheld).
-    allow_zero : bool
-        Publish zeros (CMS allows them). Set false when a zero is itself
-        sensitive (e.g. "no one in this group completed").
-    complementary : bool
-        Add complementary suppressions. Only turn this off for tables whose
-        totals are never published.
-    protect_complement : bool
-        For rates, also treat ``denominator - numerator`` as a count.
-
-    Examples
-    --------
-    >>> SuppressionPolicy(threshold=11).to_dict()
-    {'method': 'suppress', 'threshold': 11, 'allow_zero': True, 'complementary': True, \
-'protect_complement': True}
-
-    .. versionadded:: 0.1.0
-    """
-
-    method: ClassVar[str] = "suppress"
-
-    threshold: int = field(default=11, validator=_int_at_least(1))
-    allow_zero: bool = field(default=True, validator=v.instance_of(bool))
-    complementary: bool = field(default=True, validator=v.instance_of(bool))
-    protect_complement: bool = field(default=True, validator=v.instance_of(bool))
-
-    def is_small(self, count: float) -> bool:
-        """Return whether ``count`` must be withheld by primary suppression.
-
-        Examples
-        --------
-        >>> p = SuppressionPolicy(threshold=11)
-        >>> [p.is_small(x) for x in (0, 1, 10, 11)]
-        [False, True, True, False]
-        """
-        return (0 < count < self.threshold) or (count == 0 and not self.allow_zero)
-
-    def apply(
-        self,
-        series: IndicatorSeries,
-        *,
-        geography_parents: Mapping[str, str] | None = None,
-    ) -> IndicatorSeries:
-        """Return ``series`` with this policy applied (see :func:`suppress`)."""
-        from feedbackloop.privacy._suppress import suppress
-
-        return suppress(series, self, geography_parents=geography_parents)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the policy as plain data (the inverse of :func:`policy_from_dict`)."""
-        return {
-            "method": self.method,
-            "threshold": self.threshold,
-            "allow_zero": self.allow_zero,
-            "complementary": self.complementary,
-            "protect_complement": self.protect_complement,
-        }
-
-
-@frozen(kw_only=True)
-class RoundingPolicy:
-    """Controlled rounding of counts to a multiple of ``base``.
-
-    Every count moves to one of the two multiples of ``base`` around it (a
-    multiple stays put; a zero stays zero), and the choice is made jointly so
-    that published totals still equal the sum of their published parts
-    (see :func:`feedbackloop.privacy.round_counts`).
-
-    Parameters
-    ----------
-    base : int
-        The rounding base (5 by default; 3 and 10 are also common).
-
-    Examples
-    --------
-    >>> RoundingPolicy(base=5).to_dict()
-    {'method': 'round', 'base': 5}
-
-    .. versionadded:: 0.1.0
-    """
-
-    method: ClassVar[str] = "round"
-
-    base: int = field(default=5, validator=_int_at_least(2))
-
-    def apply(
-        self,
-        series: IndicatorSeries,
-        *,
-        geography_parents: Mapping[str, str] | None = None,
-    ) -> IndicatorSeries:
-        """Return ``series`` with this policy applied (see :func:`round_counts`)."""
-        from feedbackloop.privacy._round import round_counts
-
-        return round_counts(series, self, geography_parents=geography_parents)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the policy as plain data (the inverse of :func:`policy_from_dict`)."""
-        return {"method": self.method, "base": self.base}
 
 
 @frozen(kw_only=True)

@@ -40,3 +40,18 @@ suppress_warnings = ["myst.header", "ref.python"]
 
 html_theme = "furo"
 html_title = "feedbackloop"
+
+
+def _errors_once(app, what, name, obj, skip, options):  # type: ignore[no-untyped-def]
+    """Document each error class once, under "Errors", not in every module re-exporting it."""
+    if what == "module" and isinstance(obj, type) and issubclass(obj, BaseException):
+        module = getattr(obj, "__module__", "")
+        current = app.env.temp_data.get("autodoc:module") or app.env.ref_context.get("py:module")
+        if module == "feedbackloop.errors" and current != "feedbackloop.errors":
+            return True
+    return None
+
+
+def setup(app):  # type: ignore[no-untyped-def]
+    """Register the hook that keeps error classes in one place."""
+    app.connect("autodoc-skip-member", _errors_once)

@@ -276,7 +276,25 @@ class FeedbackLoop:
         """
         errors: list[Problem] = []
         warns: list[Problem] = []
+        defined = self._check_ids(errors)
+        for n in self.nodes:
+            self._check_node_indicators(n, defined, errors, warns)
+            self._check_links(n, errors, warns)
+        for cycle in self._cycles():
+            errors.append(Problem(cycle[0], "cycle: " + " → ".join((*cycle, cycle[0]))))
+        self._check_reach(errors)
+        used = {i for n in self.nodes for i in n.indicators}
+        used |= {i.proxy_for for i in self.indicators if i.proxy_for}
+        for ind in self.indicators:
+            if ind.id not in used:
+                warns.append(Problem(f"indicators.{ind.id}", "defined but measures no node"))
+        return LoopCheck(errors=tuple(errors), warnings=tuple(warns))
 
+    def _check_ids(self, errors: list[Problem]) -> set[str]:
+        """Check for duplicate ids, a dangling ``proxy_for`` and an onward shared result.
+
+        Returns the ids of the defined indicators.
+        """
         seen_nodes: dict[str, str] = {}
         for n in self.nodes:
             if n.id in seen_nodes:
@@ -294,7 +312,6 @@ class FeedbackLoop:
             if ind.id in seen_ind:
                 errors.append(Problem(f"indicators.{ind.id}", "duplicate indicator id"))
             seen_ind.add(ind.id)
-
         for ind in self.indicators:
             if ind.proxy_for is not None and ind.proxy_for not in seen_ind:
                 errors.append(
@@ -303,7 +320,6 @@ class FeedbackLoop:
                         f"proxy_for names {ind.proxy_for!r}, which is not a defined indicator",
                     )
                 )
-
         if self.shared_result.contributes_to:
             errors.append(
                 Problem(
@@ -312,71 +328,77 @@ class FeedbackLoop:
                     f"anything (got {', '.join(self.shared_result.contributes_to)})",
                 )
             )
+        return seen_ind
 
-        index = self._node_index
-        for n in self.nodes:
-            for ind_id in n.indicators:
-                if ind_id not in seen_ind:
-                    errors.append(
-                        Problem(
-                            n.id,
-                            f"indicator {ind_id!r} is referenced but not defined; "
-                            "add it to the loop's indicators",
-                        )
+    @staticmethod
+    def _check_node_indicators(
+        n: Node, defined: set[str], errors: list[Problem], warns: list[Problem]
+    ) -> None:
+        """Check that a node's indicators and targets are defined, and that it has one."""
+        for ind_id in n.indicators:
+            if ind_id not in defined:
+                errors.append(
+                    Problem(
+                        n.id,
+                        f"indicator {ind_id!r} is referenced but not defined; "
+                        "add it to the loop's indicators",
                     )
-            for t in n.targets:
-                if t.indicator not in seen_ind:
-                    errors.append(
-                        Problem(
-                            n.id, f"target on {t.indicator!r}, which is not a defined indicator"
-                        )
-                    )
-                elif t.indicator not in n.indicators:
-                    errors.append(
-                        Problem(
-                            n.id,
-                            f"target on {t.indicator!r}, which is not among the "
-                            "node's indicators; list it under indicators",
-                        )
-                    )
-            if not n.indicators:
-                warns.append(
-                    Problem(n.id, f"{n.tier.label} has no indicator: how will you know it moved?")
                 )
-            if isinstance(n, SharedResult):
-                continue
-            for target_id in n.contributes_to:
-                target = index.get(target_id)
-                if target is None:
-                    errors.append(
-                        Problem(
-                            n.id, f"contributes_to {target_id!r}, which is not a node of this loop"
-                        )
+        for t in n.targets:
+            if t.indicator not in defined:
+                errors.append(
+                    Problem(n.id, f"target on {t.indicator!r}, which is not a defined indicator")
+                )
+            elif t.indicator not in n.indicators:
+                errors.append(
+                    Problem(
+                        n.id,
+                        f"target on {t.indicator!r}, which is not among the "
+                        "node's indicators; list it under indicators",
                     )
-                elif target.tier <= n.tier:
-                    way = "sideways" if target.tier == n.tier else "down"
-                    errors.append(
-                        Problem(
-                            n.id,
-                            f"link to {target_id!r} points {way} the ladder "
-                            f"({n.tier.label} → {target.tier.label}); links must go from "
-                            "strategies to key drivers to outcomes to the shared result",
-                        )
-                    )
-                elif target.tier - n.tier > 1:
-                    warns.append(
-                        Problem(
-                            n.id,
-                            f"link to {target_id!r} skips a rung "
-                            f"({n.tier.label} → {target.tier.label})",
-                        )
-                    )
+                )
+        if not n.indicators:
+            warns.append(
+                Problem(n.id, f"{n.tier.label} has no indicator: how will you know it moved?")
+            )
 
-        for cycle in self._cycles():
-            errors.append(Problem(cycle[0], "cycle: " + " → ".join((*cycle, cycle[0]))))
+    def _check_links(self, n: Node, errors: list[Problem], warns: list[Problem]) -> None:
+        """Check that links go to known nodes, up the ladder, one rung at a time."""
+        if isinstance(n, SharedResult):
+            return
+        index = self._node_index
+        for target_id in n.contributes_to:
+            target = index.get(target_id)
+            if target is None:
+                errors.append(
+                    Problem(n.id, f"contributes_to {target_id!r}, which is not a node of this loop")
+                )
+            elif target.tier <= n.tier:
+                way = "sideways" if target.tier == n.tier else "down"
+                errors.append(
+                    Problem(
+                        n.id,
+                        f"link to {target_id!r} points {way} the ladder "
+                        f"({n.tier.label} → {target.tier.label}); links must go from "
+                        "strategies to key drivers to outcomes to the shared result",
+                    )
+                )
+            elif target.tier - n.tier > 1:
+                warns.append(
+                    Problem(
+                        n.id,
+                        f"link to {target_id!r} skips a rung "
+                        f"({n.tier.label} → {target.tier.label})",
+                    )
+                )
 
+    def _check_reach(self, errors: list[Problem]) -> None:
+        """Check that every node has a path to the shared result."""
         top = self.shared_result.id
-        reaching = {top, *(c.id for c in self.contributors(top))} if top in index else set()
+        if top in self._node_index:
+            reaching = {top, *(c.id for c in self.contributors(top))}
+        else:
+            reaching = set()
         for n in self.nodes:
             if n.id not in reaching:
                 errors.append(
@@ -386,13 +408,6 @@ class FeedbackLoop:
                         f"{top!r}; add a contributes_to link",
                     )
                 )
-
-        used = {i for n in self.nodes for i in n.indicators}
-        used |= {i.proxy_for for i in self.indicators if i.proxy_for}
-        for ind in self.indicators:
-            if ind.id not in used:
-                warns.append(Problem(f"indicators.{ind.id}", "defined but measures no node"))
-        return LoopCheck(errors=tuple(errors), warnings=tuple(warns))
 
     def _cycles(self) -> list[tuple[str, ...]]:
         """Find elementary cycles (one per strongly connected component)."""

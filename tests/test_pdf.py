@@ -224,7 +224,8 @@ def test_health_rectangle_cells_and_merged_header(realdata: Path) -> None:
 
 
 def test_superscript_marker_is_a_note_never_part_of_the_number(realdata: Path) -> None:
-    (t,) = read_tables(_pdf(realdata, "camelot-superscript.pdf"))
+    # The page has no legend for "-"; SOURCES.md reads it as nil, so dash="zero" here.
+    (t,) = read_tables(_pdf(realdata, "camelot-superscript.pdf"), dash="zero")
     f = t.frame.set_index("States")
     assert len(f) == 30
     assert f.loc["Kerala", "Market Loans"] == 24.91
@@ -250,12 +251,22 @@ def test_superscript_marker_is_a_note_never_part_of_the_number(realdata: Path) -
     assert "Total Internal Debt" in t.columns and "Loans from SBI & Other Banks" in t.columns
     # The column-number row ("1", "2= (3 to 6)+14", ...) is kept as a header row, not a name.
     assert t.header_rows[-2][:3] == ("1", "2=", "3")
-    nil = read_tables(_pdf(realdata, "camelot-superscript.pdf"), dash="missing")[0]
-    assert math.isnan(nil.frame.loc[row, "NSSF"])
+    assert any("row of column numbers" in r and "(1 2= 3 4" in r for r in t.remarks)
+    # By default a dash is not available: NaN, never 0, and the all-dash rows stay.
+    (nil,) = read_tables(_pdf(realdata, "camelot-superscript.pdf"))
+    assert math.isnan(nil.frame.loc[row, "NSSF"]) and nil.kinds.loc[row, "NSSF"] == "dash"
+    assert nil.frame["States"].tolist() == t.frame["States"].tolist()
+    delhi = nil.frame.set_index("States").loc["NCT Delhi"]
+    assert delhi.isna().all() and len(delhi) == 10
+    assert any("136 dash cell(s) read as not available" in r for r in nil.remarks)
+    assert (
+        (nil.frame.drop(columns="States").fillna(0) == t.frame.drop(columns="States")).all().all()
+    )
 
 
 def test_two_tables_on_one_page_with_leader_dots_and_symbols(realdata: Path) -> None:
-    t324, t325 = read_tables(_pdf(realdata, "12s0324.pdf"))
+    # The page's legend says "– Represents zero.", so dashes are read as 0 here.
+    t324, t325 = read_tables(_pdf(realdata, "12s0324.pdf"), dash="zero")
     assert t324.title == "Table 324. Arrests by Sex and Age: 2009"
     assert t325.title == "Table 325. Arrests by Race: 2009"
     assert t324.columns[:4] == (
@@ -285,6 +296,12 @@ def test_two_tables_on_one_page_with_leader_dots_and_symbols(realdata: Path) -> 
     assert t324.kinds.loc[curfew, "Total / 18 years and over"] == "not_applicable"
     assert math.isnan(t324.frame.loc[curfew, "Total / 18 years and over"])
     assert a.loc["Forcible rape", "Female / Total"] == 0
+    rape = int(np.flatnonzero(t324.frame["Offense charged"] == "Forcible rape")[0])
+    assert t324.kinds.loc[rape, "Female / Total"] == "dash"
+    default = read_tables(_pdf(realdata, "12s0324.pdf"))[0]
+    assert math.isnan(default.frame.loc[rape, "Female / Total"])
+    (legend,) = [r for r in default.remarks if "dash" in r]
+    assert "'– Represents zero.'" in legend and "dash='zero'" in legend
     stolen = int(np.flatnonzero(t324.frame["Offense charged"] == "Stolen property")[0])
     (note,) = t324.notes_for(stolen, "Offense charged")
     assert note.marker == "1" and note.text == "Buying, receiving, possessing stolen property."
@@ -544,7 +561,12 @@ def test_errors_pickle_with_their_type_and_page() -> None:
 
 class TestPdfAdapterContract(AdapterContractTests):
     adapter_class = PdfAdapter
-    read_options: ClassVar[dict[str, Any]] = {"period": "2020", "columns": "measure"}
+    # SAMPLE holds a negative value (-3.5): not a count, so the unit is a percent.
+    read_options: ClassVar[dict[str, Any]] = {
+        "period": "2020",
+        "columns": "measure",
+        "unit": "percent",
+    }
 
     @pytest.fixture
     def source(self, sample_pdf: Path) -> str:
@@ -553,7 +575,7 @@ class TestPdfAdapterContract(AdapterContractTests):
 
 def test_read_through_the_entry_point(sample_pdf: Path) -> None:
     assert feedbackloop.adapters.available()["pdf"].target == "feedbackloop.adapters.pdf:PdfAdapter"
-    series = feedbackloop.read("pdf", sample_pdf, value="Bravo", period=2020)
+    series = feedbackloop.read("pdf", sample_pdf, value="Bravo", period=2020, unit="percent")
     df = series.table.to_pandas()
     got = dict(zip(df["geography"], df["value"], strict=True))
     assert got == {"Alameda": -3.5, "Butte": 0.2, "Fresno": 10.0}

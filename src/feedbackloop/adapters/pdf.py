@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import pandas as pd
 from attrs import field, frozen
@@ -18,7 +18,7 @@ from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_
 from feedbackloop.adapters._options import option, parse_options, with_options
 from feedbackloop.errors import PdfReadError, PeriodError
 from feedbackloop.model import Indicator
-from feedbackloop.pdf import PdfTable, TableStrategy, read_tables
+from feedbackloop.pdf import DashMeaning, PdfTable, TableStrategy, read_tables
 from feedbackloop.period import Period
 from feedbackloop.series import TOTAL, IndicatorSeries, Provenance
 
@@ -31,7 +31,6 @@ _TOTAL_LABEL = re.compile(
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _STATUS_OF_KIND = {
     "number": "estimate",
-    "dash": "estimate",
     "rounds_to_zero": "estimate",
     "empty": "missing",
     "not_applicable": "not_applicable",
@@ -39,6 +38,12 @@ _STATUS_OF_KIND = {
     "suppressed": "suppressed",
     "text": "missing",
 }
+
+
+def _status_of_kind(dash: str) -> dict[str, str]:
+    """Status of each cell kind; a dash is an estimate of 0 only with ``dash="zero"``."""
+    dash_status = {"zero": "estimate", "missing": "missing"}.get(dash, "not_available")
+    return {**_STATUS_OF_KIND, "dash": dash_status}
 
 
 def _slug(text: str) -> str:
@@ -123,8 +128,14 @@ class PdfOptions:
     password: str | None = field(
         default=None, metadata=_discover("Passed to feedbackloop.pdf.read_tables.")
     )
-    dash: Literal["zero", "missing"] = field(
-        default="zero", metadata=option("Passed to feedbackloop.pdf.read_tables.")
+    dash: DashMeaning = field(
+        default="not_available",
+        metadata=option(
+            'What a lone dash means: "not_available" (default; status not_available), '
+            '"zero" (an estimate of 0, where the publisher\'s legend says "– Represents '
+            'zero" or "- Nil") or "missing" (status missing). Passed to '
+            "feedbackloop.pdf.read_tables."
+        ),
     )
 
 
@@ -264,7 +275,7 @@ def _tidy(t: PdfTable, choice: _Choice, opts: PdfOptions) -> tuple[pd.DataFrame,
             {
                 "row_label": labels[keep],
                 "value": frame.loc[keep, col],
-                "status": kinds.loc[keep, col].map(_STATUS_OF_KIND),
+                "status": kinds.loc[keep, col].map(_status_of_kind(opts.dash)),
             }
         )
         if by_period:
@@ -362,10 +373,11 @@ class PdfAdapter:
         Returns
         -------
         IndicatorSeries
-            Cells ``(X)`` become status ``not_applicable``, ``(NA)``
-            ``not_available``, ``(D)`` ``suppressed``, empty cells ``missing``;
+            Cells ``(X)`` become status ``not_applicable``, ``(NA)`` and a
+            lone dash ``not_available`` (a dash is an estimate of 0 with
+            ``dash="zero"``), ``(D)`` ``suppressed``, empty cells ``missing``;
             rows with no value in any selected column (section headings) are
-            left out.
+            left out, never a row of dashes.
 
         Raises
         ------
@@ -374,7 +386,7 @@ class PdfAdapter:
             not fit the table (the message lists its columns).
 
         .. versionchanged:: 0.1.0
-           ``columns="period"``.
+           ``columns="period"``; a dash is not available unless ``dash="zero"``.
         """
         opts = parse_options(PdfOptions, options, adapter=self.name, method="read")
         where = source_label(source)

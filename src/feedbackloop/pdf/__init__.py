@@ -17,12 +17,20 @@ from feedbackloop.errors import (
     PdfReadError,
 )
 from feedbackloop.pdf._cells import CellKind, parse_cell
-from feedbackloop.pdf._read import STRATEGIES, TableStrategy, read_tables
+from feedbackloop.pdf._read import (
+    DASH_MEANINGS,
+    STRATEGIES,
+    DashMeaning,
+    TableStrategy,
+    read_tables,
+)
 from feedbackloop.pdf._table import Note, PdfTable
 
 __all__ = [
+    "DASH_MEANINGS",
     "STRATEGIES",
     "CellKind",
+    "DashMeaning",
     "EncryptedPdfError",
     "NoTableFoundError",
     "NoTextLayerError",

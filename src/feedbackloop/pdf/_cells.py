@@ -23,7 +23,8 @@ class CellKind(enum.StrEnum):
     TEXT = "text"
     #: Nothing printed in the cell.
     EMPTY = "empty"
-    #: A lone dash (``-``, ``–``, ``—``): "zero" or "nil" in statistical tables.
+    #: A lone dash (``-``, ``–``, ``—``): not available, unless the publisher's legend
+    #: says it is zero (``read_tables(dash="zero")``).
     DASH = "dash"
     #: ``(X)``: not applicable. Never a zero.
     NOT_APPLICABLE = "not_applicable"

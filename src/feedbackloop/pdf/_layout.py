@@ -10,7 +10,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["Line", "Word", "build_lines"]
+from feedbackloop.pdf._cells import CellKind, parse_cell, value_like
+
+__all__ = ["Line", "Word", "build_lines", "split_values"]
 
 #: A char smaller than this fraction of its line's body size, and raised, is a superscript.
 SUPERSCRIPT_RATIO = 0.8
@@ -81,8 +83,40 @@ class Line:
                 out.append([w])
         return out
 
+    def tokens(self, gap: float = PHRASE_GAP) -> list[list[Word]]:
+        """Phrases, with values printed close together split apart (see :func:`split_values`)."""
+        return [t for p in self.phrases(gap) for t in split_values(p, self.size)]
+
     def __repr__(self) -> str:
         return f"Line({self.text!r}, top={self.top:.1f})"
+
+
+#: Two values closer than this fraction of the font size may be one number (``98 452``).
+NUMBER_JOIN = 0.4
+
+
+def split_values(phrase: list[Word], size: float) -> list[list[Word]]:
+    """Split a phrase where one value ends and the next begins (``255,744 188,980``).
+
+    Columns packed tightly print their values closer than a column gap; each value
+    is its own token. Words stay together when they read as one number together
+    (``11,062 .6``, or ``98 452`` with a thin gap), and text is never split off.
+    """
+    if len(phrase) < 2 or not value_like(phrase[0].text):
+        return [phrase]
+    out: list[list[Word]] = [[phrase[0]]]
+    for w in phrase[1:]:
+        cur = out[-1]
+        text = " ".join(x.text for x in cur)
+        if not value_like(text) or not value_like(w.text):
+            cur.append(w)
+            continue
+        joined = parse_cell(f"{text} {w.text}")
+        if joined.kind is CellKind.NUMBER and w.x0 - cur[-1].x1 < NUMBER_JOIN * size:
+            cur.append(w)
+        else:
+            out.append([w])
+    return out
 
 
 def _cluster_lines(chars: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:

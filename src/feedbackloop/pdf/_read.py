@@ -7,7 +7,7 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, cast
 
@@ -24,48 +24,52 @@ from feedbackloop.errors import (
     PdfReadError,
 )
 from feedbackloop.pdf._cells import CellKind, ParsedCell, parse_cell, split_markers, value_like
-from feedbackloop.pdf._layout import SUPERSCRIPT_RATIO, Line, Word, build_lines
+from feedbackloop.pdf._header import (
+    Columns,
+    Group,
+    header_groups,
+    is_numbering,
+    name_columns,
+    text_header,
+)
+from feedbackloop.pdf._layout import (
+    PHRASE_GAP,
+    SUPERSCRIPT_RATIO,
+    Line,
+    Word,
+    build_lines,
+    split_values,
+)
 from feedbackloop.pdf._table import Note, PdfTable
 
-__all__ = ["STRATEGIES", "TableStrategy", "read_tables"]
+__all__ = ["DASH_MEANINGS", "STRATEGIES", "DashMeaning", "TableStrategy", "read_tables"]
 
 #: How :func:`read_tables` finds columns (not :class:`feedbackloop.Strategy`, a loop node).
 TableStrategy = Literal["auto", "lines", "rects", "text", "explicit"]
 #: The strategies :func:`read_tables` accepts.
 STRATEGIES: tuple[str, ...] = ("auto", "lines", "rects", "text", "explicit")
 TableSetting = float | int | str | bool | Sequence[float]
+#: What a lone dash in a numeric column means (see :func:`read_tables`).
+DashMeaning = Literal["not_available", "zero", "missing"]
+#: The meanings :func:`read_tables` accepts for ``dash``.
+DASH_MEANINGS: tuple[str, ...] = ("not_available", "zero", "missing")
 
 _BBox = tuple[float, float, float, float]
-#: Per line: (is a row line, is a column-numbering line, its phrases).
+#: Per line: (is a row line, is a column-numbering line, its tokens: phrases, values split).
 _LineInfo = tuple[bool, bool, list[list[Word]]]
-_NUMBERING = re.compile(
-    r"^(\d{1,2}\s*=?|\(?\s*\d{1,2}\s*(?:to|-|–|\+)\s*\d{1,2}\s*\)?(?:\s*[+\-]\s*\d{1,2})*)$"
-)
 _YEAR = re.compile(r"^(19|20)\d\d$")
 _TITLE = re.compile(r"^(table|tableau|tabla|exhibit)\b", re.IGNORECASE)
 _TRAILING_DOTS = re.compile(r"(\s+\.)+$|\s*\.{2,}$")
 _TRAILING_DIGIT = re.compile(r"^(.*\D)\s(\d{1,2})$")
 _STAR_NOTE = re.compile(r"^(\*{1,3}|[†‡§¶])\s*(\S.*)$")
 _PAREN_NOTE = re.compile(r"^\((\d{1,2}|[a-z])\)\s+(\S.*)$")
+_DASH_LEGEND = re.compile(
+    r"(?:^|\s)[-–—]\s*(?:represents|denotes|indicates|means|=|:)?\s*(?:zero|nil)\b[^.;]*\.?",
+    re.IGNORECASE,
+)
 
 
 # --------------------------------------------------------------------------- pieces
-
-
-class _Group:
-    """Words of one header line that fall in one column (or one spanning cell)."""
-
-    __slots__ = ("bottom", "c0", "c1", "markers", "text", "top", "x0", "x1")
-
-    def __init__(self, words: list[Word], c0: int, c1: int):
-        self.text = " ".join(w.text for w in words)
-        self.markers = [m for w in words for m in (*w.lead, *w.markers)]
-        self.c0 = c0
-        self.c1 = c1
-        self.top = min(w.top for w in words)
-        self.bottom = max(w.bottom for w in words)
-        self.x0 = words[0].x0
-        self.x1 = words[-1].x1
 
 
 class _Piece:
@@ -77,7 +81,7 @@ class _Piece:
         page: int,
         strategy: str,
         bounds: list[float],
-        header: list[list[_Group]],
+        header: list[list[Group]],
         numbering: list[bool],
         rows: list[list[list[Word]]],
         title: str | None,
@@ -97,6 +101,13 @@ class _Piece:
         self.used = used
         #: A lone row without header: kept only if it continues a table of the page before.
         self.orphan = False
+        #: A legend line of the page saying a dash is zero ("– Represents zero.").
+        self.dash_legend: str | None = None
+
+    @property
+    def has_header(self) -> bool:
+        """Whether a header line other than column numbering was found."""
+        return not all(self.numbering)
 
     @property
     def ncols(self) -> int:
@@ -141,17 +152,6 @@ def _value_count(cells: list[list[Word]]) -> int:
     return sum(1 for c in cells[1:] if _is_value_cell(c)) + (
         1 if cells and _is_value_cell(cells[0]) and len(cells) > 1 else 0
     )
-
-
-def _header_groups(
-    line_cells: list[list[Word]], spans: Mapping[int, tuple[int, int]] | None = None
-) -> list[_Group]:
-    groups = []
-    for j, words in enumerate(line_cells):
-        if words:
-            c0, c1 = spans.get(j, (j, j)) if spans else (j, j)
-            groups.append(_Group(words, c0, c1))
-    return groups
 
 
 # ------------------------------------------------------------------ rules (graphics)
@@ -200,7 +200,7 @@ class _Rules:
                     hi = min(hi, xm)
         return lo, hi
 
-    def below(self, g: _Group, size: float, x0: float, x1: float) -> _BBox | None:
+    def below(self, g: Group, size: float, x0: float, x1: float) -> _BBox | None:
         """Return a partial-width rule just under a header group (a spanning header)."""
         mid = (g.x0 + g.x1) / 2
         for r in self.h:
@@ -258,12 +258,17 @@ def _ruled_piece(
     cells_per_line = cells_per_line[lead : last + 1]
     nvals = nvals[lead : last + 1]
     first = next(k for k, n in enumerate(nvals) if n)
+    numbered = _numbering_lines(tl, first, size)
+    first += numbered
     bounds = _drop_gap_columns(bounds, cells_per_line[first:], size)
     if len(bounds) < 3:
         rejected.append(f"ruled box at {_fmt_box(t.bbox)} has fewer than 2 columns")
         return None
     cells_per_line = [_assign(ws, bounds) for _, ws in tl]
-    header = _ruled_header(lines, tl[:first], cells_per_line, t.cells, bounds, title_parts)
+    head = tl[: first - numbered]
+    header = _ruled_header(lines, head, cells_per_line, t.cells, bounds, title_parts)
+    numbering = [False] * len(header) + [True] * numbered
+    header += [header_groups(cells_per_line[k]) for k in range(first - numbered, first)]
     ys = _cluster([c[1] for c in t.cells] + [c[3] for c in t.cells], 2.0)
     bands = [bisect.bisect_right(ys, (lines[i].top + lines[i].bottom) / 2) for i, _ in tl]
     rows, packed = _ruled_rows(cells_per_line[first:], nvals[first:], bands[first:])
@@ -281,16 +286,37 @@ def _ruled_piece(
         strategy=kind,
         bounds=bounds,
         header=header,
-        numbering=[False] * len(header),
+        numbering=numbering,
         rows=rows,
         title=" ".join(title_parts) or None,
         bbox=(x0, top, x1, bottom),
         remarks=remarks,
         used={i for i, _ in tl},
     )
-    if len(rows) == 1 and not header:
+    if len(rows) == 1 and not piece.has_header:
         piece.orphan = True
     return piece
+
+
+def _numbering_lines(tl: Sequence[tuple[int, list[Word]]], first: int, size: float) -> int:
+    """How many lines from ``first`` on are column numbering (``1 2 3 ...``), with data after."""
+    n = 0
+    while first + n < len(tl) - 1:
+        phrases = [t for p in _split_phrases(tl[first + n][1], size) for t in split_values(p, size)]
+        if not is_numbering(_texts(phrases), n > 0):
+            break
+        n += 1
+    return n
+
+
+def _split_phrases(words: Sequence[Word], size: float) -> list[list[Word]]:
+    out: list[list[Word]] = []
+    for w in words:
+        if out and w.x0 - out[-1][-1].x1 < PHRASE_GAP * size:
+            out[-1].append(w)
+        else:
+            out.append([w])
+    return out
 
 
 def _lines_in_box(lines: list[Line], bbox: _BBox) -> list[tuple[int, list[Word]]]:
@@ -329,13 +355,13 @@ def _ruled_header(
     boxes: Sequence[_BBox],
     bounds: Sequence[float],
     title_parts: list[str],
-) -> list[list[_Group]]:
+) -> list[list[Group]]:
     """Header lines of a ruled table, top to bottom.
 
     A first line whose words share one cell spanning most columns is a title:
     it is appended to ``title_parts`` instead.
     """
-    header: list[list[_Group]] = []
+    header: list[list[Group]] = []
     ncols = len(bounds) - 1
     centers = [(bounds[j] + bounds[j + 1]) / 2 for j in range(ncols)]
     for k, (i, ws) in enumerate(head):
@@ -409,12 +435,12 @@ def _ruled_header_line(
     boxes: Sequence[_BBox],
     centers: Sequence[float],
     mid: float,
-) -> list[_Group]:
+) -> list[Group]:
     """Header groups of one line of a ruled table; a phrase alone in a merged cell spans it."""
     by_box: dict[_BBox | None, list[Word]] = {}
     for w in words:
         by_box.setdefault(_cell_of(boxes, w.center, mid), []).append(w)
-    groups: list[_Group] = []
+    groups: list[Group] = []
     spanned: set[int] = set()
     for box, ws in by_box.items():
         if box is None:
@@ -422,12 +448,12 @@ def _ruled_header_line(
         covered = [c for c, x in enumerate(centers) if box[0] <= x <= box[2]]
         one_phrase = all(b.x0 - a.x1 < 0.8 * a.size for a, b in itertools.pairwise(ws))
         if len(covered) > 1 and one_phrase:
-            groups.append(_Group(ws, covered[0], covered[-1]))
+            groups.append(Group(ws, covered[0], covered[-1]))
             spanned.update(id(w) for w in ws)
     for j, cell_words in enumerate(cells):
         rest = [w for w in cell_words if id(w) not in spanned]
         if rest:
-            groups.append(_Group(rest, j, j))
+            groups.append(Group(rest, j, j))
     groups.sort(key=lambda g: g.c0)
     return groups
 
@@ -460,12 +486,8 @@ def _merge_cells(parts: Sequence[list[list[Word]]]) -> list[list[Word]]:
 # --------------------------------------------------------------------- text strategy
 
 
-def _is_numbering(line: Line) -> bool:
-    phrases = line.phrases()
-    if len(phrases) < 2:
-        return False
-    texts = [" ".join(w.text for w in p) for p in phrases]
-    return all(_NUMBERING.match(t) for t in texts)
+def _texts(phrases: Sequence[list[Word]]) -> list[str]:
+    return [" ".join(w.text for w in p) for p in phrases]
 
 
 def _row_like(phrases: list[list[Word]]) -> bool:
@@ -516,8 +538,9 @@ def _line_info(lines: list[Line], skip: set[int]) -> list[_LineInfo]:
         if i in skip:
             info.append((False, False, []))
             continue
-        phrases = ln.phrases()
-        numbering = _is_numbering(ln)
+        phrases = ln.tokens()
+        after = i > 0 and info[i - 1][1]
+        numbering = is_numbering(_texts(phrases), after)
         info.append((not numbering and _row_like(phrases), numbering, phrases))
     return info
 
@@ -623,9 +646,17 @@ def _build_text_piece(
     first_body = block.index(head_start)
     header_idx += block[:first_body]
     title = _title_above(lines, header_idx[0] if header_idx else block[0], size, skip)
-    centers = _content_centers([cells[i] for i in block], bounds)
-    header = [_text_header_line(lines[i], bounds, centers, rules, size) for i in header_idx]
-    numbering_flags = [info[i][1] for i in header_idx]
+    body_cells = [cells[i] for i in block]
+    cols = Columns(
+        bounds=bounds,
+        extents=_content_extents(body_cells),
+        ruled_span=_rule_spans(rules, bounds, _content_centers(body_cells, bounds), size),
+    )
+    header, numbering_flags, header_title = text_header(
+        [lines[i] for i in header_idx], [info[i][1] for i in header_idx], cols
+    )
+    if header_title:
+        title = f"{title} {header_title}" if title else header_title
     body = block[first_body:]
     rows = _text_rows([cells[i] for i in body], [info[i][0] for i in body])
     used = set(header_idx) | set(block)
@@ -675,8 +706,11 @@ def _header_lines_above(
         ruled = rules.h_between(ln.bottom - 0.5, prev_top + 0.5, x0, x1, frac=0.8)
         if ruled and real:
             break
-        if row and not numbering and not _all_years(_assign(ln.words, bounds)):
+        years = _all_years(_assign(ln.words, bounds))
+        if row and not numbering and not years:
             break
+        if not numbering and not years and _numbers_only(phrases):
+            break  # numbers are data, never column names
         if ln.size > 1.15 * size or _TITLE.match(ln.text):
             break
         if any(p[-1].x1 - p[0].x0 > 0.6 * width for p in phrases):
@@ -692,30 +726,38 @@ def _header_lines_above(
     return header_idx
 
 
-def _text_header_line(
-    line: Line, bounds: Sequence[float], centers: Sequence[float], rules: _Rules, size: float
-) -> list[_Group]:
-    """Header groups of one line of a whitespace table.
+def _rule_spans(
+    rules: _Rules, bounds: Sequence[float], centers: Sequence[float], size: float
+) -> Callable[[Group], tuple[int, int] | None]:
+    """Return the function giving a heading's span from a partial-width rule drawn under it.
 
-    A group with a partial-width rule just under it spans the columns the rule
-    covers (between the vertical rules around it).
+    The heading spans the columns the rule covers (between the vertical rules
+    around it), when those include the column under the heading.
     """
     x0, x1 = bounds[0], bounds[-1]
-    ln_cells = _assign(_in_range(line, x0 - 3 * size, x1 + 3 * size), bounds)
-    spans: dict[int, tuple[int, int]] = {}
-    mid = (line.top + line.bottom) / 2
-    for c, words in enumerate(ln_cells):
-        if not words:
-            continue
-        g = _Group(words, c, c)
+    inner = bounds[1:-1]
+
+    def span(g: Group) -> tuple[int, int] | None:
         r = rules.below(g, size, x0, x1)
         if r is None:
-            continue
-        lo, hi = rules.v_around((g.x0 + g.x1) / 2, mid)
+            return None
+        c = bisect.bisect_right(inner, (g.x0 + g.x1) / 2)
+        lo, hi = rules.v_around((g.x0 + g.x1) / 2, (g.top + g.bottom) / 2)
         covered = [k for k, xc in enumerate(centers) if max(r[0], lo) <= xc <= min(r[2], hi)]
         if len(covered) > 1 and c in covered:
-            spans[c] = (covered[0], covered[-1])
-    return _header_groups(ln_cells, spans)
+            return covered[0], covered[-1]
+        return None
+
+    return span
+
+
+def _content_extents(rows: Sequence[list[list[Word]]]) -> list[tuple[float, float] | None]:
+    """Horizontal extent of what the body prints in each column (``None`` when empty)."""
+    out: list[tuple[float, float] | None] = []
+    for c in range(len(rows[0]) if rows else 0):
+        words = [w for row in rows for w in row[c]]
+        out.append((min(w.x0 for w in words), max(w.x1 for w in words)) if words else None)
+    return out
 
 
 def _text_rows(
@@ -760,6 +802,12 @@ def _all_years(cells: list[list[Word]]) -> bool:
     return len(texts) >= 2 and all(_YEAR.match(t) for t in texts)
 
 
+def _numbers_only(phrases: Sequence[list[Word]]) -> bool:
+    """Whether every phrase is a value other than a year (``2019`` may head a column)."""
+    texts = _texts(phrases)
+    return bool(texts) and all(value_like(t) and not _YEAR.match(t) for t in texts)
+
+
 def _title_above(lines: list[Line], first: int, size: float, skip: set[int]) -> str | None:
     found: list[str] = []
     for j in range(first - 1, max(first - 8, -1), -1):
@@ -776,65 +824,6 @@ def _title_above(lines: list[Line], first: int, size: float, skip: set[int]) -> 
 
 
 # -------------------------------------------------------------------- header naming
-
-
-def _name_columns(
-    header: list[list[_Group]], numbering: list[bool], ncols: int
-) -> tuple[list[str], list[list[tuple[str, ...]]], tuple[tuple[str, ...], ...]]:
-    """Column names from header lines: wrapped lines join with spaces, levels with " / "."""
-
-    class _Cell:
-        def __init__(self, g: _Group):
-            self.c0, self.c1 = g.c0, g.c1
-            self.texts = [g.text]
-            self.markers = list(g.markers)
-
-    cells: list[_Cell] = []
-    last: list[_Cell | None] = [None] * ncols
-    rows_text: list[tuple[str, ...]] = []
-    for groups, is_numbering in zip(header, numbering, strict=True):
-        row = [""] * ncols
-        for g in groups:
-            row[g.c0] = (row[g.c0] + " " + g.text).strip()
-        rows_text.append(tuple(row))
-        if is_numbering:
-            continue
-        for g in groups:
-            prev = last[g.c0]
-            span = range(g.c0, g.c1 + 1)
-            if (
-                prev is not None
-                and (prev.c0, prev.c1) == (g.c0, g.c1)
-                and all(last[c] is prev for c in span)
-            ):
-                prev.texts.append(g.text)
-                prev.markers.extend(g.markers)
-                continue
-            cell = _Cell(g)
-            cells.append(cell)
-            for c in span:
-                last[c] = cell
-    names: list[str] = []
-    markers: list[list[tuple[str, ...]]] = []
-    for c in range(ncols):
-        parts: list[str] = []
-        col_markers: list[tuple[str, ...]] = []
-        for cell in cells:
-            if cell.c0 <= c <= cell.c1:
-                text, stars = split_markers(" ".join(cell.texts))
-                text = " ".join(text.split())
-                if text and (not parts or parts[-1] != text):
-                    parts.append(text)
-                col_markers.append((*stars, *cell.markers))
-        names.append(" / ".join(parts))
-        markers.append(col_markers)
-    seen: dict[str, int] = {}
-    for c, name in enumerate(names):
-        base = name or f"column_{c + 1}"
-        n = seen.get(base, 0) + 1
-        seen[base] = n
-        names[c] = base if n == 1 else f"{base} ({n})"
-    return names, markers, tuple(rows_text)
 
 
 # ------------------------------------------------------------------- footnote texts
@@ -921,7 +910,7 @@ def _finish(
 ) -> PdfTable:
     """Type, name and annotate one table (``parts``: its pieces, one per page)."""
     first = parts[0]
-    names, header_markers, header_rows = _name_columns(first.header, first.numbering, first.ncols)
+    names, header_markers, header_rows = name_columns(first.header, first.numbering, first.ncols)
     ncols = first.ncols
     texts, markers = _cell_texts(parts)
     parsed = [[parse_cell(t) for t in row] for row in texts]
@@ -944,7 +933,8 @@ def _finish(
     for marker, where in note_cells.items():
         note_text, note_page = defined.get(marker, (None, None))
         notes.append(Note(marker=marker, text=note_text, cells=tuple(where), page=note_page))
-    remarks = [r for p in parts for r in p.remarks]
+    remarks = [*_header_remarks(first, header_rows), *(r for p in parts for r in p.remarks)]
+    remarks += _dash_remarks(parts, parsed, dash)
     if len(parts) > 1:
         remarks.append(
             "stitched from pages " + ", ".join(str(p.page) for p in parts) + " (same columns, "
@@ -964,6 +954,40 @@ def _finish(
         remarks=remarks,
         source=source,
     )
+
+
+def _header_remarks(first: _Piece, header_rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Say when no header was found, and when a row of column numbers was dropped."""
+    out = []
+    if not first.has_header:
+        out.append(
+            f"page {first.page}: no header found above the first row; the columns are named "
+            f"column_1 to column_{first.ncols}"
+        )
+    numbered = [row for row, n in zip(header_rows, first.numbering, strict=True) if n]
+    if numbered:
+        shown = " ".join(t for t in numbered[0] if t)
+        out.append(
+            f"page {first.page}: the row of column numbers under the header ({shown}) was "
+            "dropped: it numbers the columns and is not data"
+        )
+    return out
+
+
+def _dash_remarks(
+    parts: Sequence[_Piece], parsed: Sequence[Sequence[ParsedCell]], dash: str
+) -> list[str]:
+    """Say what dashes were read as, quoting the page's legend when it says a dash is zero."""
+    dashes = sum(1 for row in parsed for cell in row if cell.kind is CellKind.DASH)
+    if not dashes:
+        return []
+    if dash == "zero":
+        return [f"{dashes} dash cell(s) read as 0 (dash='zero')"]
+    legend = next((p.dash_legend for p in parts if p.dash_legend), None)
+    out = f"{dashes} dash cell(s) read as not available (NaN)"
+    if legend:
+        out += f"; the page's legend says {legend!r}: pass dash='zero' to read them as 0"
+    return [out]
 
 
 def _cell_texts(parts: Sequence[_Piece]) -> tuple[list[list[str]], list[list[list[str]]]]:
@@ -1006,7 +1030,7 @@ def _numeric_column(
     dash: str,
     note_cells: _NoteCells,
 ) -> tuple[Any, list[str], list[str]]:
-    """Column ``c`` as floats (a dash is 0 or NaN), its cell kinds and shown texts."""
+    """Column ``c`` as floats (a dash is NaN, or 0 with ``dash="zero"``), kinds and texts."""
     values = np.full(len(parsed), np.nan)
     kinds_out: list[str] = []
     shown: list[str] = []
@@ -1135,7 +1159,7 @@ def read_tables(
     strategy: TableStrategy = "auto",
     columns: Sequence[float] | None = None,
     password: str | None = None,
-    dash: Literal["zero", "missing"] = "zero",
+    dash: DashMeaning = "not_available",
     stitch: bool = True,
     superscript_ratio: float = SUPERSCRIPT_RATIO,
     **table_settings: TableSetting,
@@ -1159,9 +1183,14 @@ def read_tables(
         included (implies ``strategy="explicit"``).
     password : str, optional
         Password of an encrypted PDF.
-    dash : {"zero", "missing"}
-        What a lone dash means in a numeric column: 0.0 (the usual "–
-        Represents zero" / "- Nil") or NaN. Either way ``kinds`` says ``"dash"``.
+    dash : {"not_available", "zero", "missing"}
+        What a lone dash (``-``, ``–``, ``—``) means in a numeric column.
+        ``"not_available"`` (default): NaN, the value is not available. ``"zero"``:
+        0.0, for a publisher whose legend says so ("– Represents zero", "- Nil");
+        when a page carries such a legend and ``dash`` is not ``"zero"``, the
+        table's ``remarks`` say so. ``"missing"``: NaN as well (the adapter gives
+        status ``missing`` rather than ``not_available``). Either way ``kinds``
+        says ``"dash"``.
     stitch : bool
         Join a table that continues on the next page (no header there, same
         columns) into one table.
@@ -1206,6 +1235,7 @@ def read_tables(
         table_settings=table_settings,
         columns=list(columns) if columns is not None else None,
         superscript_ratio=superscript_ratio,
+        dash=dash,
     )
     file = Path(path)
     _check_file(file, label)
@@ -1252,8 +1282,12 @@ def _check_options(
             "strategy='explicit' needs columns=[x0, x1, ...] (boundaries in points)",
             source=label,
         )
-    if dash not in ("zero", "missing"):
-        raise PdfReadError(f"dash must be 'zero' or 'missing' (got {dash!r})", source=label)
+    if dash not in DASH_MEANINGS:
+        raise PdfReadError(
+            f"dash must be one of {', '.join(map(repr, DASH_MEANINGS))} (got {dash!r}); "
+            "use 'zero' only where the publisher's legend says a dash means zero",
+            source=label,
+        )
     return cast(TableStrategy, strategy)  # one of STRATEGIES, checked above
 
 
@@ -1268,6 +1302,8 @@ class _Reading(NamedTuple):
     table_settings: Mapping[str, TableSetting]
     columns: list[float] | None
     superscript_ratio: float
+    #: What a lone dash means: "not_available" (default), "zero" or "missing".
+    dash: str
 
 
 def _page_pieces(
@@ -1314,6 +1350,9 @@ def _page_pieces(
     found.sort(key=lambda p: p.bbox[1])
     used = {i for p in found for i in p.used}
     page_notes[number] = _footnotes([ln for i, ln in enumerate(lines) if i not in used])
+    legend = next((m.group().strip() for ln in lines if (m := _DASH_LEGEND.search(ln.text))), None)
+    for piece in found:
+        piece.dash_legend = legend
     return found
 
 
@@ -1334,7 +1373,7 @@ def _stitch(pieces: list[_Piece], stitch: bool) -> list[list[_Piece]]:
                 and first_on_page
                 and last_on_page
                 and _same_columns(prev, piece)
-                and (not piece.header or _header_equal(piece, groups[-1][0]))
+                and (not piece.has_header or _header_equal(piece, groups[-1][0]))
             ):
                 if piece.orphan or piece.ncols != prev.ncols:
                     piece.rows = [
@@ -1362,6 +1401,6 @@ def _no_table(wanted: list[int], strategy: str, looked: list[str], label: str) -
 
 def _header_equal(a: _Piece, b: _Piece) -> bool:
     def names(p: _Piece) -> list[str]:
-        return _name_columns(p.header, p.numbering, p.ncols)[0]
+        return name_columns(p.header, p.numbering, p.ncols)[0]
 
     return names(a) == names(b)

@@ -54,7 +54,8 @@ class PdfTable:
     frame : pandas.DataFrame
         One column per table column, named from the (possibly multi-row)
         header; numeric columns hold floats (separators, signs, ``%`` and
-        footnote markers removed; a dash gives 0.0 or NaN, see ``kinds``),
+        footnote markers removed; a dash gives NaN, or 0.0 with ``dash="zero"``;
+        see ``kinds``),
         text columns hold cleaned strings (leader dots and markers removed).
     kinds : pandas.DataFrame
         Same shape as ``frame``: the :class:`CellKind` value of every cell
@@ -65,19 +66,23 @@ class PdfTable:
         Pages the table spans, numbered from 1.
     header_rows : tuple of tuple of str
         The header lines as printed, one cell per column (a spanning cell's text
-        sits in its first column).
+        sits in its first column), a row of column numbers included; empty when
+        no header was found (the columns are then ``column_1``, ``column_2``, ...).
     notes : tuple of Note
         Footnote markers found in the table, linked to their cells.
     strategy : str
         How columns were found: ``"lines"``, ``"rects"``, ``"text"`` or ``"explicit"``.
     title : str or None
-        A caption found just above the table (``"Table 324. Arrests by ..."``).
+        A caption found just above the table (``"Table 324. Arrests by ..."``),
+        followed by a title row spanning the top of a three-level header.
     label_column : str or None
         The column holding row labels, if the first column is text.
     bbox : tuple of (int, (float, float, float, float))
         The table's box on each page, ``(x0, top, x1, bottom)`` in PDF points.
     remarks : tuple of str
-        Decisions taken while reading (rows split, pages stitched, ...).
+        Decisions taken while reading: rows split, pages stitched, no header
+        found, a row of column numbers dropped, what dashes were read as (and
+        the page's legend when it says a dash is zero).
     source : str
         The file.
 

@@ -505,12 +505,12 @@ def test_property_formatted_numbers_read_back_equal(
     data = (nl.join(lines) + nl).encode()
     path = tmp_path_factory.mktemp("prop") / "p.csv"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
-    if style != 4:
-        unit: str | None = "count"
+    if style != 4:  # not a count: counts cannot be negative
+        unit: str | None = "dimensionless"
     else:  # the % signs give the unit, unless there is no value to carry one
         unit = None if any(v is not None for v in values) else "percent"
     s = csv.read(path, unit=unit)
-    assert s.unit == ("percent" if style == 4 else "count")
+    assert s.unit == ("percent" if style == 4 else "dimensionless")
     got = s.frame["value"].tolist()
     for g, v in zip(got, values, strict=True):
         if v is None:

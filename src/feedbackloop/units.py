@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "conversion_factor",
     "get_registry",
+    "is_count",
     "is_dimensionless",
     "normalize_unit",
     "parse_unit",
@@ -237,6 +238,44 @@ def conversion_factor(from_unit: str, to_unit: str) -> float:
             f"cannot convert {from_unit!r} to {to_unit!r}: they measure different things "
             f"({a.dimensionality} vs {b.dimensionality}); choose a unit of the same kind"
         ) from err
+
+
+def is_count(unit: str) -> bool:
+    """Return whether ``unit`` counts things, so that its values cannot be negative.
+
+    ``count`` and ``number`` count; so does a unit of one counting kind
+    (``people``, ``households``, ``jobs``, ``thousand people``). Rates, shares,
+    money and durations do not.
+
+    Parameters
+    ----------
+    unit : str
+        A unit label.
+
+    Returns
+    -------
+    bool
+        ``False`` too for a label :func:`parse_unit` does not know.
+
+    Examples
+    --------
+    >>> is_count("people"), is_count("count"), is_count("percent"), is_count("USD")
+    (True, True, False, False)
+    >>> is_count("per 1000 people")
+    False
+    """
+    if unit.strip().lower() in ("count", "counts", "number"):
+        return True
+    try:
+        dims = parse_unit(unit).dimensionality
+    except UnitError:
+        return False
+    if len(dims) != 1:
+        return False
+    ((name, power),) = dims.items()
+    return bool(power == 1 and name != "[currency]") and not name.startswith(
+        ("[time", "[length", "[mass")
+    )
 
 
 def is_dimensionless(unit: str) -> bool:

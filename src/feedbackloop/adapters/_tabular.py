@@ -19,6 +19,7 @@ import io
 import math
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -31,16 +32,24 @@ import pyarrow.compute as pc
 from attrs import field, frozen
 
 from feedbackloop.adapters._options import option
-from feedbackloop.errors import PeriodError, SourceReadError, SpreadsheetReadError, UnitError
+from feedbackloop.errors import (
+    AdapterWarning,
+    PeriodError,
+    SourceReadError,
+    SpreadsheetReadError,
+    UnitError,
+)
 from feedbackloop.model import Indicator
 from feedbackloop.period import Period
 from feedbackloop.series import TOTAL, IndicatorSeries, Provenance, Status, assemble
-from feedbackloop.units import conversion_factor, parse_unit
+from feedbackloop.units import conversion_factor, is_count, parse_unit
 
 __all__ = [
     "DEFAULT_MISSING",
+    "FIPS_WIDTHS",
     "KIDS_COUNT_CATEGORIES",
     "CellProblems",
+    "CodesPaddedWarning",
     "Errors",
     "Layout",
     "Locate",
@@ -327,6 +336,27 @@ def _opt_tuple(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+#: Digits of a FIPS GEOID at each geography level.
+FIPS_WIDTHS: Mapping[str, int] = {
+    "state": 2,
+    "county": 5,
+    "place": 7,
+    "tract": 11,
+    "block_group": 12,
+}
+
+
+def _level(value: str | None) -> str | None:
+    if value is None:
+        return None
+    level = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+    if level not in FIPS_WIDTHS:
+        raise SourceReadError(
+            f"geography_level must be one of {', '.join(map(repr, FIPS_WIDTHS))} (got {value!r})"
+        )
+    return level
+
+
 def _selection(value: Mapping[str, str | Sequence[str]] | None) -> dict[str, tuple[str, ...]]:
     if not value:
         return {}
@@ -504,6 +534,31 @@ class ReadOptions:
             discover=True,
         ),
     )
+    place_names: str | None = field(
+        default=None,
+        metadata=option(
+            "Open SDG: the column naming each row's place, used where GeoCode is blank "
+            "(default: a Geography/Country/Region... column, or one whose names pair with "
+            "GeoCodes). Rows with neither a code nor a name are the total.",
+            discover=True,
+        ),
+    )
+    geography_level: str | None = field(
+        default=None,
+        converter=_level,
+        metadata=option(
+            'The FIPS level of the place codes ("state", "county", "place", "tract", '
+            '"block_group"): codes must have its width (2, 5, 7, 11, 12 digits). Without it, '
+            "codes one digit short of a FIPS width beside full-width ones are refused too."
+        ),
+    )
+    pad_codes: bool = field(
+        default=False,
+        metadata=option(
+            "Pad FIPS codes that lost their leading zero (6001 -> 06001) instead of refusing "
+            "them; a CodesPaddedWarning lists what was padded."
+        ),
+    )
     errors: Errors = field(
         default="raise",
         metadata=option(
@@ -647,6 +702,7 @@ def _check_named_columns(cols: Sequence[str], opts: ReadOptions) -> None:
         (opts.denominator, "denominator"),
         (opts.status, "status"),
         (opts.category, "category"),
+        (opts.place_names, "place_names"),
     ):
         _need(cols, name, what)
     for d in opts.dimensions or ():
@@ -1291,31 +1347,26 @@ class _Recoder:
 def _geography_key(
     cells: _Cells, roles: Roles, opts: ReadOptions, problems: CellProblems, where: _Where
 ) -> tuple[_Key, tuple[str, ...]]:
-    """Return the geography key, and the dimensions left once Open SDG place labels are out."""
+    """Return the geography key, and the dimensions left once Open SDG place names are out."""
     geo_col, default_geo, dims = roles.geography, opts.default_geography, cells.dims
     table = cells.table
+    if roles.layout == "open_sdg" and _is_geocode(geo_col):
+        return _open_sdg_geography(cells, roles, opts, problems, where)
     if geo_col is None:
         if default_geo is None:
-            if roles.layout != "open_sdg":
-                raise where.error(
-                    "no geography column found; name it with geography=... or give the place "
-                    "the whole file covers with default_geography=... (columns: "
-                    + ", ".join(c for c in table.column_names if not c.startswith("\x00"))
-                    + ")"
-                )
-            default_geo = TOTAL
+            raise where.error(
+                "no geography column found; name it with geography=... or give the place "
+                "the whole file covers with default_geography=... (columns: "
+                + ", ".join(c for c in table.column_names if not c.startswith("\x00"))
+                + ")"
+            )
         return _Key([default_geo], np.zeros(cells.rows, dtype=np.int32)), dims
     gvals, gcodes = _dictionary(table.column(geo_col))
-    if roles.layout == "open_sdg" and geo_col.strip().lower() in _SDG_GEOCODE:
-        label_cols, headline = _geo_labels(table, geo_col, gvals, gcodes, dims)
-        if headline is not None and default_geo is None:
-            default_geo = headline
-        dims = tuple(d for d in dims if d not in label_cols)
     gmap = opts.code_mapping.get(geo_col, {})
     geo_key = _recode(gvals, gcodes, lambda v: gmap.get(v.strip(), v.strip()))
     if "" in geo_key.labels:
         if default_geo is None and roles.layout == "open_sdg":
-            default_geo = TOTAL
+            default_geo = TOTAL  # the headline convention: an empty cell is the total
         if default_geo is None:
             rows = np.flatnonzero(geo_key.codes == geo_key.labels.index(""))
             problems.add(
@@ -1326,8 +1377,184 @@ def _geography_key(
             )
         else:
             fill = default_geo
-            geo_key = _recode(geo_key.labels, geo_key.codes, lambda v: v or fill or "")
+            geo_key = _recode(geo_key.labels, geo_key.codes, lambda v: v or fill)
     return geo_key, dims
+
+
+# -------------------------------------------------------- Open SDG places
+
+#: Headers of Open SDG columns that name places (lower case).
+_PLACE_WORDS = frozenset(
+    (
+        "geography",
+        "country",
+        "region",
+        "local authority",
+        "province",
+        "state",
+        "county",
+        "territory",
+        "municipality",
+        "district",
+        "city",
+    )
+)
+
+
+def _is_geocode(column: str | None) -> bool:
+    """Whether ``column`` is the Open SDG GeoCode column (or absent: no codes at all)."""
+    return column is None or column.strip().lower() in _SDG_GEOCODE
+
+
+@frozen
+class _Places:
+    """How an Open SDG file says where each row is.
+
+    ``names`` is the column of place names taken where a row has no code;
+    ``dropped`` the columns that only name places (not dimensions); ``file_codes``
+    each place name's codes in the file; ``headline`` the one code the file gives
+    rows with neither a code nor a name, if it gives exactly one.
+    """
+
+    names: str | None
+    dropped: tuple[str, ...]
+    file_codes: Mapping[str, frozenset[str]]
+    headline: str | None
+
+
+def _geocodes(table: pa.Table, geo_col: str | None) -> tuple[list[str], np.ndarray[Any, Any]]:
+    """Return the GeoCode column's distinct (stripped) texts and codes; all blank without one."""
+    if geo_col is None:
+        return [""], np.zeros(table.num_rows, dtype=np.int32)
+    gvals, gcodes = _dictionary(table.column(geo_col))
+    return [g.strip() for g in gvals], gcodes
+
+
+def _pairs(
+    table: pa.Table, column: str, gvals: list[str], gcodes: np.ndarray[Any, Any]
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Each name of ``column`` with its GeoCodes, and each GeoCode with its names."""
+    dvals, dcodes = _dictionary(table.column(column))
+    pairs = np.unique(np.stack([dcodes.astype(np.int64), gcodes.astype(np.int64)]), axis=1)
+    by_name: dict[str, set[str]] = {}
+    by_code: dict[str, set[str]] = {}
+    for dc, gc in pairs.T:
+        name, code = dvals[dc].strip(), gvals[gc]
+        by_name.setdefault(name, set()).add(code)
+        by_code.setdefault(code, set()).add(name)
+    return by_name, by_code
+
+
+def _names_places(
+    by_name: Mapping[str, set[str]], by_code: Mapping[str, set[str]], *, known: bool
+) -> bool:
+    """Whether a column's names are places.
+
+    A column with a place header (Geography, Country...) is, if it names any;
+    any other column only if each name goes with one GeoCode and each GeoCode
+    with one name.
+    """
+    named = {k: v - {""} for k, v in by_name.items() if k}
+    if named and known:
+        return True
+    if not named or any(len(v) > 1 for v in named.values()):
+        return False
+    if any(len(v - {""}) > 1 for k, v in by_code.items() if k):
+        return False
+    return all(named.values())
+
+
+def _places(
+    table: pa.Table, geo_col: str | None, dims: Sequence[str], opts: ReadOptions
+) -> _Places:
+    """Find the Open SDG column of place names (and the columns that only name places)."""
+    gvals, gcodes = _geocodes(table, geo_col)
+    found: dict[str, dict[str, set[str]]] = {}
+    known: list[str] = []
+    inferred: list[str] = []
+    extra = [opts.place_names] if opts.place_names and opts.place_names not in dims else []
+    for d in (*dims, *extra):
+        if d.startswith("\x00") or d == opts.category:
+            continue
+        by_name, by_code = _pairs(table, d, gvals, gcodes)
+        if d == opts.place_names:
+            found[d] = by_name
+        elif _names_places(by_name, by_code, known=d.strip().lower() in _PLACE_WORDS):
+            found[d] = by_name
+            (known if d.strip().lower() in _PLACE_WORDS else inferred).append(d)
+    if opts.place_names is not None:
+        names: str | None = opts.place_names
+        dropped = (opts.place_names, *inferred)
+    else:
+        if len(known) > 1:
+            raise SourceReadError(
+                f"columns {', '.join(map(repr, known))} all name places; say which one is "
+                "each row's place with place_names=... (the others stay dimensions if you "
+                "list them in dimensions=...)"
+            )
+        dropped = (*known, *inferred)
+        names = dropped[0] if dropped else None
+    file_codes = {k: frozenset(v - {""}) for k, v in found.get(names or "", {}).items() if k}
+    headline_codes: set[str] = set()
+    for by_name in (found[d] for d in dropped):
+        headline_codes |= by_name.get("", set()) - {""}
+    headline = next(iter(headline_codes)) if len(headline_codes) == 1 else None
+    return _Places(names, dropped, file_codes, headline)
+
+
+def _open_sdg_geography(
+    cells: _Cells, roles: Roles, opts: ReadOptions, problems: CellProblems, where: _Where
+) -> tuple[_Key, tuple[str, ...]]:
+    """Each row's place: its GeoCode, else its place name (as a code if known), else the total.
+
+    A name becomes a code through ``code_mapping`` (for the names' column or the
+    GeoCode column) or through the file itself (rows giving both); a name the file
+    codes two ways is a problem on the rows that give the name alone.
+    """
+    table, geo_col = cells.table, roles.geography
+    try:
+        places = _places(table, geo_col, cells.dims, opts)
+    except SourceReadError as err:
+        raise where.error(err.message) from err
+    dims = tuple(d for d in cells.dims if d not in places.dropped)
+    gvals, gcodes = _geocodes(table, geo_col)
+    gmap = opts.code_mapping.get(geo_col or "", {})
+    total = opts.default_geography or places.headline or TOTAL
+    if places.names is None:
+        key = _recode(gvals, gcodes, lambda v: gmap.get(v, v) if v else total)
+        return key, dims
+    nvals, ncodes = _dictionary(table.column(places.names))
+    nmap = opts.code_mapping.get(places.names) or opts.code_mapping.get(
+        opts.column_mapping.get(places.names, places.names), {}
+    )
+    width = len(gvals)
+    uniq, inverse = np.unique(ncodes.astype(np.int64) * width + gcodes, return_inverse=True)
+    labels: list[str] = []
+    ambiguous: list[int] = []
+    for i, pair in enumerate(uniq.tolist()):
+        name, code = nvals[pair // width].strip(), gvals[pair % width]
+        if code:
+            labels.append(gmap.get(code, code))
+        elif not name:
+            labels.append(total)
+        elif name in nmap or name in gmap:
+            labels.append(nmap.get(name) or gmap[name])
+        elif len(places.file_codes.get(name, ())) > 1:
+            labels.append("")
+            ambiguous.append(i)
+        else:
+            (coded,) = places.file_codes.get(name) or {name}
+            labels.append(gmap.get(coded, coded))
+    if ambiguous:
+        rows = np.flatnonzero(np.isin(inverse, ambiguous))
+        problems.add(
+            places.names,
+            rows,
+            [nvals[ncodes[r]] for r in rows],
+            "this place name goes with several GeoCodes in the file; fill in the GeoCode or "
+            f"map the name with code_mapping={{{places.names!r}: {{name: code}}}}",
+        )
+    return _recode(labels, inverse.astype(np.int32), lambda v: v), dims
 
 
 def _period_key(col: pa.ChunkedArray, column: str, problems: CellProblems) -> _Key:
@@ -1454,6 +1681,114 @@ def _check_kids_count_fraction(
         )
 
 
+def _check_counts(
+    values: np.ndarray[Any, np.dtype[np.float64]],
+    unit: str,
+    column: str,
+    opts: ReadOptions,
+    problems: CellProblems,
+) -> None:
+    """Report negative values of a count unit, unless the indicator is signed (a net change)."""
+    signed = isinstance(opts.indicator, Indicator) and opts.indicator.signed
+    if signed or not is_count(unit):
+        return
+    negative = values < 0
+    if negative.any():
+        rows = np.flatnonzero(negative)
+        problems.add(
+            column,
+            rows,
+            [repr(float(values[r])) for r in rows],
+            f"negative count (unit {unit!r}); a count cannot be below zero: fix the cell, or "
+            "pass an indicator=Indicator(..., signed=True) if the values are net changes",
+        )
+
+
+class CodesPaddedWarning(AdapterWarning):
+    """Place codes were padded with leading zeros because ``pad_codes=True`` asked for it.
+
+    The message lists each code padded (``6001 -> 06001``).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+def _short_level(labels: Sequence[str]) -> str | None:
+    """Return the FIPS level whose codes lost a leading zero, judged from the codes alone.
+
+    Fires only when every code is digits and the widths are a FIPS width and one
+    less (a width no FIPS level has): ``6001`` beside ``06075``.
+    """
+    codes = [x for x in labels if x != TOTAL] if TOTAL in labels else labels
+    widths = set(map(len, codes))
+    if len(widths) != 2:  # the common case, decided from the widths alone
+        return None
+    for level, width in FIPS_WIDTHS.items():
+        if (
+            widths == {width - 1, width}
+            and width - 1 not in FIPS_WIDTHS.values()
+            and all(x.isdigit() for x in codes)
+        ):
+            return level
+    return None
+
+
+def _fips_codes(
+    key: _Key, column: str, opts: ReadOptions, problems: CellProblems, where: _Where
+) -> _Key:
+    """Check place codes' widths for the FIPS level; pad short ones if ``pad_codes``.
+
+    With ``geography_level`` every code must be that level's width (a code one
+    digit short lost its leading zero). Without it, codes one digit short of a
+    FIPS width beside full-width ones are refused the same way.
+    """
+    declared = opts.geography_level
+    level = declared or _short_level(key.labels)
+    if level is None:
+        return key
+    width = FIPS_WIDTHS[level]
+    short = [i for i, x in enumerate(key.labels) if len(x) == width - 1 and x.isdigit()]
+    wrong = [
+        i
+        for i, x in enumerate(key.labels)
+        if declared and x != TOTAL and not (len(x) == width and x.isdigit()) and i not in short
+    ]
+    if wrong:
+        rows = np.flatnonzero(np.isin(key.codes, wrong))
+        problems.add(
+            column,
+            rows,
+            [key.labels[key.codes[r]] for r in rows],
+            f"not a {level} FIPS code ({width} digits, geography_level={level!r})",
+        )
+    if not short:
+        return key
+    if not opts.pad_codes:
+        rows = np.flatnonzero(np.isin(key.codes, short))
+        how = "" if declared else f" (the others have {width}: {level} FIPS codes)"
+        problems.add(
+            column,
+            rows,
+            [key.labels[key.codes[r]] for r in rows],
+            f"{width - 1}-digit code{how}: a leading zero was lost (a spreadsheet stored the "
+            f"code as a number); write it as text with the zero (e.g. "
+            f"{key.labels[short[0]]!r} -> {key.labels[short[0]].zfill(width)!r}), or pass "
+            f"geography_level={level!r}, pad_codes=True to pad",
+        )
+        return key
+    padded = [key.labels[i] for i in short]
+    listed = ", ".join(f"{x} -> {x.zfill(width)}" for x in padded[:_MAX_LISTED])
+    more = f" and {len(padded) - _MAX_LISTED} more" if len(padded) > _MAX_LISTED else ""
+    warnings.warn(
+        f"{where.source}: padded {len(padded)} {level} FIPS code(s) ({width} digits) that "
+        f"had lost a leading zero (pad_codes=True): {listed}{more}",
+        CodesPaddedWarning,
+        stacklevel=5,  # _fips_codes, build_series, _read, read: the caller's line
+    )
+    fix = set(padded)
+    return _recode(key.labels, key.codes, lambda v: v.zfill(width) if v in fix else v)
+
+
 def _add_repeated_keys(
     keys: dict[str, _Key], dims: tuple[str, ...], n: int, problems: CellProblems
 ) -> None:
@@ -1546,6 +1881,10 @@ def build_series(
     status = _statuses(cells.table, roles, opts, parsed, values, problems)
     keys, dims = _keys(cells, roles, opts, problems, where)
     unit = _unit(cells.table, roles, opts, parsed, adapter, source, problems)
+    _check_counts(values, unit, roles.value or "value", opts, problems)
+    keys["geography"] = _fips_codes(
+        keys["geography"], roles.geography or "geography", opts, problems, where
+    )
     _check_kids_count_fraction(unit, roles, values, where)
     _add_repeated_keys(keys, dims, cells.rows, problems)
     rejected = problems.frame(here) if problems else _empty_rejected()
@@ -1615,46 +1954,6 @@ def _rank(values: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
     return inverse.astype(np.int64)
 
 
-def _geo_labels(
-    table: pa.Table,
-    geo_col: str,
-    gvals: list[str],
-    gcodes: np.ndarray[Any, Any],
-    dims: Sequence[str],
-) -> tuple[list[str], str | None]:
-    """Open SDG: columns that only name the place a GeoCode codes, and the headline's code.
-
-    A column is a place label when each of its non-empty values goes with one
-    GeoCode and each GeoCode with one of its values. Rows whose label is empty
-    are the headline (the whole country); if they carry exactly one GeoCode
-    anywhere in the file, every headline row gets that code.
-    """
-    labels: list[str] = []
-    headline: str | None = None
-    gstrip = [g.strip() for g in gvals]
-    for d in dims:
-        if d.startswith("\x00"):
-            continue
-        dvals, dcodes = _dictionary(table.column(d))
-        pairs = np.unique(np.stack([dcodes.astype(np.int64), gcodes.astype(np.int64)]), axis=1)
-        by_label: dict[str, set[str]] = {}
-        by_geo: dict[str, set[str]] = {}
-        for dc, gc in pairs.T:
-            lab, geo = dvals[dc].strip(), gstrip[gc]
-            by_label.setdefault(lab, set()).add(geo)
-            if lab:
-                by_geo.setdefault(geo, set()).add(lab)
-        named = {k: v for k, v in by_label.items() if k}
-        if not named or any(len(v) != 1 or "" in v for v in named.values()):
-            continue
-        if any(len(v) != 1 for v in by_geo.values()):
-            continue
-        labels.append(d)
-        codes_for_headline = {g for g in by_label.get("", set()) if g}
-        headline = next(iter(codes_for_headline)) if len(codes_for_headline) == 1 else None
-    return labels, headline
-
-
 def _unit(
     table: pa.Table,
     roles: Roles,
@@ -1713,6 +2012,22 @@ def _unit(
 # ---------------------------------------------------------------- discover
 
 
+def _place_note(geo_col: str | None, places: _Places) -> str:
+    """Say which columns give an Open SDG row its place (for ``discover``)."""
+    if geo_col is None and places.names is None:
+        return "no GeoCode or place-name column: every row is the total (or default_geography)"
+    codes = f"its {geo_col} where given" if geo_col else None
+    names = f"else its name in {places.names!r}" if places.names else None
+    if places.names:
+        names = f"{names} (as a code where the file or code_mapping gives one)"
+    said = ", ".join(x for x in (codes, names) if x)
+    note = f"place of each row: {said}; rows with neither are the total"
+    others = [d for d in places.dropped if d != places.names]
+    if others:
+        note += "; also only place names (not dimensions): " + ", ".join(others)
+    return note
+
+
 def describe(table: pa.Table, opts: ReadOptions, *, complete: bool) -> tuple[Roles, dict[str, Any]]:
     """Describe a sample of the table: roles, periods, units (for ``discover``)."""
     roles = resolve_roles(table.column_names, opts)
@@ -1735,16 +2050,12 @@ def describe(table: pa.Table, opts: ReadOptions, *, complete: bool) -> tuple[Rol
     dims = list(roles.dimensions)
     if roles.category is not None and roles.category_map:
         dims = [d for d in dims if d != roles.category]
-    if (
-        roles.layout == "open_sdg"
-        and roles.geography is not None
-        and roles.geography.strip().lower() in _SDG_GEOCODE
-    ):
-        gvals, gcodes = _dictionary(table.column(roles.geography))
-        labels, _ = _geo_labels(table, roles.geography, gvals, gcodes, dims)
-        dims = [d for d in dims if d not in labels]
-        if labels:
-            notes.append("place names (not dimensions): " + ", ".join(labels))
+    place_names = None
+    if roles.layout == "open_sdg" and _is_geocode(roles.geography):
+        places = _places(table, roles.geography, dims, opts)
+        dims = [d for d in dims if d not in places.dropped]
+        place_names = places.names
+        notes.append(_place_note(roles.geography, places))
     dims = [opts.column_mapping.get(d, d) for d in dims]
     if roles.attributes:
         notes.append("attribute columns (metadata, not dimensions): " + ", ".join(roles.attributes))
@@ -1755,6 +2066,7 @@ def describe(table: pa.Table, opts: ReadOptions, *, complete: bool) -> tuple[Rol
     extra = {
         "layout": roles.layout,
         "geography": roles.geography,
+        "place_names": place_names,
         "period": roles.period,
         "value": roles.value,
         "sample_rows": table.num_rows,

@@ -38,6 +38,7 @@ from feedbackloop.adapters._options import option, parse_options, with_options
 from feedbackloop.adapters._tabular import (
     KIDS_COUNT_CATEGORIES,
     CellProblems,
+    CodesPaddedWarning,
     ReadOptions,
     SpreadsheetReadError,
     TabularRead,
@@ -53,6 +54,7 @@ from feedbackloop.series import IndicatorSeries
 
 __all__ = [
     "KIDS_COUNT_CATEGORIES",
+    "CodesPaddedWarning",
     "CsvAdapter",
     "CsvOptions",
     "SpreadsheetReadError",
@@ -83,6 +85,54 @@ def _sniff_encoding(head: bytes, encoding: str | None) -> tuple[str, bytes]:
     return "utf-8", b""
 
 
+# What a file that is not text CSV looks like, by its first bytes, and what to do.
+_MAGIC = (
+    (
+        b"PK\x03\x04",
+        "a ZIP archive, such as an Excel workbook (.xlsx)",
+        "if it is a workbook, give it a .xlsx name and read it with the excel adapter",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an old-format Excel workbook (.xls)",
+        "save it as .xlsx (then use the excel adapter) or as CSV",
+    ),
+    (b"%PDF-", "a PDF document", "read its tables with the pdf adapter (fl.read('pdf', path))"),
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip)"),
+    (b"PAR1", "a Parquet file", "read it with pyarrow.parquet, then IndicatorSeries.from_frame"),
+)
+# C0 control bytes that text CSV does not hold (tab, LF, CR and form feed excepted).
+_CONTROLS = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
+def _binary_kind(head: bytes, encoding: str) -> tuple[str, str] | None:
+    """Return what a file that is not text looks like and what to do; None for text."""
+    for magic, kind, remedy in _MAGIC:
+        if head.startswith(magic):
+            return kind, remedy
+    wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    if not wide and b"\x00" in head:
+        return (
+            "a binary file (it holds NUL bytes)",
+            "if it is UTF-16 text without a byte-order mark, pass encoding='utf-16'",
+        )
+    controls = len(head) - len(head.translate(None, _CONTROLS))
+    if not wide and controls * 100 > len(head):
+        return (
+            f"a binary file ({controls} control bytes in the first {len(head)})",
+            "export the table as CSV text",
+        )
+    return None
+
+
+def _undecodable(sample: bytes, encoding: str) -> UnicodeDecodeError | None:
+    try:
+        sample.decode(encoding)
+    except UnicodeDecodeError as err:
+        return err
+    return None
+
+
 class _CsvFile:
     """One CSV file: its encoding, header and where each data row sits."""
 
@@ -105,8 +155,51 @@ class _CsvFile:
         self.complete = len(head) < _SAMPLE_BYTES
         self.encoding, self.bom = _sniff_encoding(head, encoding)
         self.guessed = encoding is None and self.encoding == "cp1252"
+        self.tried = ["utf-8", "cp1252"] if self.guessed else [self.encoding]
         self.head = head
+        self._check_text(encoding)
         self._lines: tuple[np.ndarray[Any, Any], list[tuple[int, str]]] | None = None
+
+    def _check_text(self, given: str | None) -> None:
+        """Refuse a binary file, or one whose first megabyte is not text in its encoding."""
+        try:
+            kind = _binary_kind(self.head, self.encoding)
+        except LookupError as err:
+            raise SourceReadError(
+                f"encoding={given!r} is not an encoding Python knows; use e.g. 'utf-8', "
+                "'cp1252', 'latin-1' or 'utf-16'",
+                adapter=_NAME,
+                source=self.label,
+            ) from err
+        if kind is not None:
+            raise SourceReadError(
+                f"not a text CSV file: it looks like {kind[0]}; {kind[1]}",
+                adapter=_NAME,
+                source=self.label,
+            )
+        if self.encoding == "utf-8" and given is None:
+            return  # _sniff_encoding decoded it already
+        data = self.head[len(self.bom) :]
+        if not self.complete:
+            data = data[: data.rfind(b"\n") + 1]
+        failed = _undecodable(data, self.encoding)
+        if failed is not None:
+            bad = failed.object[failed.start : failed.start + 1].hex()
+            at = failed.start + len(self.bom)
+            raise self._decode_error(failed, f"byte 0x{bad} at offset {at}")
+
+    def _decode_error(self, err: Exception, where: str) -> SourceReadError:
+        tried = (
+            f"decodes as neither {' nor '.join(self.tried)} (tried both)"
+            if len(self.tried) > 1
+            else f"does not decode as {self.tried[0]}"
+        )
+        return SourceReadError(
+            f"the file is not readable text: it {tried} ({where}); pass encoding=... with the "
+            "encoding it was saved in (e.g. 'latin-1', 'utf-16', 'cp1250', 'shift_jis')",
+            adapter=_NAME,
+            source=self.label,
+        )
 
     def _text_head(self) -> str:
         data = self.head[len(self.bom) :]
@@ -157,18 +250,23 @@ class _CsvFile:
                 text = str(err)
                 if "invalid UTF8" in text or "UTF-8" in text:
                     if self.encoding != "utf-8" or encoding != "utf-8":
-                        raise self._error(err) from err
+                        raise self._decode_error(err, f"past the first megabyte: {err}") from err
                     encoding = "cp1252"
                     self.encoding = encoding
                     self.guessed = True
+                    self.tried.append(encoding)
                     try:
                         table = reader.attempt(encoding, False)
                         break
                     except pa.ArrowInvalid as err2:
                         raise self._error(err2) from err2
+                    except UnicodeDecodeError as err2:
+                        raise self._decode_error(err2, f"past the first megabyte: {err2}") from err2
                 if typed and "conversion error" in text:
                     continue
                 raise self._error(err) from err
+            except UnicodeDecodeError as err:  # the Python codec behind a non-UTF-8 read
+                raise self._decode_error(err, f"past the first megabyte: {err}") from err
         assert table is not None
         renamed = [c.strip() for c in table.column_names]
         if reader.bad_rows:

@@ -24,6 +24,7 @@ from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_
 from feedbackloop.adapters._options import option, parse_options, with_options
 from feedbackloop.adapters._tabular import (
     CellProblems,
+    CodesPaddedWarning,
     ReadOptions,
     SpreadsheetReadError,
     TabularRead,
@@ -37,7 +38,13 @@ from feedbackloop.adapters._tabular import (
 from feedbackloop.errors import AdapterWarning, SourceReadError
 from feedbackloop.series import IndicatorSeries
 
-__all__ = ["ExcelAdapter", "ExcelOptions", "SpreadsheetReadError", "TabularRead"]
+__all__ = [
+    "CodesPaddedWarning",
+    "ExcelAdapter",
+    "ExcelOptions",
+    "SpreadsheetReadError",
+    "TabularRead",
+]
 
 _NAME = "excel"
 _SUFFIXES = (".xlsx", ".xlsm")
@@ -59,6 +66,24 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, _dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _looks_like(path: Path) -> str:
+    """Say what a file openpyxl cannot open looks like, by its first bytes."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return "is it an .xlsx file?"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "it is an old-format .xls workbook: save it as .xlsx"
+    if head.startswith(b"PK\x03\x04"):
+        return "it is a ZIP file but not an .xlsx workbook openpyxl can read; save it again"
+    if head.startswith(b"%PDF-"):
+        return "it is a PDF document: read its tables with the pdf adapter"
+    if head and b"\x00" not in head:
+        return "it looks like text, not a workbook: if it is CSV, read it with the csv adapter"
+    return "it is not an .xlsx workbook (a ZIP file)"
 
 
 def _is_number(value: Any) -> bool:
@@ -89,7 +114,7 @@ class _Sheet:
             ) from err
         except Exception as err:  # openpyxl raises many types for files it cannot read
             raise SourceReadError(
-                f"cannot open the workbook ({type(err).__name__}: {err}); is it an .xlsx file?",
+                f"cannot open the workbook ({type(err).__name__}: {err}); {_looks_like(path)}",
                 adapter=_NAME,
                 source=self.label,
             ) from err
@@ -362,13 +387,14 @@ class ExcelAdapter:
         roles = resolve_roles(ws.header, opts)
         table = ws.table(numeric_columns(roles))
         problems = CellProblems()
-        if roles.geography is not None:
+        if roles.geography is not None and not (opts.pad_codes and opts.geography_level):
             rows = ws.numeric_cells(roles.geography)
             problems.add(
                 roles.geography,
                 rows,
                 [_cell_text(ws.data[r][ws.header.index(roles.geography)]) for r in rows],
-                "place codes stored as numbers lose leading zeros; format the column as text",
+                "place codes stored as numbers lose leading zeros; format the column as text "
+                "(or pass geography_level=..., pad_codes=True to pad them)",
             )
         result = build_series(
             table,

@@ -33,7 +33,7 @@ from feedbackloop.series._columns import (
 )
 from feedbackloop.series._groupby import Factor, factorize_many, group
 from feedbackloop.series._status import TOTAL, Status
-from feedbackloop.units import parse_unit
+from feedbackloop.units import is_count, parse_unit
 
 __all__ = [
     "CheckedFrame",
@@ -44,6 +44,7 @@ __all__ = [
     "check_unit",
     "duplicate_keys",
     "frame_columns",
+    "frame_counts",
     "frame_labels",
     "frame_nonnegative",
     "frame_numbers",
@@ -165,6 +166,26 @@ def frame_nonnegative(series: pd.Series[Any], column: str, problems: list[Proble
         )
         problems.append(Problem(column, f"{rows(negative)} are negative{hint}"))
     return nums
+
+
+def frame_counts(values: F64, unit: str, signed: bool, problems: list[Problem]) -> None:
+    """Report negative values of a count unit (``people``, ``count``...) unless ``signed``.
+
+    A count cannot be negative; a net change (``Indicator.signed``) can. Which units
+    count is :func:`feedbackloop.units.is_count`'s decision.
+    """
+    if signed or not is_count(unit):
+        return
+    negative = values < 0
+    if negative.any():
+        examples = ", ".join(repr(float(x)) for x in pd.unique(values[negative])[:3])
+        problems.append(
+            Problem(
+                VALUE,
+                f"{rows(negative)} are negative ({examples}) but the unit {unit!r} counts; fix "
+                "them, or declare the indicator signed=True if it is a net change",
+            )
+        )
 
 
 def frame_labels(
@@ -364,11 +385,13 @@ def check_frame(
     given: Mapping[str, str | None],
     dimensions: Sequence[str],
     non_additive: Sequence[str],
+    signed: bool = False,
 ) -> CheckedFrame:
     """Validate ``df`` as a series and read its columns; raise every problem together.
 
     ``given`` maps each column role (``geography``, ``value``, ``status``...)
     to the column name passed, or ``None`` for the standard name if present.
+    Negative values of a count unit are problems unless ``signed`` (a net change).
 
     Raises
     ------
@@ -382,6 +405,7 @@ def check_frame(
     if problems:
         raise SeriesValidationError(indicator_id, problems)
     columns = frame_columns(df, cols, dimensions, problems)
+    frame_counts(np.asarray(columns[VALUE]), unit, signed, problems)
     status_col = cols[STATUS]
     status = None
     if status_col is not None:

@@ -188,6 +188,7 @@ denominator_moe, status : str, optional
             given=given,
             dimensions=dims,
             non_additive=non_additive,
+            signed=indicator.signed,
         )
         table = series_table(
             checked.columns, indicator_id=indicator.id, dimensions=dims, status=checked.status

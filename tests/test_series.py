@@ -275,8 +275,8 @@ def test_assemble_refuses_what_is_not_a_series() -> None:
         assert needle in text
     with pytest.raises(SeriesValidationError, match="unknown statuses \\('bogus'\\)"):
         assemble(base, indicator=COUNT, status=np.array(["estimate", "bogus"]))
-    with pytest.raises(SeriesValidationError, match="status codes 11 are not indexes"):
-        assemble(base, indicator=COUNT, status=np.array([0, 11], np.int8))
+    with pytest.raises(SeriesValidationError, match=f"status codes {len(Status)} are not indexes"):
+        assemble(base, indicator=COUNT, status=np.array([0, len(Status)], np.int8))
     with pytest.raises(SeriesValidationError, match="statuses must be integer codes or text"):
         assemble(base, indicator=COUNT, status=np.zeros(2))
     with pytest.raises(SeriesValidationError, match="1 rows have no status"):

@@ -27,10 +27,11 @@ from attrs import field, frozen
 from feedbackloop import plot
 from feedbackloop._util import atomic_write_text
 from feedbackloop.errors import ExportRefusedError, FeedbackloopError, StatisticalWarning
+from feedbackloop.model import Aggregation
 from feedbackloop.period import Period
 from feedbackloop.planning.actions import STATUS_ORDER
 from feedbackloop.privacy import export
-from feedbackloop.series import TOTAL, Status
+from feedbackloop.series import TOTAL, Status, share
 
 if TYPE_CHECKING:
     from feedbackloop.model import FeedbackLoop, Indicator, Node, Target
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["IndicatorSummary", "for_audience", "render", "report", "summarize"]
 
-_WITHHELD = {Status.SUPPRESSED.value, Status.SUPPRESSED_COMPLEMENTARY.value}
+#: Statuses of withheld rows: suppressed cells and numbers derived from them.
+_WITHHELD = frozenset(s.value for s in Status if s.is_suppressed)
 
 POPULATION_QUESTIONS = (
     (
@@ -89,8 +91,12 @@ class IndicatorSummary:
         The change since ``previous`` and its margin of error.
     significant : bool or None
         Whether the change is statistically significant (``None``: unknown).
+    change_status : str or None
+        The change's status: ``suppressed_derived`` when it is withheld because
+        one of its periods is suppressed (``change`` is then ``None``).
     progress : str or None
-        The Healthy People status of progress to ``target``.
+        The Healthy People status of progress to ``target``
+        (``suppressed_derived`` when withheld).
     percent_achieved : float or None
         The share of the targeted change achieved, in percent.
     target : Target or None
@@ -100,8 +106,13 @@ class IndicatorSummary:
     suppressed : int
         How many cells are withheld.
     disparities : pandas.DataFrame or None
-        The disparity table by the first dimension (``group``, ``value``,
-        ``moe``, ``disparity``, ``disparity_moe``, ``significant``); not compared.
+        The comparison by the first dimension: for a rate or other non-count,
+        each group's ratio to all (``group``, ``value``, ``moe``, ``disparity``,
+        ``disparity_moe``, ``significant``, ``status``); for a count, each
+        group's share of all (``group``, ``value``, ``moe``, ``share``,
+        ``share_moe``, ``status``), since a count's ratio to the total is a
+        share, not a disparity. Withheld comparisons have status
+        ``suppressed_derived`` and no numbers.
     """
 
     indicator: Indicator
@@ -121,6 +132,7 @@ class IndicatorSummary:
     unreliable: tuple[str, ...] = ()
     suppressed: int = 0
     disparities: pd.DataFrame | None = field(default=None, eq=False)
+    change_status: str | None = None
 
 
 def _place(series: IndicatorSeries) -> str:
@@ -177,7 +189,7 @@ def summarize(
     place = _place(series)
     last, prev = _last_two(series, place)
     period = None if last is None else str(last["period"])
-    change: tuple[float | None, float | None, bool | None] = (None, None, None)
+    change: _Change = (None, None, None, None)
     if prev is not None and period is not None:
         change = _change(series, place, str(prev["period"]), period)
     progress, achieved = (None, None) if target is None else _progress(series, place, target)
@@ -193,6 +205,7 @@ def summarize(
         change=change[0],
         change_moe=change[1],
         significant=change[2],
+        change_status=change[3],
         progress=progress,
         percent_achieved=achieved,
         target=target,
@@ -220,19 +233,24 @@ def _last_two(series: IndicatorSeries, place: str) -> tuple[pd.Series | None, pd
     return last, prev
 
 
-def _change(
-    series: IndicatorSeries, place: str, before: str, after: str
-) -> tuple[float | None, float | None, bool | None]:
-    """Return the headline's change from ``before`` to ``after``, its MOE and significance."""
+#: A change, its margin of error, its significance and its status.
+_Change = tuple[float | None, float | None, bool | None, str | None]
+
+
+def _change(series: IndicatorSeries, place: str, before: str, after: str) -> _Change:
+    """Return the headline's change from ``before`` to ``after``: MOE, significance, status."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticalWarning)
         ch = _at_total(series, place).change(before, after)
     if not len(ch):
-        return None, None, None
+        return None, None, None, None
     row = ch.iloc[0]
+    status = str(row["status"])
+    if status in _WITHHELD:
+        return None, None, None, status
     sig = row.get("significant")
     significant = None if sig is None or pd.isna(sig) else bool(sig)
-    return _num(row["difference"]), _num(row.get("difference_moe")), significant
+    return _num(row["difference"]), _num(row.get("difference_moe")), significant, status
 
 
 def _progress(
@@ -245,7 +263,7 @@ def _progress(
         return None, None
     if not len(p):
         return None, None
-    return str(p.iloc[0]["status"]), _num(p.iloc[0].get("percent_achieved"))
+    return str(p.iloc[0]["status"]), _num(p.iloc[0].get("percent_of_targeted_change"))
 
 
 def _unreliable(series: IndicatorSeries, place: str, period: str) -> tuple[str, ...]:
@@ -260,22 +278,31 @@ def _unreliable(series: IndicatorSeries, place: str, period: str) -> tuple[str, 
 
 
 def _disparities(series: IndicatorSeries, place: str, period: str) -> pd.DataFrame | None:
-    """Return the disparity table by the first dimension (``None`` when there is none)."""
+    """Return the comparison by the first dimension (``None`` when there is none).
+
+    Counts get each group's share of all; other indicators their ratio to all.
+    """
     if not series.dimensions:
         return None
     dim = series.dimensions[0]
     sub = series.filter(geography=place, period=period)
     if TOTAL not in sub.categories(dim) or len(sub.categories(dim)) <= 1:
         return None
-    table = sub.disparity(dim)
+    if series.indicator.effective_aggregation is Aggregation.SUM:
+        table = share(sub, dim)
+        columns = ["group", "value", "moe", "share", "share_moe", "status"]
+    else:
+        table = sub.disparity(dim)
+        columns = ["group", "value", "moe", "disparity", "disparity_moe", "significant"]
+        columns.append("status")
     for other in series.dimensions[1:]:
         table = table[table[other].astype(str) == TOTAL]
-    columns = ["group", "value", "moe", "disparity", "disparity_moe", "significant"]
     return table[columns].reset_index(drop=True)
 
 
 def _yes_no(value: Any) -> str:
-    if value is None or value is pd.NA:
+    # pd.isna, not "is pd.NA": a row taken out of a frame may turn NA into NaN.
+    if value is None or pd.isna(value):
         return "—"
     return "yes" if bool(value) else "no"
 
@@ -332,9 +359,15 @@ def _svg(ax: Any) -> str:
     return text[start:] if start >= 0 else text
 
 
+#: What the report shows instead of a number derived from a suppressed cell.
+_WITHHELD_NOTE = "<em>withheld</em> (derived from a suppressed cell)"
+
+
 def _badge(status: str | None) -> str:
     if status is None:
         return '<span class="badge">no target</span>'
+    if status in _WITHHELD:
+        return f'<span class="badge">withheld</span> {_WITHHELD_NOTE}'
     cls = status.replace(" ", "-")
     return f'<span class="badge {html.escape(cls)}">{html.escape(status)}</span>'
 
@@ -386,7 +419,9 @@ def _fact_rows(s: IndicatorSummary) -> list[tuple[str, str]]:
             + (" <em>— withheld</em>" if s.status in _WITHHELD else ""),
         ),
     ]
-    if s.change is not None:
+    if s.change_status in _WITHHELD:
+        rows.append(("Change since " + e(str(s.previous)), _WITHHELD_NOTE))
+    elif s.change is not None:
         sig = {True: "significant", False: "not significant", None: "significance unknown"}[
             s.significant
         ]
@@ -415,17 +450,43 @@ def _trend_html(s: IndicatorSummary, series: IndicatorSeries) -> str:
 
 
 def _disparity_html(d: pd.DataFrame) -> str:
+    """Return the comparison table: shares of all (counts) or ratios to all (rates)."""
     e = html.escape
-    body = "".join(
-        "<tr>" + f"<td>{e(str(r['group']))}</td><td>{e(_fmt(_num(r['value'])))}</td>"
-        f"<td>{e(_fmt(_num(r['disparity'])))} ± {e(_fmt(_num(r['disparity_moe'])))}</td>"
-        f"<td>{_yes_no(r['significant'])}</td></tr>"
-        for _, r in d.iterrows()
-    )
+    shares = "share" in d.columns
+    rows = []
+    for r in d.to_dict("records"):
+        cells = [e(str(r["group"])), e(_fmt(_num(r["value"])))]
+        if str(r["status"]) in _WITHHELD:
+            cells += ["<em>withheld</em>"] if shares else ["<em>withheld</em>", "—"]
+        elif shares:
+            cells.append(e(_percent(_num(r["share"]), _num(r["share_moe"]))))
+        else:
+            moe = _num(r["disparity_moe"])
+            ratio = _fmt(_num(r["disparity"])) + ("" if moe is None else f" ± {_fmt(moe)}")
+            cells += [e(ratio), _yes_no(r["significant"])]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = ["Group", "Value", "Share of all"] if shares else ["Group", "Value", "Ratio to all"]
+    if not shares:
+        head.append("Differs significantly")
+    note = ""
+    if (d["status"].astype(str).isin(_WITHHELD)).any():
+        note = '<p class="muted">Withheld: derived from a suppressed cell.</p>'
     return (
-        "<table><tr><th>Group</th><th>Value</th><th>Ratio to all</th>"
-        "<th>Differs significantly</th></tr>" + body + "</table>"
+        "<table><tr>"
+        + "".join(f"<th>{h}</th>" for h in head)
+        + "</tr>"
+        + "".join(rows)
+        + "</table>"
+        + note
     )
+
+
+def _percent(share_: float | None, moe: float | None) -> str:
+    """Format a share (a fraction) as a percentage, with its margin when known."""
+    if share_ is None:
+        return "—"
+    text = f"{100 * share_:.1f}%"
+    return text if moe is None else f"{text} ± {100 * moe:.1f} pp"
 
 
 def _node_html(

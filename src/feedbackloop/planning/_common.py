@@ -16,7 +16,7 @@ from typing import Any
 
 from attrs import frozen
 
-from feedbackloop._util import import_optional, parse_yaml
+from feedbackloop._util import import_optional, parse_yaml, restore_formula
 from feedbackloop.errors import PeriodError, PlanningFileError, Problem
 from feedbackloop.period import Period, PeriodKind
 
@@ -363,10 +363,13 @@ def normalize_header(text: object) -> str:
 def read_csv_rows(path: Path) -> list[list[str]]:
     """Read a CSV file into rows of text (UTF-8, with or without a byte-order mark).
 
+    The apostrophe the library's CSV writers put before text that a
+    spreadsheet would run as a formula is removed (``'=x`` reads as ``=x``).
+
     Raises
     ------
     PlanningFileError
-        If the file is not UTF-8 text.
+        If the file is not UTF-8 text, or a row cannot be split into fields.
     """
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -375,7 +378,14 @@ def read_csv_rows(path: Path) -> list[list[str]]:
             str(path),
             [Problem("", f"not UTF-8 text ({err}); save the sheet as 'CSV UTF-8'")],
         ) from err
-    return [list(row) for row in csv.reader(text.splitlines())]
+    reader = csv.reader(text.splitlines())
+    try:
+        return [[restore_formula(c) for c in row] for row in reader]
+    except csv.Error as err:  # a field over the csv module's limit
+        raise PlanningFileError(
+            str(path),
+            [Problem(f"row {reader.line_num}", f"not readable as CSV: {err}; fix that row")],
+        ) from err
 
 
 def read_yaml_document(

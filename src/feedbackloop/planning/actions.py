@@ -49,7 +49,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from attrs import evolve, field, frozen
 
-from feedbackloop._util import atomic_write_text, locate, nonblank, str_tuple, write_yaml
+from feedbackloop._util import (
+    atomic_write_text,
+    locate,
+    neutralize_formula,
+    nonblank,
+    str_tuple,
+    write_yaml,
+)
 from feedbackloop.errors import ActionPlanError, PlanningFileError, Problem
 from feedbackloop.period import Period
 from feedbackloop.planning._common import (
@@ -877,7 +884,10 @@ class ActionPlan:
 
         Actions are written group by group (ungrouped first, then each group
         under its section row, groups in order of first appearance); dates are
-        ISO 8601. :meth:`from_csv` reads the text back into an equal plan.
+        ISO 8601. Text a spreadsheet would run as a formula (starting with
+        ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a
+        leading apostrophe, which :meth:`from_csv` removes again: it reads the
+        text back into an equal plan.
 
         Raises
         ------
@@ -886,17 +896,21 @@ class ActionPlan:
             a section heading (give it a deliverable or a responsible party).
         """
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        csv_writer = csv.writer(buf, lineterminator="\n")
+
+        def write(row: Sequence[object]) -> None:
+            csv_writer.writerow([neutralize_formula(c) for c in row])
+
         for line in self.description.splitlines():
             if line.strip():
-                writer.writerow([line])
+                write([line])
         if self.name:
-            writer.writerow([self.name])
-        writer.writerow(HEADER)
+            write([self.name])
+        write(HEADER)
         problems = []
         for group in self.groups:
             if group:
-                writer.writerow([group])
+                write([group])
             for i, a in enumerate(self.actions):
                 if a.group != group:
                     continue
@@ -909,7 +923,7 @@ class ActionPlan:
                             "as a section heading; give it a deliverable or a responsible party",
                         )
                     )
-                writer.writerow(cells)
+                write(cells)
         if problems:
             raise ActionPlanError(str(path) if path else "<csv>", problems)
         text = buf.getvalue()

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from attrs import field, frozen
 
-from feedbackloop._util import atomic_write_text, locate, write_yaml
+from feedbackloop._util import atomic_write_text, locate, neutralize_formula, write_yaml
 from feedbackloop.errors import InventoryError, Problem
 from feedbackloop.model import SourceSpec
 from feedbackloop.planning._common import (
@@ -479,13 +479,18 @@ class DataInventory:
     # ------------------------------------------------------------------- CSV
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
-        """Return the inventory as CSV (columns of :data:`CSV_COLUMNS`), written atomically."""
+        """Return the inventory as CSV (columns of :data:`CSV_COLUMNS`), written atomically.
+
+        Text a spreadsheet would run as a formula (starting with ``=``, ``+``,
+        ``-``, ``@``, a tab or a carriage return) is written with a leading
+        apostrophe, which :meth:`from_csv` removes again.
+        """
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for n in self.needs:
             row = _need_to_row(n)
-            writer.writerow([row[c] for c in CSV_COLUMNS])
+            writer.writerow([neutralize_formula(row[c]) for c in CSV_COLUMNS])
         text = buf.getvalue()
         if path is not None:
             atomic_write_text(path, text)

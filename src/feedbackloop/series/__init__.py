@@ -22,6 +22,7 @@ from feedbackloop.series._compare import (
     proportion,
     ratio,
     reliability,
+    share,
 )
 from feedbackloop.series._frame import IndicatorSeries, assemble, read_parquet
 from feedbackloop.series._provenance import Provenance
@@ -48,5 +49,6 @@ __all__ = [
     "read_parquet",
     "reliability",
     "rollup",
+    "share",
     "turned_curve",
 ]

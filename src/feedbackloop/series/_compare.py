@@ -1,7 +1,11 @@
-"""Comparisons that carry margins of error: disparities, change, reliability, ratios.
+"""Comparisons that carry margins of error: disparities, shares, change, reliability, ratios.
 
 Every formula comes from :mod:`feedbackloop.stats` (ACS General Handbook ch. 8,
-domain.md §1 and §6); this module aligns rows and keeps statuses honest.
+domain.md §1 and §6); this module aligns rows and keeps statuses honest. A
+number derived from a suppressed cell (domain.md §4: "no cell may be derivable")
+is withheld: null, with the status
+:attr:`~feedbackloop.series.Status.SUPPRESSED_DERIVED`, and never tested for
+significance.
 """
 
 from __future__ import annotations
@@ -47,10 +51,64 @@ __all__ = [
     "ratio",
     "reliability",
     "rows_at",
+    "share",
+    "withheld",
+    "withheld_rows",
 ]
 
 #: Row numbers: int32 or int64.
 Rows = np.ndarray[Any, np.dtype[np.signedinteger[Any]]]
+Mask = np.ndarray[Any, np.dtype[np.bool_]]
+
+#: The statuses of rows withheld for privacy (suppressed, or derived from a suppressed cell).
+WITHHELD: tuple[str, ...] = tuple(s.value for s in Status if s.is_suppressed)
+_WITHHELD_ARROW = pa.array(WITHHELD, pa.string())
+
+
+def withheld_rows(table: pa.Table) -> Mask:
+    """Return whether each row of a series table is withheld for privacy.
+
+    Dictionary-encoded status chunks (the normal case) are tested on their
+    dictionary only, so a table without withheld rows costs next to nothing.
+    """
+    parts: list[Mask] = []
+    for chunk in table.column(STATUS).chunks:
+        if pa.types.is_dictionary(chunk.type):
+            hit = pc.is_in(chunk.dictionary.cast(pa.string()), value_set=_WITHHELD_ARROW)
+            if not pc.any(hit).as_py():
+                parts.append(np.zeros(len(chunk), dtype=bool))
+                continue
+            chunk = pc.take(hit, chunk.indices)
+        else:
+            chunk = pc.is_in(chunk.cast(pa.string()), value_set=_WITHHELD_ARROW)
+        parts.append(np.asarray(pc.fill_null(chunk, False).to_numpy(zero_copy_only=False)))
+    return np.concatenate(parts) if parts else np.zeros(table.num_rows, dtype=bool)
+
+
+def withheld(status: pd.Series[Any]) -> Mask:
+    """Return whether each status of a frame's column is withheld (null: not withheld)."""
+    return np.asarray(status.astype("string").isin(WITHHELD).fillna(False), dtype=bool)
+
+
+def _status_codes(
+    result: np.ndarray[Any, np.dtype[np.float64]],
+    inputs_missing: Mask,
+    inputs_withheld: Mask,
+) -> pd.Categorical:
+    """Each derived row's status: estimate, missing, not computable, or withheld."""
+    codes = np.zeros(len(result), dtype=np.int8)
+    codes[np.isnan(result)] = 2
+    codes[inputs_missing & (codes == 2)] = 1
+    codes[inputs_withheld] = 3
+    return pd.Categorical.from_codes(codes, categories=pd.Index(_DERIVED_STATUSES, dtype="str"))
+
+
+_DERIVED_STATUSES = (
+    Status.ESTIMATE.value,
+    Status.MISSING.value,
+    Status.NOT_COMPUTABLE.value,
+    Status.SUPPRESSED_DERIVED.value,
+)
 
 
 # --------------------------------------------------------- proportion, ratio
@@ -64,8 +122,8 @@ def _align(a: IndicatorSeries, b: IndicatorSeries, what: str) -> pd.DataFrame:
             f"{b.dimensions or 'none'}): both need the same dimensions"
         )
     keys = list(a.keys)
-    left = a.frame[[*keys, VALUE, *([MOE] if a.has_moe else [])]]
-    right = b.frame[[*keys, VALUE, *([MOE] if b.has_moe else [])]]
+    left = a.frame[[*keys, VALUE, *([MOE] if a.has_moe else []), STATUS]]
+    right = b.frame[[*keys, VALUE, *([MOE] if b.has_moe else []), STATUS]]
     return left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"), sort=True)
 
 
@@ -90,8 +148,12 @@ def _derived(
     a: IndicatorSeries, b: IndicatorSeries, per: float, kind: str, indicator: Indicator | None
 ) -> IndicatorSeries:
     df = _align(a, b, kind)
+    hidden = withheld(df["status_a"]) | withheld(df["status_b"])
     x = df["value_a"].to_numpy(dtype=np.float64, na_value=np.nan)
     y = df["value_b"].to_numpy(dtype=np.float64, na_value=np.nan)
+    # A withheld row keeps neither part: the published part and the result give the other.
+    x = np.where(hidden, np.nan, x)
+    y = np.where(hidden, np.nan, y)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(y == 0, np.nan, x / y) * per
     out = df[list(a.keys)].copy()
@@ -101,6 +163,8 @@ def _derived(
     if a.has_moe and b.has_moe:
         mx = df["moe_a"].to_numpy(dtype=np.float64, na_value=np.nan)
         my = df["moe_b"].to_numpy(dtype=np.float64, na_value=np.nan)
+        mx = np.where(hidden, np.nan, mx)
+        my = np.where(hidden, np.nan, my)
         fn = stats.moe_proportion if kind == "proportion" else stats.moe_ratio
         out[MOE] = np.asarray(fn(x, y, mx, my)) * per
         out[NUMERATOR_MOE] = mx
@@ -114,7 +178,7 @@ def _derived(
             Status.MOE_NOT_COMPUTABLE.value,
             status,
         )
-    out[STATUS] = status
+    out[STATUS] = np.where(hidden, Status.SUPPRESSED_DERIVED.value, status)
     # Built by the inputs' class, so this module needs IndicatorSeries only for annotations.
     return type(a).from_frame(
         out,
@@ -318,6 +382,9 @@ def _disparity_numbers(
         if measure == "ratio":
             stats._ratio_into(v, r, d)
             stats._moe_ratio_into(d, r, mv, mr, dm)
+        elif measure == "share":
+            stats._ratio_into(v, r, d)
+            dm[:] = stats.moe_proportion(v, r, mv, mr)
         else:
             np.subtract(v, r, out=d)
             stats._hypot_into(mv, mr, dm)
@@ -334,6 +401,30 @@ def _disparity_numbers(
     return block, pd.arrays.BooleanArray(sig, unknown)
 
 
+def _pair_status(
+    series: IndicatorSeries,
+    pairs: _Pairs,
+    block: np.ndarray[Any, np.dtype[np.float64]],
+    significant: pd.arrays.BooleanArray,
+) -> pd.Categorical:
+    """Withhold each comparison with a withheld row or reference; return every row's status.
+
+    The comparison (``block`` rows 4 and 5) and its significance are nulled in
+    place; the row's own published value and the reference's stay.
+    """
+    rows, refs = pairs.rows, pairs.refs
+    hidden_rows = withheld_rows(series.table)
+    if hidden_rows.any():
+        hidden = hidden_rows[rows]
+        hidden |= (refs >= 0) & hidden_rows[np.maximum(refs, 0)]
+        block[4:, hidden] = np.nan
+        significant[hidden] = pd.NA
+    else:
+        hidden = np.zeros(len(rows), dtype=bool)
+    missing = np.isnan(block[0]) | np.isnan(block[2])
+    return _status_codes(block[4], missing, hidden)
+
+
 def _categorical(labels: pa.Array, codes: np.ndarray[Any, Any]) -> pd.Categorical:
     """Text labels for factor codes, as a pandas categorical (labels sorted, no copy)."""
     return pd.Categorical.from_codes(codes, categories=pd.Index(labels.to_pylist(), dtype="str"))
@@ -346,6 +437,7 @@ def _disparity_frame(
     significant: pd.arrays.BooleanArray,
     reference: str,
     measure: str,
+    status: pd.Categorical,
 ) -> pd.DataFrame:
     """Build the output frame around the float block; key columns as categoricals."""
     floats = ["value", "moe", "reference_value", "reference_moe", "disparity", "disparity_moe"]
@@ -370,6 +462,7 @@ def _disparity_frame(
         pd.Series(pd.Categorical.from_codes(constant, pd.Index([measure])), copy=False),
     )
     out["significant"] = significant
+    out["status"] = pd.Series(status, copy=False)
     return out
 
 
@@ -387,7 +480,12 @@ def disparity(
     ``RD = r_g − R`` (MOE ``sqrt(MOE_g² + MOE_R²)``), domain.md §6; the
     ``significant`` column tests ``r_g`` against ``R`` at ``level`` (§1.3) and
     is missing (NA) when the data carry no margins of error. The reference is
-    recorded in every row.
+    recorded in every row. A comparison with a suppressed row or reference is
+    withheld: null disparity, margin and significance, status
+    ``suppressed_derived``.
+
+    For counts, the ratio of a group to the total is a share, not a disparity:
+    use :func:`share`.
 
     Parameters
     ----------
@@ -405,7 +503,9 @@ def disparity(
     pandas.DataFrame
         Keys, ``group``, ``reference``, ``value``, ``moe``, ``reference_value``,
         ``reference_moe``, ``measure``, ``disparity``, ``disparity_moe``,
-        ``significant`` (nullable boolean: NA where a margin is unknown). One
+        ``significant`` (nullable boolean: NA where a margin is unknown),
+        ``status`` (``estimate``, ``missing``, ``not_computable`` or
+        ``suppressed_derived``). One
         row per place, period and non-reference category, sorted by those keys;
         the text columns are categoricals with sorted categories (cheap for
         millions of rows; ``.astype(str)`` gives plain text).
@@ -416,7 +516,52 @@ def disparity(
     others = [k for k in series.keys if k != dimension]
     pairs = _pair_rows(series, others, dimension, reference)
     block, significant = _disparity_numbers(series, pairs, measure, level)
-    return _disparity_frame(pairs, others, block, significant, reference, measure)
+    status = _pair_status(series, pairs, block, significant)
+    return _disparity_frame(pairs, others, block, significant, reference, measure, status)
+
+
+def share(series: IndicatorSeries, dimension: str) -> pd.DataFrame:
+    """Each category's share of the total count, for every place and period.
+
+    ``P = X/Y`` with ``Y`` the :data:`TOTAL` row (the group is a subset of the
+    total) and the proportion MOE ``sqrt(MOE_X² − P²·MOE_Y²)/Y``, falling back
+    to the ratio formula where the radicand is negative (domain.md §1.2). A
+    share of a suppressed cell, or of a suppressed total, is withheld (null,
+    status ``suppressed_derived``).
+
+    Parameters
+    ----------
+    series : IndicatorSeries
+        Counts (an indicator that sums); rates and averages have no shares.
+    dimension : str
+        The dimension whose categories share the total (``race``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Keys without ``dimension``, ``group``, ``value``, ``moe``,
+        ``total_value``, ``total_moe``, ``share`` (a fraction), ``share_moe``,
+        ``status``; rows and text columns as in :func:`disparity`.
+
+    Raises
+    ------
+    SeriesError
+        If the indicator is not a count, or ``dimension`` has no total.
+    """
+    series._check_dimension(dimension)
+    if series.indicator.effective_aggregation is not Aggregation.SUM:
+        raise SeriesError(
+            f"series {series.indicator.id!r} ({series.indicator.unit}) is not a count, so its "
+            "categories have no shares of the total; compare them with disparity()"
+        )
+    others = [k for k in series.keys if k != dimension]
+    pairs = _pair_rows(series, others, dimension, TOTAL)
+    block, significant = _disparity_numbers(series, pairs, "share", 0.90)
+    status = _pair_status(series, pairs, block, significant)
+    out = _disparity_frame(pairs, others, block, significant, TOTAL, "share", status)
+    names = {"reference_value": "total_value", "reference_moe": "total_moe"}
+    names |= {"disparity": "share", "disparity_moe": "share_moe"}
+    return out.drop(columns=["reference", "measure", "significant"]).rename(columns=names)
 
 
 def index_of_disparity(
@@ -430,11 +575,15 @@ def index_of_disparity(
     ``Σ w_j·|r_j − R| / R × 100`` with ``w_j`` each group's share of the
     denominators (domain.md §6; Pearcy & Keppel 2002; Chesson et al. 2017).
 
+    An index with a suppressed group or reference is withheld (null, status
+    ``suppressed_derived``): every group enters it.
+
     Returns
     -------
     pandas.DataFrame
         Keys without the dimension, ``reference``, ``groups`` (J),
-        ``index_of_disparity``.
+        ``index_of_disparity``, ``status`` (``estimate``, ``missing``,
+        ``not_computable`` or ``suppressed_derived``).
     """
     series._check_dimension(dimension)
     ref_label = TOTAL if reference == "total" else reference
@@ -445,7 +594,8 @@ def index_of_disparity(
         )
     df = series.frame
     others = [k for k in series.keys if k != dimension]
-    ref = df[df[dimension] == ref_label][[*others, VALUE]].rename(columns={VALUE: "__R"})
+    ref = df[df[dimension] == ref_label][[*others, VALUE, STATUS]]
+    ref = ref.rename(columns={VALUE: "__R", STATUS: "__Rs"})
     if ref.empty:
         raise SeriesError(
             f"reference {ref_label!r} is not a category of {dimension!r}; categories: "
@@ -455,8 +605,9 @@ def index_of_disparity(
     merged = (
         groups.merge(ref, on=others, how="inner")
         if others
-        else groups.assign(__R=ref["__R"].iloc[0])
+        else groups.assign(__R=ref["__R"].iloc[0], __Rs=ref["__Rs"].iloc[0])
     )
+    merged["__hid"] = withheld(merged[STATUS]) | withheld(merged["__Rs"])
     merged["__dev"] = (merged[VALUE] - merged["__R"]).abs()
     if weighted:
         w = merged[DENOMINATOR].astype(float)
@@ -471,16 +622,20 @@ def index_of_disparity(
         __R=("__R", "first"),
         __mean=("__dev", "mean"),
         __nan=(VALUE, lambda s: s.isna().any()),
+        __hid=("__hid", "any"),
     )
     if weighted:
         sums = g[["__wdev", "__w"]].sum()
         out["__mean"] = sums["__wdev"] / sums["__w"]
     with np.errstate(divide="ignore", invalid="ignore"):
         idx = out["__mean"] / out["__R"] * 100.0
-    idx[out["__nan"] | (out["__R"] == 0)] = np.nan
+    hidden = out["__hid"].to_numpy(dtype=bool)
+    idx[out["__nan"] | (out["__R"] == 0) | hidden] = np.nan
     result = out[["groups"]].copy()
     result.insert(0, "reference", ref_label)
     result["index_of_disparity"] = idx
+    missing = out["__nan"].to_numpy(dtype=bool) | out["__R"].isna().to_numpy()
+    result["status"] = _status_codes(idx.to_numpy(dtype=np.float64), missing, hidden)
     result = result.reset_index()
     if not others:
         result = result.drop(columns="__all")
@@ -541,7 +696,7 @@ def reliability(
 
 
 def rows_at(series: IndicatorSeries, period: Period) -> pd.DataFrame:
-    """Return the keys (without period), values and margins of one period, as a frame."""
+    """Return the keys (without period), values, margins and statuses of one period."""
     label = str(period)
     sub = series.filter(period=label)
     if len(sub) == 0:
@@ -550,7 +705,7 @@ def rows_at(series: IndicatorSeries, period: Period) -> pd.DataFrame:
             + ", ".join(map(str, series.periods))
         )
     cols = [k for k in series.keys if k != PERIOD]
-    keep = [*cols, VALUE, *([MOE] if series.has_moe else [])]
+    keep = [*cols, VALUE, *([MOE] if series.has_moe else []), STATUS]
     return sub.frame[keep]
 
 
@@ -590,13 +745,16 @@ def change(
     significance by ``|Z| > z(level)`` (domain.md §1.2–1.3). Overlapping
     periods (consecutive ACS 5-year releases) and mixed 1-year/5-year
     comparisons issue a :class:`~feedbackloop.errors.StatisticalWarning`.
+    A change with a suppressed start or end is withheld: null difference,
+    percent change, margins and significance, status ``suppressed_derived``.
 
     Returns
     -------
     pandas.DataFrame
         Keys without period, ``start``, ``end``, ``start_value``, ``start_moe``,
         ``end_value``, ``end_moe``, ``difference``, ``difference_moe``,
-        ``percent_change``, ``percent_change_moe``, ``significant``.
+        ``percent_change``, ``percent_change_moe``, ``significant``, ``status``
+        (``estimate``, ``missing``, ``not_computable`` or ``suppressed_derived``).
     """
     p1, p2 = Period.parse(start), Period.parse(end)
     overlap = _check_comparable(p1, p2)
@@ -612,6 +770,7 @@ def change(
     out["end_value"] = x2
     out["difference"] = x2 - x1
     out["percent_change"] = np.asarray(stats.percent_change(x1, x2), dtype=np.float64)
+    hidden = withheld(merged["status_1"]) | withheld(merged["status_2"])
     if series.has_moe:
         m1 = merged["moe_1"].to_numpy(dtype=np.float64, na_value=np.nan)
         m2 = merged["moe_2"].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -643,4 +802,10 @@ def change(
         "percent_change_moe",
         "significant",
     ]
-    return out[order]
+    out = out[order]
+    derived = ["difference", "difference_moe", "percent_change", "percent_change_moe"]
+    out.loc[hidden, derived] = np.nan
+    out.loc[hidden, "significant"] = pd.NA
+    diff = out["difference"].to_numpy(dtype=np.float64)
+    out["status"] = _status_codes(diff, np.isnan(x1) | np.isnan(x2), hidden)
+    return out

@@ -42,6 +42,9 @@ class Status(enum.StrEnum):
     SUPPRESSED = "suppressed"
     #: Withheld so that a suppressed cell cannot be recovered by subtraction.
     SUPPRESSED_COMPLEMENTARY = "suppressed_complementary"
+    #: Withheld because it is derived from a suppressed cell (a ratio, share,
+    #: difference, change or significance test with a suppressed input).
+    SUPPRESSED_DERIVED = "suppressed_derived"
 
     @property
     def has_value(self) -> bool:
@@ -50,8 +53,12 @@ class Status(enum.StrEnum):
 
     @property
     def is_suppressed(self) -> bool:
-        """Whether the value was withheld for privacy."""
-        return self in (Status.SUPPRESSED, Status.SUPPRESSED_COMPLEMENTARY)
+        """Whether the value was withheld for privacy (suppressed or derived from it)."""
+        return self in (
+            Status.SUPPRESSED,
+            Status.SUPPRESSED_COMPLEMENTARY,
+            Status.SUPPRESSED_DERIVED,
+        )
 
 
 _WITH_VALUE = frozenset(

@@ -1,7 +1,8 @@
 """Progress toward targets, baseline forecasts and turned curves (RBA, Healthy People).
 
 domain.md §5 (baselines and turning the curve) and §6 (progress measures);
-formulas from :mod:`feedbackloop.stats`.
+formulas from :mod:`feedbackloop.stats`. Progress derived from a suppressed
+cell is withheld, as in :mod:`feedbackloop.series._compare`.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from feedbackloop import stats
 from feedbackloop.errors import SeriesError
 from feedbackloop.period import Period
 from feedbackloop.series._arrays import F64
-from feedbackloop.series._columns import MOE, PERIOD, VALUE
-from feedbackloop.series._compare import rows_at
+from feedbackloop.series._columns import MOE, PERIOD, STATUS, VALUE
+from feedbackloop.series._compare import rows_at, withheld
+from feedbackloop.series._status import Status
 
 if TYPE_CHECKING:
     from feedbackloop.model import Target
     from feedbackloop.series._frame import IndicatorSeries
 
 __all__ = ["baseline_forecast", "progress", "turned_curve"]
+
+Mask = np.ndarray[Any, np.dtype[np.bool_]]
 
 
 # ---------------------------------------------------------------- progress
@@ -34,8 +38,12 @@ def _current_and_baseline(
     current: Period,
     periods: tuple[Period, ...],
     keys: list[str],
-) -> tuple[pd.DataFrame, F64, F64, F64, F64]:
-    """Each key's current value and baseline, with margins (an exact target baseline: 0)."""
+) -> tuple[pd.DataFrame, F64, F64, F64, F64, Mask, Mask]:
+    """Each key's current value and baseline, with margins (an exact target baseline: 0).
+
+    Also whether each current row, and each baseline row, is withheld: a
+    withheld baseline stays unknown (it is not replaced by the target's).
+    """
     cur = rows_at(series, current)
     base_p = target.baseline.period
     if base_p in periods:
@@ -44,11 +52,13 @@ def _current_and_baseline(
     else:
         merged = cur.copy()
         merged["value_b"] = np.nan
+        merged["status_b"] = None
         if series.has_moe:
             merged["moe_b"] = np.nan
+    hidden_x, hidden_b = withheld(merged[STATUS]), withheld(merged["status_b"])
     x = merged[VALUE].to_numpy(dtype=np.float64, na_value=np.nan)
     b = merged["value_b"].to_numpy(dtype=np.float64, na_value=np.nan)
-    b = np.where(np.isnan(b), target.baseline.value, b)
+    b = np.where(np.isnan(b) & ~hidden_b, target.baseline.value, b)
     mx = (
         merged[MOE].to_numpy(dtype=np.float64, na_value=np.nan)
         if series.has_moe
@@ -59,8 +69,9 @@ def _current_and_baseline(
         if series.has_moe
         else np.full(len(x), np.nan)
     )
-    mb = np.where(np.isnan(mb) & ~np.isnan(mx), 0.0, mb)  # the target's own baseline is exact
-    return merged, x, b, mx, mb
+    # The target's own baseline is exact.
+    mb = np.where(np.isnan(mb) & ~np.isnan(mx) & ~hidden_b, 0.0, mb)
+    return merged, x, b, mx, mb, hidden_x, hidden_b
 
 
 def _target_levels(target: Target, b: F64) -> F64:
@@ -76,7 +87,11 @@ def _target_levels(target: Target, b: F64) -> F64:
 def _movement(
     out: pd.DataFrame, x: F64, b: F64, t: F64, mx: F64, mb: F64, sign: int, level: float
 ) -> tuple[np.ndarray[Any, Any], pd.arrays.BooleanArray]:
-    """Healthy People's status of each row, and whether it is on the linear path."""
+    """Healthy People's status of each row, and whether it is on the linear path.
+
+    A row whose current value or baseline is unknown has status ``no data``;
+    :func:`progress` then marks the withheld ones.
+    """
     z = stats.z_for_level(level)
     moe_change = np.sqrt(mx**2 + mb**2) * z / stats.Z90
     moved = (x - b) * sign  # positive = better
@@ -87,7 +102,7 @@ def _movement(
     worse = np.where(has_moe, moved < -moe_change, np.where(toward_target, pct <= -10, moved < 0))
     met = (x - t) * sign >= 0
     status = np.select(
-        [np.isnan(x), met, better, worse],
+        [np.isnan(x) | np.isnan(b), met, better, worse],
         ["no data", "met", "improving", "getting worse"],
         default="little or no detectable change",
     )
@@ -95,7 +110,7 @@ def _movement(
     gap = (x - exp_lin) * sign  # negative = behind schedule
     tol = np.where(np.isnan(mx), 0.0, mx * z / stats.Z90)
     on_track = pd.array(gap >= -tol, dtype="boolean")
-    on_track[np.isnan(x)] = pd.NA
+    on_track[np.isnan(x) | np.isnan(exp_lin)] = pd.NA
     return status, on_track
 
 
@@ -123,6 +138,11 @@ def progress(
     change``. ``on_track`` is False only when the value is worse than the
     linear path by more than its margin of error.
 
+    Where the current value or the series' baseline is suppressed, everything
+    derived from it is withheld: null numbers, ``on_track`` NA and status
+    ``suppressed_derived`` (a target level set as a change from a suppressed
+    baseline is withheld too).
+
     Returns
     -------
     pandas.DataFrame
@@ -136,7 +156,9 @@ def progress(
         raise SeriesError(f"series {series.indicator.id!r} is empty")
     current_p = Period.parse(period) if period is not None else periods[-1]
     keys = [k for k in series.keys if k != PERIOD]
-    merged, x, b, mx, mb = _current_and_baseline(series, target, current_p, periods, keys)
+    merged, x, b, mx, mb, hidden_x, hidden_b = _current_and_baseline(
+        series, target, current_p, periods, keys
+    )
     t = _target_levels(target, b)
     elapsed = target.elapsed(current_p)
     horizon = target.horizon
@@ -157,6 +179,9 @@ def progress(
     out["expected_compound"] = np.asarray(stats.expected_compound(b, t, elapsed, horizon))
     sign = series.indicator.direction.sign
     out["status"], out["on_track"] = _movement(out, x, b, t, mx, mb, sign, level)
+    hidden = hidden_x | hidden_b
+    out.loc[hidden, "status"] = Status.SUPPRESSED_DERIVED.value
+    out.loc[hidden, "on_track"] = pd.NA
     return out
 
 

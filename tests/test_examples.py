@@ -21,6 +21,7 @@ import feedbackloop as fl
 from feedbackloop import TOTAL, IndicatorSeries, Status
 from feedbackloop.adapters import CollectResult
 from feedbackloop.census import RACE_ITERATIONS, ResponseCache
+from feedbackloop.errors import PathNotAllowedError
 from feedbackloop.examples import example_path, load_example
 from feedbackloop.examples import generate as gen
 from feedbackloop.testing import CensusMock
@@ -254,14 +255,24 @@ def test_collect_resolves_path_options_against_the_loop_folder(
     # A loop built in memory has no folder: relative to the current one, with no cache.
     failed = fl.collect(fl.FeedbackLoop.from_dict(loop.to_dict()), progress=False)
     err = failed.failures["youth_unemployment_rate"]
-    assert "offline" in str(err) and "cache file cache/2021/acs/acs5/" in str(err)
-    # Absolute paths are kept as they are.
+    assert "offline" in str(err) and "2021/acs/acs5/geography.json" in str(err)
+    # ... and confined to it: a path option outside is refused before anything is read,
+    # unless the folder is allowed.
+    doc = loop.to_dict()
+    doc["indicators"][0]["source"]["options"]["cache_dir"] = str(project / "cache")
+    outside = fl.FeedbackLoop.from_dict(doc)
+    with pytest.raises(PathNotAllowedError, match=r"indicators\[0\]\.source\.options\.cache_dir"):
+        fl.collect(outside, progress=False)
+    assert fl.collect(outside, allow_paths=[project], progress=False).ok
+    # Absolute paths are kept as they are, when inside an allowed folder.
     text = loop_file.read_text(encoding="utf-8").replace(
         '"cache_dir": "cache"', f'"cache_dir": {json.dumps(str(project / "cache"))}'
     )
     loop_file.write_text(text, encoding="utf-8")
     absolute = fl.load_loop(loop_file)
-    assert fl.collect(absolute, base_dir=tmp_path / "nowhere", progress=False).ok
+    assert fl.collect(absolute, progress=False).ok
+    with pytest.raises(PathNotAllowedError):
+        fl.collect(absolute, base_dir=tmp_path / "nowhere", progress=False)
     assert no_network.requests == []
 
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import inspect
+import os
 import sys
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from attrs import field, frozen
 
-from feedbackloop._util import import_optional, module_available
+from feedbackloop._util import import_optional, module_available, resolve_confined
 from feedbackloop.adapters._base import Source, SourceAdapter, SourceInfo, source_label
 from feedbackloop.adapters._options import options_of, unknown_options
 from feedbackloop.adapters._registry import available, get, load_all
@@ -20,6 +21,7 @@ from feedbackloop.errors import (
     AdapterSelectionError,
     AdapterWarning,
     FeedbackloopError,
+    PathNotAllowedError,
     SourceReadError,
 )
 
@@ -212,16 +214,30 @@ def _progress(total: int, enabled: bool | None) -> Any:
     return None
 
 
-def _resolve(path: str | None, base_dir: Path | None) -> str | None:
-    if path is None or "://" in path:
-        return path
-    p = Path(path).expanduser()
-    if not p.is_absolute() and base_dir is not None:
-        p = base_dir / p
-    return str(p)
+@frozen
+class _Confine:
+    """Where a loop's files may be: its folder and the roots its author or user allowed."""
+
+    base: Path
+    roots: tuple[str, ...]
+
+    def resolve(self, path: str | None, what: str) -> str | None:
+        if path is None or "://" in path:
+            return path
+        return str(resolve_confined(path, base=self.base, roots=self.roots, what=what))
 
 
-def _read_indicator(indicator: Indicator, base_dir: Path | None) -> IndicatorSeries:
+@frozen
+class _Prepared:
+    """An indicator's source, resolved and checked, ready to read."""
+
+    impl: SourceAdapter
+    source: str | None
+    options: dict[str, Any]
+
+
+def _prepare(indicator: Indicator, where: str, confine: _Confine) -> _Prepared:
+    """Resolve and check an indicator's source and options (nothing is opened)."""
     spec = indicator.source
     assert spec is not None
     impl = get(spec.adapter)
@@ -232,22 +248,36 @@ def _read_indicator(indicator: Indicator, base_dir: Path | None) -> IndicatorSer
     _check_options(impl, "read", options)
     for name, value in options.items():
         if isinstance(value, str) and accepted[name].path:
-            options[name] = _resolve(value, base_dir)
-    source = _resolve(spec.path, base_dir)
+            options[name] = confine.resolve(value, f"{where}.options.{name}")
+    source = confine.resolve(spec.path, f"{where}.path")
     try:
         _check_source(impl, "read", source)
     except AdapterOptionError as err:
         raise AdapterOptionError(
             f"indicator {indicator.id!r}: {err}; add 'path:' to its source in the loop file"
         ) from err
-    series: IndicatorSeries = impl.read(cast(Source, source), **options)
+    return _Prepared(impl, source, options)
+
+
+def _read_prepared(prepared: _Prepared) -> IndicatorSeries:
+    series: IndicatorSeries = prepared.impl.read(cast(Source, prepared.source), **prepared.options)
     return series
+
+
+def _adapter_bug(indicator: Indicator, err: Exception) -> SourceReadError:
+    spec = indicator.source
+    return SourceReadError(
+        f"{type(err).__name__}: {err} (a bug in the adapter; report it to its authors)",
+        adapter=spec.adapter if spec else "",
+        source=(spec.path or "") if spec else "",
+    )
 
 
 def collect(
     loop: FeedbackLoop,
     *,
     base_dir: str | Path | None = None,
+    allow_paths: Iterable[str | os.PathLike[str]] = (),
     progress: bool | None = None,
 ) -> CollectResult:
     """Read the source of every indicator in ``loop`` that declares one.
@@ -266,36 +296,58 @@ def collect(
         declares as a path (:attr:`Option.path <feedbackloop.adapters.Option.path>`;
         for an adapter that declares no ``options``, a ``read`` parameter whose
         annotation accepts :class:`os.PathLike`), e.g. the census adapter's
-        ``cache_dir`` or the csv adapter's ``column_mapping`` file. URLs and
-        absolute paths are left as they are.
+        ``cache_dir`` or the csv adapter's ``column_mapping`` file. URLs are
+        left as they are.
+    allow_paths : iterable of path-like
+        Folders, besides ``base_dir`` and the loop's ``data_roots``, that
+        sources may be read from. Every other path, relative (``../``) or
+        absolute, is refused with :class:`~feedbackloop.errors.PathNotAllowedError`
+        before it is opened, so a loop file from elsewhere cannot make
+        feedbackloop read (and echo) any file on the machine.
     progress : bool, optional
         Show a progress bar (needs ``tqdm``); default when stderr is a terminal.
 
     Returns
     -------
     CollectResult
+
+    Raises
+    ------
+    PathNotAllowedError
+        A source path or path option outside the allowed folders (before any
+        source is read). Every other problem is kept per indicator.
     """
     if base_dir is None:
         base_dir = loop.base_dir
-    base = Path(base_dir) if base_dir is not None else None
-    with_source = [i for i in loop.indicators if i.source is not None]
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    confine = _Confine(base, (*loop.data_roots, *(os.fspath(p) for p in allow_paths)))
     without = [i.id for i in loop.indicators if i.source is None]
-    bar = _progress(len(with_source), progress)
-    series: dict[str, IndicatorSeries] = {}
     failures: dict[str, FeedbackloopError] = {}
+    ready: dict[str, tuple[Indicator, _Prepared]] = {}
+    # Every path is checked before any source is opened: one outside the allowed
+    # folders stops the whole collection (the loop file asks for what it must not).
+    for i, indicator in enumerate(loop.indicators):
+        if indicator.source is None:
+            continue
+        try:
+            ready[indicator.id] = (
+                indicator,
+                _prepare(indicator, f"indicators[{i}].source", confine),
+            )
+        except PathNotAllowedError:
+            raise
+        except FeedbackloopError as err:
+            failures[indicator.id] = err
+    bar = _progress(len(ready), progress)
+    series: dict[str, IndicatorSeries] = {}
     try:
-        for indicator in with_source:
+        for key, (indicator, prepared) in ready.items():
             try:
-                series[indicator.id] = _read_indicator(indicator, base)
+                series[key] = _read_prepared(prepared)
             except FeedbackloopError as err:
-                failures[indicator.id] = err
+                failures[key] = err
             except Exception as err:  # noqa: BLE001 - a plugin bug must not lose the others
-                spec = indicator.source
-                failures[indicator.id] = SourceReadError(
-                    f"{type(err).__name__}: {err} (a bug in the adapter; report it to its authors)",
-                    adapter=spec.adapter if spec else "",
-                    source=(spec.path or "") if spec else "",
-                )
+                failures[key] = _adapter_bug(indicator, err)
             if bar is not None:
                 bar.update(1)
     finally:

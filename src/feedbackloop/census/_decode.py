@@ -102,9 +102,10 @@ def to_numbers(cells: Obj, columns: Sequence[str], where: str) -> F64:
             rows = np.flatnonzero(bad.to_numpy())
             examples = ", ".join(repr(x) for x in pd.unique(s[bad])[:3])
             raise CensusResponseError(
-                f"column {column!r} holds values that are not numbers (rows "
-                f"{', '.join(map(str, rows[:5]))}: {examples}); the response is not what the "
-                "API documents; report it, or read the variable with another tool",
+                f"in the answer to {where}, column {column!r} holds values that are not numbers "
+                f"(data rows {', '.join(str(r + 1) for r in rows[:5])}: {examples}); the "
+                "response is not what the API documents; report it, or read the variable with "
+                "another tool",
                 request=where,
             )
     raise CensusResponseError(f"cells that are not numbers in {where}", request=where)

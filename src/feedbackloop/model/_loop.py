@@ -590,7 +590,9 @@ class FeedbackLoop:
 
     # ------------------------------------------------------------ attachments
 
-    def attachments(self, base_dir: str | Path | None = None) -> Attachments:
+    def attachments(
+        self, base_dir: str | Path | None = None, *, allow_paths: Iterable[str] = ()
+    ) -> Attachments:
         """Read the files attached to the loop: inventory, agreements, action plan.
 
         Parameters
@@ -599,6 +601,10 @@ class FeedbackLoop:
             The folder relative paths are resolved against (default the loop
             file's folder when it was loaded from a file, else the current
             directory).
+        allow_paths : iterable of str
+            Folders besides ``base_dir`` and ``data_roots`` that attached files
+            may lie in; any other path is refused before it is opened
+            (:class:`~feedbackloop.errors.PathNotAllowedError`).
 
         Returns
         -------
@@ -613,7 +619,9 @@ class FeedbackLoop:
         """
         from feedbackloop.planning import load_attachments
 
-        return load_attachments(self, base_dir if base_dir is not None else self.base_dir)
+        return load_attachments(
+            self, base_dir if base_dir is not None else self.base_dir, allow_paths=allow_paths
+        )
 
     # ---------------------------------------------------------------- file I/O
 

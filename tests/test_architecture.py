@@ -28,6 +28,7 @@ DELEGATIONS: dict[tuple[str, str], str] = {
     ("feedbackloop.model._loop", "FeedbackLoop.attachments"): "feedbackloop.planning",
     ("feedbackloop.series._frame", "IndicatorSeries.suppress"): "feedbackloop.privacy",
     ("feedbackloop.series._frame", "IndicatorSeries.export"): "feedbackloop.privacy",
+    ("feedbackloop.spc._charts", "SpcChart.plot"): "feedbackloop.plot",
 }
 
 

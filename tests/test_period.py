@@ -20,7 +20,8 @@ from feedbackloop.period import Period, PeriodKind, parse_many, parse_period
 
 D = dt.date
 SHAPES = (
-    "accepted shapes: 2020, 2013/14, 2015-2019, 2015/16 to 2017/18, 2020-Q3, 2020-05, 2020-05-17"
+    "accepted shapes: 2020, 2013/14, 2015-2019, 2015/16 to 2017/18, 2020-Q3, 2020-05, 2020-W05, "
+    "2020-05-17"
 )
 
 
@@ -719,6 +720,12 @@ def labelled(draw: st.DrawFn) -> tuple[str, int, dt.date, dt.date, PeriodKind]:
     if kind is PeriodKind.DAY:
         d = draw(dates)
         return d.isoformat(), fm, d, d, kind
+    if kind is PeriodKind.WEEK:
+        d = draw(st.dates(min_value=D(1, 1, 8), max_value=D(9999, 12, 20)))
+        monday = d - dt.timedelta(days=d.weekday())
+        iso_year, week, _ = monday.isocalendar()
+        sep = draw(st.sampled_from(["-", ""]))
+        return f"{iso_year:04d}{sep}W{week:02d}", fm, monday, monday + dt.timedelta(days=6), kind
     # RANGE: two days; the kind is whatever the dates make (usually RANGE)
     a, b = sorted([draw(dates), draw(dates)])
     return f"{a.isoformat()} to {b.isoformat()}", fm, a, b, kind
@@ -764,6 +771,7 @@ def test_round_trip_through_the_label(case: tuple[Period, int]) -> None:
         PeriodKind.MULTI_YEAR,
         PeriodKind.QUARTER,
         PeriodKind.MONTH,
+        PeriodKind.WEEK,
         PeriodKind.DAY,
     }
     if p.kind in calendar_kinds:  # their labels do not depend on the fiscal start month
@@ -843,3 +851,38 @@ def test_arbitrary_text_parses_or_raises_period_error(text: str) -> None:
     quoted = repr(text) if len(repr(text)) <= 80 else repr(text)[:79] + "…'"
     assert message.startswith(f"cannot parse period {quoted}: ")  # at most ~80 characters
     assert message.endswith(SHAPES)
+
+
+# ---------------------------------------------------------------- ISO weeks
+
+
+@pytest.mark.parametrize(
+    ("label", "start", "end", "canonical"),
+    [
+        ("2020-W05", dt.date(2020, 1, 27), dt.date(2020, 2, 2), "2020-W05"),
+        ("2020W01", dt.date(2019, 12, 30), dt.date(2020, 1, 5), "2020-W01"),
+        ("2020-w53", dt.date(2020, 12, 28), dt.date(2021, 1, 3), "2020-W53"),
+        ("2015-W53", dt.date(2015, 12, 28), dt.date(2016, 1, 3), "2015-W53"),
+        ("2021-W01", dt.date(2021, 1, 4), dt.date(2021, 1, 10), "2021-W01"),
+    ],
+)
+def test_iso_weeks(label: str, start: dt.date, end: dt.date, canonical: str) -> None:
+    p = Period.parse(label)
+    assert (p.start, p.end, p.kind, str(p)) == (start, end, PeriodKind.WEEK, canonical)
+    assert Period.from_dates(start, end) == p
+    assert Period.parse(str(p)) == p
+
+
+@pytest.mark.parametrize(("label", "weeks"), [("2021-W53", 52), ("2020-W54", 53), ("2020-W00", 53)])
+def test_iso_week_out_of_range_names_the_years_weeks(label: str, weeks: int) -> None:
+    with pytest.raises(PeriodError, match=f"week must be W01-W{weeks}"):
+        Period.parse(label)
+
+
+@given(st.dates(min_value=dt.date(1, 1, 8), max_value=dt.date(9999, 12, 20)))
+def test_every_week_round_trips(day: dt.date) -> None:
+    monday = day - dt.timedelta(days=day.weekday())
+    p = Period.from_dates(monday, monday + dt.timedelta(days=6))
+    assert p.kind is PeriodKind.WEEK
+    assert Period.parse(str(p)) == p
+    assert p.start.isocalendar()[:2] == tuple(int(x) for x in str(p).split("-W"))

@@ -16,6 +16,7 @@ working around code that does not know feedbackloop::
     ├── SeriesError(ValueError)                 an IndicatorSeries operation refused
     │   ├── SeriesValidationError               a frame that is not a valid series
     │   └── NotAdditiveError                    summing rates, medians or percentages
+    ├── SpcError(ValueError)                    a run or control chart that cannot be drawn
     ├── PrivacyError                            disclosure control
     │   ├── PolicyError(ValueError)             a policy or audience table that is malformed
     │   ├── ExportRefusedError(PermissionError) data its audience may not see
@@ -127,6 +128,7 @@ __all__ = [
     "SeriesError",
     "SeriesValidationError",
     "SourceReadError",
+    "SpcError",
     "SpreadsheetReadError",
     "StatisticalWarning",
     "SuppressionError",
@@ -296,6 +298,14 @@ class IndicatorError(FeedbackloopError, ValueError):
 
 class SeriesError(FeedbackloopError, ValueError):
     """An :class:`IndicatorSeries` operation that was refused."""
+
+
+class SpcError(FeedbackloopError, ValueError):
+    """A run or control chart that cannot be drawn as asked.
+
+    Points out of time order or repeated, a proportion outside [0, 1] on a p
+    chart, missing or non-positive denominators, an unknown rule or chart kind.
+    """
 
 
 class SeriesValidationError(SeriesError):

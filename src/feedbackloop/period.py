@@ -17,6 +17,7 @@ label                       kind             span
 ``2015/16 to 2017/18``      FISCAL_RANGE     2015-07-01 .. 2018-06-30 (by default)
 ``2020-Q3``, ``2020Q3``     QUARTER          2020-07-01 .. 2020-09-30
 ``2020-05``                 MONTH            2020-05-01 .. 2020-05-31
+``2020-W05``, ``2020W05``   WEEK             2020-01-27 .. 2020-02-02 (ISO 8601 week)
 ``2020-05-17``              DAY              2020-05-17 .. 2020-05-17
 ``A to B``                  (by its dates)   A.start .. B.end
 ==========================  ===============  ======================================
@@ -70,7 +71,9 @@ from feedbackloop.errors import PeriodError
 __all__ = ["Period", "PeriodKind", "parse_many", "parse_period"]
 
 # The shapes listed in every parse error.
-_ACCEPTED_SHAPES = "2020, 2013/14, 2015-2019, 2015/16 to 2017/18, 2020-Q3, 2020-05, 2020-05-17"
+_ACCEPTED_SHAPES = (
+    "2020, 2013/14, 2015-2019, 2015/16 to 2017/18, 2020-Q3, 2020-05, 2020-W05, 2020-05-17"
+)
 
 _DEFAULT_FISCAL_START_MONTH = 7
 _MULTI_YEAR_TOLERANCE = 0.01
@@ -85,6 +88,7 @@ _MULTI_RE = re.compile(r"([0-9]{4})-([0-9]{4})")
 _QUARTER_RE = re.compile(r"([0-9]{4})(?:-|\s*)[Qq]([0-9]+)")
 _MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 _DAY_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_WEEK_RE = re.compile(r"([0-9]{4})-?[Ww]([0-9]{2})")
 _RANGE_RE = re.compile(r"(.+?)\s+to\s+(.+)", re.IGNORECASE)
 
 
@@ -107,6 +111,8 @@ class PeriodKind(enum.Enum):
     QUARTER = "quarter"
     #: A calendar month, ``2020-05``.
     MONTH = "month"
+    #: An ISO 8601 week, Monday to Sunday, ``2020-W05`` (week 1 holds the year's first Thursday).
+    WEEK = "week"
     #: A single day, ``2020-05-17``.
     DAY = "day"
     #: Any other span of days, ``2020-03 to 2020-05-17``.
@@ -186,6 +192,8 @@ def _fits(kind: PeriodKind, start: datetime.date, end: datetime.date) -> bool:
         return _is_year_start(start) and _is_year_end(end) and end.year > start.year
     if kind is PeriodKind.MONTH:
         return start.day == 1 and end == _month_end(start.year, start.month)
+    if kind is PeriodKind.WEEK:
+        return start.isoweekday() == 1 and (end - start).days == 6
     if kind is PeriodKind.QUARTER:
         return (
             start.day == 1
@@ -207,6 +215,7 @@ _CALENDAR_KINDS = (
     PeriodKind.MULTI_YEAR,
     PeriodKind.MONTH,
     PeriodKind.QUARTER,
+    PeriodKind.WEEK,
 )
 
 
@@ -261,6 +270,9 @@ def _canonical_label(start: datetime.date, end: datetime.date, kind: PeriodKind)
         return f"{start.year:04d}-Q{(start.month - 1) // 3 + 1}"
     if kind is PeriodKind.MONTH:
         return f"{start.year:04d}-{start.month:02d}"
+    if kind is PeriodKind.WEEK:
+        iso_year, week, _ = start.isocalendar()
+        return f"{iso_year:04d}-W{week:02d}"
     if kind is PeriodKind.DAY:
         return start.isoformat()
     return f"{_range_start_label(start, end)} to {_range_end_label(start, end)}"
@@ -824,6 +836,8 @@ def _span(
             raise _Bad(f"quarter must be Q1-Q4 (got Q{m[2]})")
         first_month = 3 * quarter - 2
         return datetime.date(year, first_month, 1), _month_end(year, first_month + 2)
+    if m := _WEEK_RE.fullmatch(text):
+        return _week_span(_year(m[1]), int(m[2]))
     if m := _DAY_RE.fullmatch(text):
         try:
             day = datetime.date(_year(m[1]), int(m[2]), int(m[3]))
@@ -833,6 +847,16 @@ def _span(
     if allow_range and (m := _RANGE_RE.fullmatch(text)):
         return _range_span(m[1], m[2], fiscal_start_month)
     raise _Bad("not a recognised period shape")
+
+
+def _week_span(iso_year: int, week: int) -> tuple[datetime.date, datetime.date]:
+    """Monday to Sunday of ISO week ``week`` of ``iso_year`` (ISO 8601)."""
+    try:
+        monday = datetime.date.fromisocalendar(iso_year, week, 1)
+    except ValueError:
+        weeks = datetime.date(iso_year, 12, 28).isocalendar()[1]
+        raise _Bad(f"week must be W01-W{weeks:02d} in ISO year {iso_year:04d}") from None
+    return monday, monday + datetime.timedelta(days=6)
 
 
 def _fiscal_span(

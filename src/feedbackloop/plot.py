@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
     from feedbackloop.model import FeedbackLoop, Target
     from feedbackloop.series import IndicatorSeries
+    from feedbackloop.spc import SpcChart
 
-__all__ = ["PALETTE", "STATUS_COLORS", "breakdown", "disparity", "loop", "trend"]
+__all__ = ["PALETTE", "STATUS_COLORS", "breakdown", "disparity", "loop", "spc_chart", "trend"]
 
 #: Okabe–Ito colour-blind-safe palette.
 PALETTE = (
@@ -518,3 +519,77 @@ def loop(
 
 def _wrap(text: str, width: int) -> str:
     return "\n".join(textwrap.wrap(text, width)[:3])
+
+
+def spc_chart(chart: SpcChart, *, ax: Axes | None = None) -> Axes:
+    """Draw a run or control chart: points, centre line, limits, phases and signals.
+
+    Points that belong to a signal are drawn in vermillion and the rules that
+    fired are listed under the title; limits that vary with the denominator
+    are drawn as steps; a new phase starts a new centre line and new limits.
+
+    Parameters
+    ----------
+    chart : SpcChart
+        From :func:`feedbackloop.spc.run_chart` or :func:`~feedbackloop.spc.control_chart`.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, figsize=(8.0, 4.0))
+    labels = [str(x) for x in chart.y.index]
+    x = np.arange(len(labels), dtype=float)
+    y = chart.y.to_numpy(dtype=float)
+    ok = ~np.isnan(y)
+    ax.plot(x[ok], y[ok], color=PALETTE[0], linewidth=1.5, marker="o", markersize=4, zorder=3)
+    hot = chart.signal_points().to_numpy() & ok
+    if hot.any():
+        ax.plot(
+            x[hot],
+            y[hot],
+            linestyle="none",
+            marker="o",
+            markersize=6,
+            color=PALETTE[5],
+            zorder=4,
+            label="signal",
+        )
+    phase = chart.phase.to_numpy()
+    centre_name = "median" if chart.kind == "run" else "centre"
+    for ph in np.unique(phase):
+        sel = phase == ph
+        xs = x[sel]
+        ax.step(
+            xs,
+            chart.center.to_numpy()[sel],
+            where="mid",
+            color="#333333",
+            linewidth=1,
+            label=centre_name if ph == 0 else None,
+        )
+        for limit in (chart.lower, chart.upper):
+            values = limit.to_numpy()[sel]
+            if not np.isnan(values).all():
+                ax.step(
+                    xs,
+                    values,
+                    where="mid",
+                    color="#777777",
+                    linewidth=1,
+                    linestyle="--",
+                    label="limits" if ph == 0 and limit is chart.upper else None,
+                )
+        if ph > 0:
+            ax.axvline(xs[0] - 0.5, color="#999999", linewidth=0.8, linestyle=":")
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(x[::step], labels[::step], rotation=45, ha="right", fontsize=8)
+    rules = sorted(set(chart.signals["rule"])) if chart.has_signal else []
+    kind = {"run": "Run chart", "xmr": "XmR chart"}.get(chart.kind, f"{chart.kind} chart")
+    title = chart.title or kind
+    note = ("signal: " + ", ".join(r.replace("_", " ") for r in rules)) if rules else "no signal"
+    ax.set_title(f"{title}\n{note}", loc="left", fontsize=10)
+    _style(ax)
+    ax.legend(frameon=False, fontsize=8)
+    return ax

@@ -53,7 +53,7 @@ STATUS_COLORS: Mapping[str, str] = {
     "no data": "#DDDDDD",
 }
 
-_WITHHELD = {Status.SUPPRESSED.value, Status.SUPPRESSED_COMPLEMENTARY.value}
+_WITHHELD = frozenset(s.value for s in Status if s.is_suppressed)
 _UNRELIABLE_CV = 40.0
 _Z90 = 1.6448536269514722
 

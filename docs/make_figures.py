@@ -1,4 +1,4 @@
-"""Draw the pictures of the "Presenting your data" page from the bundled example.
+"""Draw the pictures of the "Presenting your data" and "Improving programs" pages.
 
 Run from the repository root: ``python docs/make_figures.py`` (needs the plot extra).
 """
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from feedbackloop import IndicatorSeries, plot
+from feedbackloop import IndicatorSeries, plot, spc
 from feedbackloop.examples import example_data_dir, load_example
 
 OUT = Path(__file__).parent / "images"
@@ -36,6 +36,26 @@ def main() -> None:
     ax.figure.savefig(OUT / "disparity.png", dpi=90)
     ax = plot.loop(loop, status={"youth_employment": "improving", "graduation": "getting worse"})
     ax.figure.savefig(OUT / "loop.png", dpi=80)
+    spc_figures()
+
+
+def spc_figures() -> None:
+    """Write the run chart and p chart of the "Improving programs" page."""
+    sessions = pd.Series(
+        [41, 44, 39, 42, 40, 43, 38, 42, 41, 52, 55, 53, 56, 54, 57, 55],
+        index=[f"2024-{m:02d}" for m in range(1, 13)] + [f"2025-{m:02d}" for m in range(1, 5)],
+    )
+    chart = spc.run_chart(sessions, freeze="2024-09", title="Mentoring sessions held per month")
+    chart.plot().figure.savefig(OUT / "run_chart.png", dpi=90)
+    bad = [12, 15, 8, 10, 4, 7, 16, 9, 14, 10, 5, 6, 17, 12, 22, 8, 10, 5, 13, 11,
+           20, 18, 24, 15, 9, 12, 7, 13, 9, 6]  # fmt: skip
+    cans = spc.control_chart(
+        pd.Series([b / 50 for b in bad], index=range(1, 31)),
+        kind="p",
+        n=[50] * 30,
+        title="Nonconforming cans per sample of 50 (Montgomery, Example 7.1)",
+    )
+    cans.plot().figure.savefig(OUT / "p_chart.png", dpi=90)
 
 
 if __name__ == "__main__":

@@ -544,7 +544,8 @@ def spc_chart(chart: SpcChart, *, ax: Axes | None = None) -> Axes:
     y = chart.y.to_numpy(dtype=float)
     ok = ~np.isnan(y)
     ax.plot(x[ok], y[ok], color=PALETTE[0], linewidth=1.5, marker="o", markersize=4, zorder=3)
-    hot = chart.signal_points().to_numpy() & ok
+    # points on the centre line neither count in a run nor break it: not drawn as signal
+    hot = chart.signal_points().to_numpy() & ok & (y != chart.center.to_numpy())
     if hot.any():
         ax.plot(
             x[hot],

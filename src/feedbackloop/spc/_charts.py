@@ -752,7 +752,7 @@ def _values_and_n(y: Any, n: Any, kind: str) -> tuple[Any, Any]:
 def charts(
     series: IndicatorSeries, *, kind: ChartKind = "run", **options: Any
 ) -> dict[tuple[str, ...], SpcChart]:
-    """Chart every place and category of a series: one chart per (geography, *dimensions).
+    """Chart every place and category of a series: one chart per place and category.
 
     Parameters
     ----------

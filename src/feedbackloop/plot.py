@@ -10,9 +10,10 @@ matplotlib is the optional ``plot`` extra.
 
 from __future__ import annotations
 
+import datetime as _dt
 import textwrap
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from feedbackloop._util import import_optional
 from feedbackloop.errors import SeriesError
 from feedbackloop.model import Tier
 from feedbackloop.period import Period
+from feedbackloop.planning import Action, ActionPlan, ActionStatus
 from feedbackloop.series import TOTAL, Status
 
 if TYPE_CHECKING:
@@ -30,7 +32,16 @@ if TYPE_CHECKING:
     from feedbackloop.series import IndicatorSeries
     from feedbackloop.spc import SpcChart
 
-__all__ = ["PALETTE", "STATUS_COLORS", "breakdown", "disparity", "loop", "spc_chart", "trend"]
+__all__ = [
+    "PALETTE",
+    "STATUS_COLORS",
+    "breakdown",
+    "disparity",
+    "gantt",
+    "loop",
+    "spc_chart",
+    "trend",
+]
 
 #: Okabe–Ito colour-blind-safe palette.
 PALETTE = (
@@ -594,3 +605,400 @@ def spc_chart(chart: SpcChart, *, ax: Axes | None = None) -> Axes:
     _style(ax)
     ax.legend(frameon=False, fontsize=8)
     return ax
+
+
+# ------------------------------------------------------------------ gantt
+
+#: Colours of action statuses in the Gantt chart (and, the same hex codes, in
+#: :meth:`~feedbackloop.planning.ActionPlan.to_xlsx`'s Gantt sheet).
+_ACTION_COLORS: Mapping[ActionStatus, str] = {
+    ActionStatus.OVERDUE: PALETTE[5],  # vermillion
+    ActionStatus.DUE_SOON: PALETTE[1],  # orange
+    ActionStatus.IN_PROGRESS: PALETTE[0],  # blue
+    ActionStatus.NOT_STARTED: PALETTE[4],  # sky
+    ActionStatus.DONE_LATE: PALETTE[3],  # reddish purple
+    ActionStatus.DONE_ON_TIME: PALETTE[2],  # green
+}
+_GANTT_LABEL = 46  # characters of a row label before the ellipsis
+_GANTT_WHO = 34  # characters of the "who" note beside a bar
+_GANTT_ROW = 0.27  # inches of figure height per row
+_NO_GROUP = "(no group)"
+
+
+def _plain(text: str) -> str:
+    """Return user text so that matplotlib draws it literally (``$`` is not mathtext)."""
+    return text.replace("$", r"\$")
+
+
+def _clip(text: str, width: int) -> str:
+    """Return ``text`` on one line, cut to ``width`` characters with an ellipsis."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
+def _gantt_sections(
+    plan: ActionPlan, by: str, loop: FeedbackLoop | None
+) -> list[tuple[str | None, list[Action]]]:
+    """Return (section title, its actions) in drawing order; a ``None`` title has no header."""
+    if by == "group":
+        if plan.groups in ((), ("",)):
+            return [(None, list(plan.actions))]
+        return [(g or _NO_GROUP, [a for a in plan.actions if a.group == g]) for g in plan.groups]
+    if by == "partner":
+        sections: list[tuple[str | None, list[Action]]] = [
+            (p, list(plan.for_partner(p))) for p in plan.partners
+        ]
+        nobody = [a for a in plan.actions if not a.responsible]
+        return sections + ([("(no one responsible)", nobody)] if nobody else [])
+    used = list(dict.fromkeys(n for a in plan.actions for n in a.nodes))
+    if loop is not None:
+        used = [n.id for n in loop.nodes if n.id in used] + [n for n in used if n not in loop]
+
+    def title(node_id: str) -> str:
+        if loop is None:
+            return node_id
+        return loop[node_id].title if node_id in loop else f"{node_id} (not in the loop)"
+
+    sections = [(title(n), list(plan.for_node(n))) for n in used]
+    unserved = [a for a in plan.actions if not a.nodes]
+    return sections + ([("(no loop node)", unserved)] if unserved else [])
+
+
+def _gantt_span(plan: ActionPlan, as_of: _dt.date) -> tuple[_dt.date, _dt.date]:
+    """Return the first day of the first month and of the month after the last one shown."""
+    one = _dt.timedelta(days=1)
+    days = [as_of]
+    for a in plan.actions:
+        days += [d for d in (a.start,) if d is not None]
+        days += [d + one for d in (a.stop, a.completed) if d is not None]
+    lo, hi = min(days) - 7 * one, max(days) + 7 * one
+    hi_month = _dt.date(hi.year + hi.month // 12, hi.month % 12 + 1, 1)
+    return _dt.date(lo.year, lo.month, 1), hi_month
+
+
+def _month_step(lo: _dt.date, hi: _dt.date) -> int:
+    months = (hi.year - lo.year) * 12 + hi.month - lo.month
+    return next(
+        (step for limit, step in ((15, 1), (30, 2), (48, 3), (96, 6)) if months <= limit), 12
+    )
+
+
+def gantt(
+    plan: ActionPlan,
+    *,
+    by: Literal["group", "node", "partner"] = "group",
+    as_of: _dt.date | None = None,
+    loop: FeedbackLoop | None = None,
+    due_soon_days: int = 14,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw an action plan as a Gantt chart, coloured by where each action stands.
+
+    One row per action, under bold section headers on a grey band: the plan's
+    groups, the loop nodes the actions serve, or the partners responsible (an
+    action with two partners or two nodes is drawn under each). Bars run from
+    the start date through the stop date (both days included); an action with a
+    stop date but no start is a milestone diamond on its stop date; an action
+    with a start but no stop runs, hatched, to the chart's right edge. Colours
+    follow :meth:`Action.status <feedbackloop.planning.Action.status>` on
+    ``as_of``: overdue in vermillion (with a dotted line from the stop date to
+    today), due soon in orange, in progress in blue, not started in sky blue,
+    done on time in green, done late in purple; completed actions get a check
+    mark on the day they were done. A dashed line marks ``as_of``; the legend
+    names only what the chart shows. Who is responsible is written beside each
+    bar (except with ``by="partner"``).
+
+    The figure grows by about a quarter inch per row, and labels are kept to
+    one line (cut with an ellipsis), so plans of 40 actions and more stay
+    readable. Text from the plan is drawn literally: a ``$`` never starts math.
+
+    Parameters
+    ----------
+    plan : ActionPlan
+    by : {"group", "node", "partner"}
+        How rows are grouped.
+    as_of : datetime.date, optional
+        The day to judge on (default today).
+    loop : FeedbackLoop, optional
+        With ``by="node"``, sections are titled with the loop's node titles, in
+        the loop's order (ids the loop does not have come last, marked).
+    due_soon_days : int
+        How many days ahead a stop date counts as "due soon".
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If ``by`` is not one of the three choices or ``due_soon_days`` is negative.
+    TypeError
+        If ``plan`` is not an :class:`~feedbackloop.planning.ActionPlan` or
+        ``as_of`` is not a date.
+
+    .. versionadded:: 0.2.0
+    """
+    if not isinstance(plan, ActionPlan):
+        raise TypeError(f"gantt draws an ActionPlan (got {type(plan).__name__})")
+    if by not in ("group", "node", "partner"):
+        raise ValueError(f"by must be 'group', 'node' or 'partner' (got {by!r})")
+    if isinstance(as_of, _dt.datetime):
+        as_of = as_of.date()
+    day = _dt.date.today() if as_of is None else as_of
+    if not isinstance(day, _dt.date):
+        raise TypeError(f"as_of must be a datetime.date (got {as_of!r})")
+    statuses = [a.status(day, due_soon_days=due_soon_days) for a in plan.actions]
+    mdates = import_optional("matplotlib.dates", extra="plot", purpose="drawing charts")
+    rows: list[tuple[str, Action | None]] = []
+    for title, actions in _gantt_sections(plan, by, loop):
+        if title is not None:
+            rows.append((title, None))
+        rows += [(a.task, a) for a in actions]
+    ax = _axes(ax, (10.0, _GANTT_ROW * max(len(rows), 4) + 2.4))
+    lo, hi = _gantt_span(plan, day)
+    span = (float(mdates.date2num(lo)), float(mdates.date2num(hi)))
+    shown = _draw_gantt_rows(ax, rows, day, due_soon_days, span, by)
+    _gantt_axes(ax, rows, lo, hi, mdates)
+    ax.axvline(
+        float(mdates.date2num(day)),
+        color="#222222",
+        linestyle="--",
+        linewidth=1.2,
+        zorder=5,
+        gid="gantt-today",
+    )
+    counts = ", ".join(
+        f"{n} {s.value}" for s in _ACTION_COLORS if (n := sum(x is s for x in statuses))
+    )
+    name = _plain(_clip(plan.name, 80)) if plan.name else "Action plan"
+    ax.set_title(
+        f"{name}, as of {day.day} {day:%b %Y}\n{len(plan)} actions"
+        + (f": {counts}" if counts else ""),
+        loc="left",
+        fontsize=10,
+    )
+    _gantt_legend(ax, shown, day)
+    return ax
+
+
+def _draw_gantt_rows(
+    ax: Axes,
+    rows: Sequence[tuple[str, Action | None]],
+    day: _dt.date,
+    due_soon_days: int,
+    span: tuple[float, float],
+    by: str,
+) -> set[Any]:
+    """Draw bars, milestones, check marks and notes; return what the legend should name."""
+    mdates = import_optional("matplotlib.dates", extra="plot", purpose="drawing charts")
+
+    def num(d: _dt.date) -> float:
+        return float(mdates.date2num(d))
+
+    left_edge, right_edge = span
+    shown: set[Any] = set()
+    bars: list[tuple[float, float, int, str, bool]] = []  # left, width, row, colour, open
+    miles: list[tuple[float, int, str]] = []
+    checks: list[tuple[float, int]] = []
+    today = num(day)
+    for y, (_, a) in enumerate(rows):
+        if a is None:
+            ax.axhspan(y - 0.5, y + 0.5, color="#ececec", linewidth=0, zorder=0)
+            continue
+        status = a.status(day, due_soon_days=due_soon_days)
+        color = _ACTION_COLORS[status]
+        marks: list[float] = []  # x of everything drawn on the row, for the "who" note
+        if a.start is not None:
+            x0 = num(a.start)
+            x1 = num(a.stop) + 1 if a.stop is not None else right_edge
+            bars.append((x0, x1 - x0, y, color, a.stop is None))
+            shown |= {status, "open"} if a.stop is None else {status}
+            marks += [x0, x1]
+        elif a.stop is not None:
+            miles.append((num(a.stop) + 0.5, y, color))
+            shown |= {status, "milestone"}
+            marks += [num(a.stop) - 3, num(a.stop) + 4]
+        if status.done and a.completed is not None:
+            checks.append((num(a.completed) + 0.5, y))
+            shown.add("done")
+            marks += [num(a.completed) - 3, num(a.completed) + 4]
+        if status is ActionStatus.OVERDUE and a.stop is not None:
+            ax.plot(
+                [num(a.stop) + 1, today],
+                [y, y],
+                color=_ACTION_COLORS[status],
+                linestyle=":",
+                linewidth=1.6,
+                zorder=3,
+                gid="gantt-late",
+            )
+            shown.add("late")
+            marks.append(today)
+        if not marks:
+            ax.text(
+                0.005,
+                y,
+                "no dates",
+                transform=ax.get_yaxis_transform(),
+                fontsize=7,
+                fontstyle="italic",
+                color="#777777",
+                va="center",
+            )
+        elif by != "partner" and a.responsible:
+            who = _plain(_clip("; ".join(a.responsible), _GANTT_WHO))
+            room = 0.24 * (right_edge - left_edge)  # about what the note needs
+            fits_right = max(marks) + room < right_edge or min(marks) - room < left_edge
+            ax.text(
+                max(marks) + 2 if fits_right else min(marks) - 2,
+                y,
+                who,
+                fontsize=6.5,
+                color="#555555",
+                va="center",
+                ha="left" if fits_right else "right",
+                clip_on=True,
+            )
+    if bars:
+        drawn = ax.barh(
+            [b[2] for b in bars],
+            [b[1] for b in bars],
+            left=[b[0] for b in bars],
+            height=0.62,
+            color=[b[3] for b in bars],
+            edgecolor="white",
+            linewidth=0.5,
+            zorder=2,
+        )
+        for rect, (*_, is_open) in zip(drawn, bars, strict=True):
+            rect.set_gid("gantt-bar")
+            if is_open:  # no stop date: hatched white, running to the right edge
+                rect.set_hatch("///")
+                rect.set_edgecolor("white")
+    if miles:
+        ax.scatter(
+            [m[0] for m in miles],
+            [m[1] for m in miles],
+            marker="D",
+            s=46,
+            c=[m[2] for m in miles],
+            edgecolors="#333333",
+            linewidths=0.6,
+            zorder=3,
+            gid="gantt-milestone",
+        )
+    if checks:
+        ax.scatter(
+            [c[0] for c in checks],
+            [c[1] for c in checks],
+            marker=r"$\checkmark$",
+            s=70,
+            color="#1a1a1a",
+            zorder=4,
+            gid="gantt-done",
+        )
+    return shown
+
+
+def _gantt_axes(
+    ax: Axes, rows: Sequence[tuple[str, Action | None]], lo: _dt.date, hi: _dt.date, mdates: Any
+) -> None:
+    """Row labels (section headers bold), month ticks on top and bottom, limits, grid."""
+    labels = [_plain(_clip(label, _GANTT_LABEL)) for label, _ in rows]
+    ax.set_yticks(range(len(rows)), labels)
+    for tick, (_, a) in zip(ax.get_yticklabels(), rows, strict=True):
+        if a is None:
+            tick.set_fontweight("bold")
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0, labelsize=8)
+    ax.set_xlim(float(mdates.date2num(lo)), float(mdates.date2num(hi)))
+    locator = mdates.MonthLocator(interval=_month_step(lo, hi))
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+    ax.tick_params(axis="x", labelsize=8, top=True, labeltop=True)
+    _style(ax)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+    if not rows:
+        ax.text(
+            0.5,
+            0.5,
+            "no actions in the plan",
+            transform=ax.transAxes,
+            ha="center",
+            color="#777777",
+        )
+
+
+def _gantt_legend(ax: Axes, shown: set[Any], day: _dt.date) -> None:
+    """Draw a legend under the chart naming the colours and marks shown, and the today line."""
+    patches = import_optional("matplotlib.patches", extra="plot", purpose="drawing charts")
+    lines = import_optional("matplotlib.lines", extra="plot", purpose="drawing charts")
+    transforms = import_optional("matplotlib.transforms", extra="plot", purpose="drawing charts")
+    handles = [
+        patches.Patch(facecolor=color, label=status.value)
+        for status, color in _ACTION_COLORS.items()
+        if status in shown
+    ]
+    if "open" in shown:
+        handles.append(
+            patches.Patch(facecolor="#999999", edgecolor="white", hatch="///", label="no stop date")
+        )
+    if "milestone" in shown:
+        handles.append(
+            lines.Line2D(
+                [],
+                [],
+                marker="D",
+                linestyle="none",
+                color="#999999",
+                markeredgecolor="#333333",
+                label="milestone (stop date only)",
+            )
+        )
+    if "done" in shown:
+        handles.append(
+            lines.Line2D(
+                [],
+                [],
+                marker=r"$\checkmark$",
+                linestyle="none",
+                color="#1a1a1a",
+                markersize=9,
+                label="day completed",
+            )
+        )
+    if "late" in shown:
+        handles.append(
+            lines.Line2D(
+                [],
+                [],
+                color=_ACTION_COLORS[ActionStatus.OVERDUE],
+                linestyle=":",
+                linewidth=1.6,
+                label="days overdue",
+            )
+        )
+    handles.append(
+        lines.Line2D(
+            [],
+            [],
+            color="#222222",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"today ({day.day} {day:%b %Y})",
+        )
+    )
+    fig = ax.get_figure()
+    below = transforms.ScaledTranslation(0, -0.45, fig.dpi_scale_trans) if fig else None
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        bbox_transform=ax.transAxes + below if below is not None else ax.transAxes,
+        ncols=min(len(handles), 4),
+        fontsize=8,
+        frameon=False,
+    )

@@ -41,6 +41,8 @@ import datetime as _dt
 import enum
 import html
 import io
+import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -50,10 +52,13 @@ import pandas as pd
 from attrs import evolve, field, frozen
 
 from feedbackloop._util import (
+    atomic_write_bytes,
     atomic_write_text,
+    import_optional,
     locate,
     neutralize_formula,
     nonblank,
+    restore_formula,
     str_tuple,
     write_yaml,
 )
@@ -823,7 +828,8 @@ class ActionPlan:
 
         Parameters are those of :meth:`from_csv`, plus ``sheet`` (a name or a
         0-based index; default the first sheet). Date-formatted cells are read
-        as dates.
+        as dates; the apostrophe that :meth:`to_xlsx` puts before text a
+        spreadsheet would run as a formula is removed.
 
         Raises
         ------
@@ -841,6 +847,8 @@ class ActionPlan:
             title, rows = read_xlsx_rows(p, sheet, "reading an action plan from an XLSX file")
         except PlanningFileError as err:
             raise ActionPlanError(err.source, err.problems) from err
+        # text cells that to_xlsx (or to_csv) kept from running as formulas
+        rows = [[restore_formula(c) if isinstance(c, str) else c for c in row] for row in rows]
         return cls.from_rows(
             rows,
             plan_year=plan_year,
@@ -878,6 +886,78 @@ class ActionPlan:
         raise ActionPlanError(
             str(p), [Problem("", f"unknown file type {suffix!r}; use .yaml, .csv or .xlsx")]
         )
+
+    def to_xlsx(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        as_of: _dt.date | None = None,
+        due_soon_days: int = 14,
+    ) -> None:
+        r"""Write the plan, a Gantt grid and a key to an XLSX workbook, atomically.
+
+        Needs the ``excel`` extra (openpyxl). The workbook has three sheets:
+
+        - **Action plan**: the plan in the spreadsheet layout :meth:`from_xlsx`
+          reads (title rows, the header of :data:`HEADER`, a section row per
+          group), header frozen, dates as Excel dates. It reads back into an
+          equal plan (pass the same ``plan_year``).
+        - **Gantt**: one row per action under bold section rows and one column
+          per week (weeks start on Monday; per month when the plan spans more
+          than 70 weeks); the cells from start to stop are filled with the
+          colour of the action's status on ``as_of`` (the colours of
+          :func:`feedbackloop.plot.gantt`), ``◆`` marks a stop date without a
+          start, ``✓`` the week an action was completed, hatched vermillion the
+          weeks an action is overdue, hatched colour a start without a stop;
+          the column holding ``as_of`` is marked "today" and framed.
+        - **README**: what the colours and marks mean, and the as-of date.
+
+        Text a spreadsheet would run as a formula (starting with ``=``, ``+``,
+        ``-``, ``@``, a tab or a carriage return) is written with a leading
+        apostrophe, which :meth:`from_xlsx` removes again. XLSX stores line
+        breaks as ``\n``: a carriage return in a text reads back as ``\n``.
+
+        Parameters
+        ----------
+        path : path
+            The ``.xlsx`` file to write (replaced whole, or not at all).
+        as_of : datetime.date, optional
+            The day the Gantt sheet's statuses are judged on (default today).
+        due_soon_days : int
+            How many days ahead a stop date counts as "due soon".
+
+        Raises
+        ------
+        ActionPlanError
+            If an action has nothing but its task (its row would read back as a
+            section heading), or a text holds a control character or more
+            characters than an XLSX cell can (32,767); each problem is named.
+        MissingDependencyError
+            If openpyxl is not installed.
+
+        .. versionadded:: 0.2.0
+        """
+        _check_window(due_soon_days)
+        day = _dt.date.today() if as_of is None else as_of
+        if isinstance(day, _dt.datetime):
+            day = day.date()
+        if not isinstance(day, _dt.date):
+            raise TypeError(f"as_of must be a datetime.date (got {as_of!r})")
+        problems = _xlsx_problems(self)
+        if problems:
+            raise ActionPlanError(str(path), problems)
+        openpyxl = import_optional(
+            "openpyxl", extra="excel", purpose="writing an action plan to an XLSX file"
+        )
+        wb = openpyxl.Workbook()
+        sheet = wb.active
+        sheet.title = "Action plan"
+        _XlsxWriter(self, day, due_soon_days).write(
+            sheet, wb.create_sheet("Gantt"), wb.create_sheet("README")
+        )
+        buf = io.BytesIO()
+        wb.save(buf)
+        atomic_write_bytes(path, buf.getvalue())
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
         """Return the plan as CSV in the spreadsheet layout, writing it atomically to ``path``.
@@ -1306,3 +1386,372 @@ class _Sheet:
             f"and {self.header[stop_col]!r} ({column_letter(stop_col)})",
             f"stop {stop} is before start {start}; correct one of the two dates",
         )
+
+
+# ------------------------------------------------------------ writing XLSX
+
+#: Fill colours (RGB hex) of action statuses in the XLSX Gantt sheet: the colours
+#: of :func:`feedbackloop.plot.gantt` (Okabe–Ito), in :data:`STATUS_ORDER`.
+_XLSX_COLORS: Mapping[ActionStatus, str] = {
+    ActionStatus.OVERDUE: "D55E00",
+    ActionStatus.DUE_SOON: "E69F00",
+    ActionStatus.IN_PROGRESS: "0072B2",
+    ActionStatus.NOT_STARTED: "56B4E9",
+    ActionStatus.DONE_LATE: "CC79A7",
+    ActionStatus.DONE_ON_TIME: "009E73",
+}
+_STATUS_MEANING: Mapping[ActionStatus, str] = {
+    ActionStatus.OVERDUE: "not completed, and the stop date is past",
+    ActionStatus.DUE_SOON: "not completed; the stop date is today or within {days} days",
+    ActionStatus.IN_PROGRESS: "started, not completed, the stop date further off (or none)",
+    ActionStatus.NOT_STARTED: "the start date is still to come",
+    ActionStatus.DONE_LATE: "completed after the stop date",
+    ActionStatus.DONE_ON_TIME: "completed on or before the stop date (or with no stop date)",
+}
+#: Characters no XLSX cell can hold (XML 1.0 forbids them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XLSX_MAX_CHARS = 32_767
+_WEEKLY_LIMIT = 70  # weeks; a plan spanning more gets one Gantt column per month
+_PLAN_WIDTHS = (48, 30, 30, 12, 12, 14, 24, 22, 30)
+_GANTT_FIXED = ("Action step", "Responsible", "Status", "Start", "Stop", "Completed")
+_GANTT_WIDTHS = (46, 28, 13, 11, 11, 11)
+
+
+def _xlsx_problems(plan: ActionPlan) -> list[Problem]:
+    """Return what keeps ``plan`` from being written to XLSX and read back equal."""
+    problems: list[Problem] = []
+
+    def check(where: str, name: str, text: str) -> None:
+        if (bad := _CONTROL.search(text)) is not None:
+            problems.append(
+                Problem(
+                    f"{where}, {name}",
+                    f"holds the control character {bad.group()!r}, which an XLSX cell cannot "
+                    "hold; remove it",
+                )
+            )
+        if len(text) >= _XLSX_MAX_CHARS:
+            problems.append(
+                Problem(
+                    f"{where}, {name}",
+                    f"is {len(text):,} characters long; an XLSX cell holds at most "
+                    f"{_XLSX_MAX_CHARS - 1:,} (with the apostrophe that keeps it from running "
+                    "as a formula); shorten it",
+                )
+            )
+
+    check("plan", "name", plan.name)
+    check("plan", "description", plan.description)
+    if plan.description.strip() and not plan.name:
+        problems.append(
+            Problem(
+                "plan",
+                "has a description but no name; the last title row above the header reads "
+                "back as the name, so give the plan a name",
+            )
+        )
+    for i, a in enumerate(plan.actions):
+        where = a.where or f"actions[{i}]"
+        for name in ("task", "deliverable", "resources", "group", "notes"):
+            check(where, name, getattr(a, name))
+        check(where, "responsible", "; ".join(a.responsible))
+        if all(not c for c in _action_cells(a)[1:]):
+            problems.append(
+                Problem(
+                    where,
+                    f"{a.task!r} has nothing but its task, so its row would read back as a "
+                    "section heading; give it a deliverable or a responsible party",
+                )
+            )
+    return problems
+
+
+def _xlsx_text(value: object) -> object:
+    r"""Return a cell value as written: line breaks as ``\n``, formulas neutralised."""
+    if isinstance(value, str):
+        return neutralize_formula(value.replace("\r\n", "\n").replace("\r", "\n"))
+    return value
+
+
+def _periods(plan: ActionPlan, as_of: _dt.date) -> tuple[list[_dt.date], bool]:
+    """Return the start of each Gantt column (weeks from Monday, or months) and whether weekly."""
+    days = [as_of] + [
+        d for a in plan.actions for d in (a.start, a.stop, a.completed) if d is not None
+    ]
+    lo, hi = min(days), max(days)
+    if (hi - lo).days <= 7 * _WEEKLY_LIMIT:
+        first = lo - _dt.timedelta(days=lo.weekday())
+        count = (hi - first).days // 7 + 1
+        return [first + _dt.timedelta(weeks=k) for k in range(count)], True
+    starts = [_dt.date(lo.year, lo.month, 1)]
+    while (last := starts[-1]) <= hi:
+        starts.append(_dt.date(last.year + last.month // 12, last.month % 12 + 1, 1))
+    starts.pop()  # the month after hi's
+    return starts, False
+
+
+class _XlsxWriter:
+    """Writes the three sheets of :meth:`ActionPlan.to_xlsx` (openpyxl, imported lazily)."""
+
+    def __init__(self, plan: ActionPlan, as_of: _dt.date, due_soon_days: int) -> None:
+        self.plan = plan
+        self.as_of = as_of
+        self.due_soon_days = due_soon_days
+        self.styles = import_optional(
+            "openpyxl.styles", extra="excel", purpose="writing an action plan to an XLSX file"
+        )
+        self.letter = import_optional(
+            "openpyxl.utils", extra="excel", purpose="writing an action plan to an XLSX file"
+        ).get_column_letter
+
+    def write(self, plan_sheet: Any, gantt_sheet: Any, readme_sheet: Any) -> None:
+        self.plan_sheet(plan_sheet)
+        weekly = self.gantt_sheet(gantt_sheet)
+        self.readme_sheet(readme_sheet, weekly)
+
+    # -------------------------------------------------------------- helpers
+
+    def put(self, ws: Any, row: int, col: int, value: object, **style: Any) -> Any:
+        cell = ws.cell(row=row, column=col, value=_xlsx_text(value))
+        for key, val in style.items():
+            setattr(cell, key, val)
+        return cell
+
+    def fill(self, color: str, pattern: str = "solid") -> Any:
+        return self.styles.PatternFill(fill_type=pattern, fgColor=color, bgColor=color)
+
+    def bold(self, size: float | None = None, color: str | None = None) -> Any:
+        return self.styles.Font(bold=True, size=size, color=color)
+
+    # --------------------------------------------------------------- sheets
+
+    def plan_sheet(self, ws: Any) -> None:
+        """Write the plan in the layout :meth:`ActionPlan.from_xlsx` reads (that of ``to_csv``)."""
+        plan = self.plan
+        row = 1
+        if plan.description.strip():
+            wrap = self.styles.Alignment(wrap_text=True, vertical="top")
+            self.put(ws, row, 1, plan.description, alignment=wrap)
+            row += 1
+        if plan.name:
+            self.put(ws, row, 1, plan.name, font=self.bold(13))
+            row += 1
+        header_row = row
+        for c, head in enumerate(HEADER, 1):
+            self.put(ws, row, c, head, font=self.bold(), fill=self.fill("D9D9D9"))
+        wrap = self.styles.Alignment(wrap_text=True, vertical="top")
+        for group in plan.groups:
+            if group:
+                row += 1
+                self.put(ws, row, 1, group, font=self.bold())
+                for c in range(1, len(HEADER) + 1):
+                    ws.cell(row=row, column=c).fill = self.fill("EEEEEE")
+            for a in plan.actions:
+                if a.group != group:
+                    continue
+                row += 1
+                cells: list[object] = [
+                    a.task,
+                    a.deliverable,
+                    "; ".join(a.responsible),
+                    a.start,
+                    a.stop,
+                    a.completed,
+                    a.resources,
+                    ", ".join(a.nodes),
+                    a.notes,
+                ]
+                for c, value in enumerate(cells, 1):
+                    if value is None or value == "":
+                        continue
+                    if isinstance(value, _dt.date):
+                        self.put(ws, row, c, value, number_format="yyyy-mm-dd")
+                    else:
+                        self.put(ws, row, c, value, alignment=wrap)
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+        for c, width in enumerate(_PLAN_WIDTHS, 1):
+            ws.column_dimensions[self.letter(c)].width = width
+
+    def gantt_sheet(self, ws: Any) -> bool:
+        """Write the timeline grid; return whether its columns are weeks (else months)."""
+        plan, day = self.plan, self.as_of
+        starts, weekly = _periods(plan, day)
+        first = len(_GANTT_FIXED) + 1
+
+        def col(d: _dt.date) -> int:
+            return first + bisect_right(starts, d) - 1
+
+        last_col = first + len(starts) - 1
+        today = col(day)
+        name = plan.name or "Action plan"
+        unit = "week (from Monday)" if weekly else "month"
+        self.put(
+            ws,
+            1,
+            1,
+            f"{name}: Gantt as of {day.isoformat()}, one column per {unit}",
+            font=self.bold(12),
+        )
+        self.put(ws, 2, today, "today", font=self.bold(color="222222"))
+        center = self.styles.Alignment(horizontal="center", vertical="center")
+        for c, head in enumerate(_GANTT_FIXED, 1):
+            self.put(ws, 3, c, head, font=self.bold(), fill=self.fill("D9D9D9"))
+        rotated = self.styles.Alignment(text_rotation=90, horizontal="center")
+        for k, start in enumerate(starts):
+            self.put(
+                ws,
+                3,
+                first + k,
+                start,
+                number_format="d mmm yy" if weekly else "mmm yyyy",
+                alignment=rotated,
+                font=self.styles.Font(size=8, bold=first + k == today),
+                fill=self.fill("FFE699" if first + k == today else "D9D9D9"),
+            )
+        row = 3
+        for group in plan.groups:
+            if group:
+                row += 1
+                self.put(ws, row, 1, group, font=self.bold())
+                for c in range(1, last_col + 1):
+                    ws.cell(row=row, column=c).fill = self.fill("EEEEEE")
+            for a in plan.actions:
+                if a.group == group:
+                    row += 1
+                    self.gantt_row(ws, row, a, col, last_col, center)
+        dashed = self.styles.Side(style="mediumDashed", color="222222")
+        for r in range(3, row + 1):
+            ws.cell(row=r, column=today).border = self.styles.Border(left=dashed, right=dashed)
+        ws.freeze_panes = ws.cell(row=4, column=first)
+        for c, width in enumerate(_GANTT_WIDTHS, 1):
+            ws.column_dimensions[self.letter(c)].width = width
+        for c in range(first, last_col + 1):
+            ws.column_dimensions[self.letter(c)].width = 3.6 if weekly else 6
+        ws.row_dimensions[3].height = 48
+        return weekly
+
+    def gantt_row(self, ws: Any, row: int, a: Action, col: Any, last_col: int, center: Any) -> None:
+        status = a.status(self.as_of, due_soon_days=self.due_soon_days)
+        color = _XLSX_COLORS[status]
+        white = status in (ActionStatus.OVERDUE, ActionStatus.IN_PROGRESS)
+        self.put(ws, row, 1, a.task)
+        self.put(ws, row, 2, "; ".join(a.responsible))
+        self.put(
+            ws,
+            row,
+            3,
+            status.value,
+            fill=self.fill(color),
+            font=self.bold(color="FFFFFF" if white else "000000"),
+        )
+        for c, d in ((4, a.start), (5, a.stop), (6, a.completed)):
+            if d is not None:
+                self.put(ws, row, c, d, number_format="yyyy-mm-dd")
+        if a.start is not None:
+            end = col(a.stop) if a.stop is not None else last_col
+            pattern = "solid" if a.stop is not None else "lightUp"
+            for c in range(col(a.start), end + 1):
+                ws.cell(row=row, column=c).fill = self.fill(color, pattern)
+        elif a.stop is not None:
+            self.put(ws, row, col(a.stop), "◆", font=self.bold(color=color), alignment=center)
+        if status is ActionStatus.OVERDUE and a.stop is not None:
+            for c in range(col(a.stop) + 1, col(self.as_of) + 1):
+                ws.cell(row=row, column=c).fill = self.fill(color, "lightDown")
+        if status.done and a.completed is not None:
+            on_dark = (
+                a.start is not None
+                and a.stop is not None
+                and (col(a.start) <= col(a.completed) <= col(a.stop))
+            )
+            self.put(
+                ws,
+                row,
+                col(a.completed),
+                "✓",
+                font=self.bold(color="FFFFFF" if on_dark else "000000"),
+                alignment=center,
+            )
+
+    def readme_sheet(self, ws: Any, weekly: bool) -> None:
+        """Write what the colours and marks mean, and the as-of date."""
+        plan, unit = self.plan, "week" if weekly else "month"
+        wrap = self.styles.Alignment(wrap_text=True, vertical="top")
+        self.put(ws, 1, 1, "About this workbook", font=self.bold(13))
+        rows: list[tuple[object, object]] = [
+            ("Plan", plan.name or "(no name)"),
+            ("As of", self.as_of),
+            (
+                "Due soon",
+                f"a stop date today or within {self.due_soon_days} days of the as-of date",
+            ),
+            (
+                "Action plan sheet",
+                (
+                    "the plan in the layout feedbackloop reads back "
+                    "(ActionPlan.from_xlsx, ActionPlan.load); edit the plan there"
+                ),
+            ),
+            (
+                "Gantt sheet",
+                f"one row per action, one column per {unit}"
+                + (" (weeks start on Monday)" if weekly else "")
+                + "; cells from the start to the stop date are filled with the action's "
+                "status on the as-of date",
+            ),
+            (
+                "Text cells",
+                (
+                    "text beginning with = + - @ (or a tab) is written with a leading "
+                    "apostrophe so that no spreadsheet runs it as a formula; feedbackloop "
+                    "removes the apostrophe when it reads the file back"
+                ),
+            ),
+        ]
+        r = 2
+        for label, text in rows:
+            self.put(ws, r, 1, label, font=self.bold())
+            cell = self.put(ws, r, 2, text, alignment=wrap)
+            if isinstance(text, _dt.date):
+                cell.number_format = "yyyy-mm-dd"
+                cell.alignment = self.styles.Alignment(horizontal="left")
+            r += 1
+        r += 1
+        self.put(ws, r, 1, "Colours and marks in the Gantt sheet", font=self.bold(12))
+        for status in STATUS_ORDER:
+            r += 1
+            white = status in (ActionStatus.OVERDUE, ActionStatus.IN_PROGRESS)
+            self.put(
+                ws,
+                r,
+                1,
+                status.value,
+                fill=self.fill(_XLSX_COLORS[status]),
+                font=self.bold(color="FFFFFF" if white else "000000"),
+            )
+            self.put(ws, r, 2, _STATUS_MEANING[status].format(days=self.due_soon_days))
+        vermillion = _XLSX_COLORS[ActionStatus.OVERDUE]
+        marks: list[tuple[str, str, dict[str, Any]]] = [
+            ("◆", "a stop date without a start date (a milestone), in its status colour", {}),
+            ("✓", f"the {unit} the action was completed", {"font": self.bold()}),
+            (
+                "",
+                f"hatched vermillion: the {unit}s since an overdue action's stop date",
+                {"fill": self.fill(vermillion, "lightDown")},
+            ),
+            (
+                "",
+                "hatched colour: a start date without a stop date (open-ended)",
+                {"fill": self.fill(_XLSX_COLORS[ActionStatus.IN_PROGRESS], "lightUp")},
+            ),
+            (
+                "today",
+                f"the {unit} holding the as-of date, framed with dashes",
+                {"font": self.bold(), "fill": self.fill("FFE699")},
+            ),
+        ]
+        for mark, meaning, style in marks:
+            r += 1
+            self.put(ws, r, 1, mark, alignment=self.styles.Alignment(horizontal="center"), **style)
+            self.put(ws, r, 2, meaning)
+        ws.column_dimensions["A"].width = 22
+        ws.column_dimensions["B"].width = 100

@@ -77,6 +77,7 @@ def test_every_declared_source_is_read_offline(collected: CollectResult) -> None
         "disconnected_youth_rate": "csv",
         "hs_graduation_rate": "csv",
         "mentees_served": "pdf",
+        "mentor_sessions_held": "csv",
     }
 
 

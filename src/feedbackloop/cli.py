@@ -22,7 +22,7 @@ from feedbackloop.errors import FeedbackloopError, LoopWarning
 from feedbackloop.examples import example_path
 from feedbackloop.io import load_loop
 from feedbackloop.model import FeedbackLoop
-from feedbackloop.planning import DataInventory
+from feedbackloop.planning import CycleLog, DataInventory
 from feedbackloop.report import for_audience, report
 from feedbackloop.series import IndicatorSeries
 
@@ -39,6 +39,11 @@ def _loop_path(arg: str | None) -> Path:
     return Path(arg)
 
 
+def _allowed(args: argparse.Namespace) -> tuple[str, ...]:
+    """Return the ``--allow-path`` folders given (none for commands without the option)."""
+    return tuple(getattr(args, "allow_path", None) or ())
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     path = _loop_path(args.path)
     loop = load_loop(path, validate=False)
@@ -51,7 +56,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         for e in result.errors:
             print(f"  - {e}", file=sys.stderr)
         return EXIT_PROBLEMS
-    att = loop.attachments(path.parent)
+    att = loop.attachments(path.parent, allow_paths=_allowed(args))
     attached = []
     if att.inventory is not None:
         attached.append(f"inventory of {len(att.inventory)} needs")
@@ -59,6 +64,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         attached.append(f"{len(att.agreements)} agreement(s)")
     if att.action_plan is not None:
         attached.append(f"action plan of {len(att.action_plan)} actions")
+    if att.cycles is not None:
+        attached.append(f"cycle log of {len(att.cycles)} cycles")
     print(
         f"{path}: OK — {loop.name!r}, {len(loop.nodes)} nodes, {len(loop.indicators)} indicators"
         + (f", {len(result.warnings)} warnings" if result.warnings else "")
@@ -89,18 +96,22 @@ def _cmd_adapters(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _collect(path: Path, progress: bool | None) -> tuple[FeedbackLoop, CollectResult]:
+def _collect(
+    path: Path, progress: bool | None, allow_paths: Sequence[str] = ()
+) -> tuple[FeedbackLoop, CollectResult]:
     loop = load_loop(path)
-    result = collect(loop, base_dir=path.parent, progress=progress)
+    result = collect(loop, base_dir=path.parent, progress=progress, allow_paths=allow_paths)
     return loop, result
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
     path = _loop_path(args.path)
-    loop, result = _collect(path, None)
+    allowed = _allowed(args)
+    loop, result = _collect(path, None, allowed)
     data: Mapping[str, IndicatorSeries] = result
     if args.audience is not None:
-        data = for_audience(result, args.audience, loop.attachments(path.parent).agreements)
+        agreements = loop.attachments(path.parent, allow_paths=allowed).agreements
+        data = for_audience(result, args.audience, agreements)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     for ind_id, series in data.items():
@@ -118,11 +129,12 @@ def _write_report(
     illustrative: bool,
     as_of: datetime.date | None = None,
     audience: str | None = None,
+    allow_paths: Sequence[str] = (),
 ) -> int:
-    loop, result = _collect(loop_path, None)
+    loop, result = _collect(loop_path, None, allow_paths)
     if not result.ok:
         print(result.report(), file=sys.stderr)
-    att = loop.attachments(loop_path.parent)
+    att = loop.attachments(loop_path.parent, allow_paths=allow_paths)
     written = report(
         loop,
         result,
@@ -147,6 +159,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         illustrative=False,
         as_of=args.as_of,
         audience=args.audience,
+        allow_paths=_allowed(args),
     )
 
 
@@ -179,10 +192,11 @@ def _as_of(text: str) -> datetime.date:
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
     path = _loop_path(args.path)
-    loop, result = _collect(path, None)
+    allowed = _allowed(args)
+    loop, result = _collect(path, None, allowed)
     if not result.ok:
         print(result.report(), file=sys.stderr)
-    inventory = loop.attachments(path.parent).inventory
+    inventory = loop.attachments(path.parent, allow_paths=allowed).inventory
     if inventory is None:
         print(f"{path}: no inventory attached; starting from the loop's indicators")
         inventory = DataInventory.from_loop(loop)
@@ -200,7 +214,7 @@ def _cmd_followups(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LoopWarning)
         loop = load_loop(path)
-    plan = loop.attachments(path.parent).action_plan
+    plan = loop.attachments(path.parent, allow_paths=_allowed(args)).action_plan
     if plan is None:
         print(f"error: {path} attaches no action plan (add action_plan: to it)", file=sys.stderr)
         return EXIT_PROBLEMS
@@ -210,6 +224,64 @@ def _cmd_followups(args: argparse.Namespace) -> int:
         print()
         print(plan.status(as_of, loop=loop, due_soon_days=args.days))
     return EXIT_OK
+
+
+def _cycle_lines(log: CycleLog, loop: FeedbackLoop, as_of: datetime.date) -> list[str]:
+    """Return the lines ``feedbackloop cycles`` prints: open, overdue, strategies uncovered."""
+    head = f"{log.name or 'Cycle log'}: {len(log)} cycle{'s' if len(log) != 1 else ''}"
+    lines = [f"{head}, as of {as_of}"]
+    opened = log.open(as_of)
+    lines += ["", f"Open cycles ({len(opened)}):"]
+    lines += [
+        f"  - {c.label} [{c.strategy}] {c.status(as_of)}: {c.start} to {c.end}, study due "
+        f"{c.study_due}: {c.objective}"
+        for c in opened
+    ] or ["  none"]
+    late = log.overdue(as_of)
+    lines += ["", f"Overdue for a study ({len(late)}):"]
+    lines += [
+        f"  - {c.label} [{c.strategy}]: study was due {c.study_due}, "
+        f"{c.days_overdue(as_of)} day{'s' if c.days_overdue(as_of) != 1 else ''} ago"
+        for c in late
+    ] or ["  none"]
+    bare = [s for s in loop.strategies if not log.for_strategy(s.id)]
+    lines += ["", f"Strategies with no cycle ({len(bare)}):"]
+    lines += [f"  - {s.id}: {s.title}" for s in bare] or ["  none"]
+    return lines
+
+
+def _cmd_cycles(args: argparse.Namespace) -> int:
+    path = _loop_path(args.path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LoopWarning)
+        loop = load_loop(path)
+    log = loop.attachments(path.parent, allow_paths=_allowed(args)).cycles
+    if log is None:
+        print(f"error: {path} attaches no cycle log (add cycles: to it)", file=sys.stderr)
+        return EXIT_PROBLEMS
+    as_of = args.as_of or datetime.date.today()
+    print("\n".join(_cycle_lines(log, loop, as_of)))
+    problems = log.check(loop)
+    if problems:
+        n = len(problems)
+        print(
+            f"{log.source}: {n} problem{'s' if n != 1 else ''} in the cycle log:", file=sys.stderr
+        )
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _allow_path_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-path",
+        action="append",
+        metavar="DIR",
+        default=[],
+        help="a folder, besides the loop's own and its data_roots, that data sources and "
+        "attached files may be read from (repeatable)",
+    )
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -223,6 +295,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a loop file and list every problem")
     p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    _allow_path_option(p)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("show", help="print a loop as a tree, Mermaid diagram or YAML")
@@ -242,6 +315,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write the data as this audience may see it (backbone, partners, public or an "
         "audience of a data-sharing agreement); default: as read, for the backbone's storage",
     )
+    _allow_path_option(p)
     p.set_defaults(func=_cmd_collect)
 
     p = sub.add_parser("report", help="read the sources and write the HTML progress report")
@@ -254,6 +328,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="who the report is for: backbone, partners, public or an audience of a "
         "data-sharing agreement (required when any data is sensitive)",
     )
+    _allow_path_option(p)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser(
@@ -269,10 +344,16 @@ def _build_parser() -> argparse.ArgumentParser:
         help="who the report is for (default public: small cells suppressed)",
     )
     p.set_defaults(func=_cmd_demo)
+    _add_planning_commands(sub)
+    return parser
 
+
+def _add_planning_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``gaps``, ``followups`` and ``cycles``: the commands on a loop's planning files."""
     p = sub.add_parser("gaps", help="list data gaps: missing data, breakdowns, stale sources")
     p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
     p.add_argument("--as-of", type=_as_of, help="judge freshness on this date (YYYY-MM-DD)")
+    _allow_path_option(p)
     p.set_defaults(func=_cmd_gaps)
 
     p = sub.add_parser(
@@ -282,8 +363,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_as_of, help="the meeting date, YYYY-MM-DD (default today)")
     p.add_argument("--days", type=int, default=14, help="days ahead that count as due soon")
     p.add_argument("--status", action="store_true", help="also print status per partner and node")
+    _allow_path_option(p)
     p.set_defaults(func=_cmd_followups)
-    return parser
+
+    p = sub.add_parser(
+        "cycles",
+        help="list open PDSA cycles, cycles overdue for a study and strategies with no cycle",
+    )
+    p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    p.add_argument("--as-of", type=_as_of, help="judge the cycles on this date (default today)")
+    _allow_path_option(p)
+    p.set_defaults(func=_cmd_cycles)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ working around code that does not know feedbackloop::
     ├── UnitError(ValueError)                   unknown unit, impossible conversion
     ├── PeriodError(ValueError)                 a period label that does not parse
     ├── TargetError(ValueError)                 a target that is not well defined
+    ├── BinnedMedianError(ValueError)           binned counts that give no median
     ├── SeriesError(ValueError)                 an IndicatorSeries operation refused
     │   ├── SeriesValidationError               a frame that is not a valid series
     │   └── NotAdditiveError                    summing rates, medians or percentages
@@ -44,16 +45,26 @@ working around code that does not know feedbackloop::
     │       │   ├── CensusServerError           5xx / connection failures after retries
     │       │   ├── CensusTimeoutError(TimeoutError)   timeouts after retries
     │       │   └── CensusOfflineError          offline=True and the cache lacks something
-    │       └── PdfReadError                    .page
-    │           ├── NotAPdfError                missing file, or no %PDF- header
-    │           ├── EncryptedPdfError           password missing or wrong
-    │           ├── NoTextLayerError            a scanned page: needs OCR
-    │           ├── PageRangeError(IndexError)  a page the PDF does not have
-    │           └── NoTableFoundError(LookupError)
+    │       ├── PdfReadError                    .page
+    │       │   ├── NotAPdfError                missing file, or no %PDF- header
+    │       │   ├── EncryptedPdfError           password missing or wrong
+    │       │   ├── NoTextLayerError            a scanned page: needs OCR
+    │       │   ├── PageRangeError(IndexError)  a page the PDF does not have
+    │       │   └── NoTableFoundError(LookupError)
+    │       └── SurveyError                     .column, .rows: a survey file or design
+    │           ├── SurveyDesignError           weights, replicate weights, strata, PSUs
+    │           │   └── LonelyPsuError          a stratum with one PSU (.strata)
+    │           └── CodebookError(LookupError)  value labels or answer codes off the codebook
     ├── PlanningFileError(ValueError)           inventory, agreement or plan file
     │   ├── InventoryError
     │   ├── AgreementError
-    │   └── ActionPlanError
+    │   ├── ActionPlanError
+    │   └── CycleLogError                       a PDSA cycle log
+    ├── LinkageError                            matching records across agencies
+    │   ├── LinkageInputError(ValueError)       a record file that cannot be linked as given
+    │   │   └── DuplicateRecordError            record ids repeated within one agency
+    │   ├── BlockingError(ValueError)           a blocking rule that yields no pairs
+    │   └── IdentifierExportError(PermissionError)  raw identifiers the agreement forbids
     ├── PathNotAllowedError(PermissionError)    a file outside the loop's allowed folders
     └── MissingDependencyError(ImportError)     an optional extra is not installed
 
@@ -91,6 +102,8 @@ __all__ = [
     "AdapterWarning",
     "AgreementError",
     "BenchmarkError",
+    "BinnedMedianError",
+    "BlockingError",
     "CensusError",
     "CensusGeographyError",
     "CensusKeyError",
@@ -99,13 +112,20 @@ __all__ = [
     "CensusResponseError",
     "CensusServerError",
     "CensusTimeoutError",
+    "CodebookError",
+    "CycleLogError",
+    "DuplicateRecordError",
     "EncryptedPdfError",
     "ExportRefusedError",
     "FeedbackloopError",
     "FeedbackloopWarning",
+    "IdentifierExportError",
     "IndicatorError",
     "InventoryError",
+    "LinkageError",
+    "LinkageInputError",
     "LinkageKeyError",
+    "LonelyPsuError",
     "LoopError",
     "LoopFileError",
     "LoopValidationError",
@@ -132,6 +152,8 @@ __all__ = [
     "SpreadsheetReadError",
     "StatisticalWarning",
     "SuppressionError",
+    "SurveyDesignError",
+    "SurveyError",
     "TargetError",
     "UnitError",
     "UnknownAudienceError",
@@ -296,6 +318,16 @@ class IndicatorError(FeedbackloopError, ValueError):
 # ------------------------------------------------------------------------- series
 
 
+class BinnedMedianError(FeedbackloopError, ValueError):
+    """Bins, counts or a survey design that give no median.
+
+    Raised by :func:`feedbackloop.stats.binned_median` and
+    :func:`feedbackloop.series.median_from_bins` for lower bounds that do not
+    increase, negative counts, bins without a bound, or a design factor or
+    sampling rate out of range.
+    """
+
+
 class SeriesError(FeedbackloopError, ValueError):
     """An :class:`IndicatorSeries` operation that was refused."""
 
@@ -410,6 +442,56 @@ class SourceReadError(AdapterError, ValueError):
 
 def _rebuild_source_read_error(message: str, adapter: str, source: str) -> SourceReadError:
     return SourceReadError(message, adapter=adapter, source=source)
+
+
+class LinkageError(FeedbackloopError):
+    """Root of the errors raised while linking records across agencies.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class LinkageInputError(LinkageError, ValueError):
+    """A record file that cannot be linked as given (missing column, bad date, encoding).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class DuplicateRecordError(LinkageInputError):
+    """Record ids repeated within one agency's file; ``.agency`` and ``.ids`` name them.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, message: str, agency: str = "", ids: Sequence[str] = ()) -> None:
+        super().__init__(message, agency, tuple(ids))
+        self.agency = agency
+        self.ids = tuple(ids)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class BlockingError(LinkageError, ValueError):
+    """A blocking rule that produced no candidate pairs; ``.rule`` names it.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, message: str, rule: str = "") -> None:
+        super().__init__(message, rule)
+        self.rule = rule
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class IdentifierExportError(LinkageError, PermissionError):
+    """Raw identifiers asked for in an output whose agreement does not allow them.
+
+    .. versionadded:: 0.1.0
+    """
 
 
 class PathNotAllowedError(FeedbackloopError, PermissionError):
@@ -778,6 +860,73 @@ class NoTableFoundError(PdfReadError, LookupError):
     """
 
 
+# ------------------------------------------------------------------------ surveys
+
+
+class SurveyError(SourceReadError):
+    """A survey file, or the design declared for it, that gives no honest estimate.
+
+    Attributes
+    ----------
+    source : str
+        The file (or ``<frame>`` for a DataFrame).
+    column : str
+        The column to blame, if one is.
+    rows : tuple of int
+        The offending data rows, numbered from 1 (at most the first 20).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self, message: str, *, source: str = "", column: str = "", rows: Sequence[int] = ()
+    ) -> None:
+        super().__init__(message, adapter="survey", source=source)
+        self.column = column
+        self.rows = tuple(rows)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_census_error, (type(self), dict(self.__dict__)))
+
+
+class SurveyDesignError(SurveyError):
+    """Weights missing or negative, replicate weights that do not fit the method, bad PSUs.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class LonelyPsuError(SurveyDesignError):
+    """A stratum with a single PSU, whose variance cannot be estimated.
+
+    Attributes
+    ----------
+    strata : tuple of str
+        The strata with one PSU.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str = "",
+        column: str = "",
+        rows: Sequence[int] = (),
+        strata: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, source=source, column=column, rows=rows)
+        self.strata = tuple(strata)
+
+
+class CodebookError(SurveyError, LookupError):
+    """Value labels that do not match the codes, or an answer code outside the codebook.
+
+    .. versionadded:: 0.1.0
+    """
+
+
 # ----------------------------------------------------------------------- planning
 
 
@@ -837,3 +986,15 @@ class ActionPlanError(PlanningFileError):
     """
 
     what = "action plan"
+
+
+class CycleLogError(PlanningFileError):
+    """A PDSA cycle log (YAML or spreadsheet) that cannot be read; every problem is listed.
+
+    Each problem names the row and column (``row 4, column 'Start' (K)``) or the
+    document path and line (``cycles[1].plan.start (line 30)``).
+
+    .. versionadded:: 0.1.0
+    """
+
+    what = "cycle log"

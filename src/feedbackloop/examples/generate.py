@@ -12,7 +12,10 @@ suppress. The example reads them through three adapters:
   out exactly as :class:`feedbackloop.census.CensusClient` caches them
   (metadata documents and one data file per request);
 - ``data/youth_works_annual_report.pdf`` (the ``pdf`` adapter): a mentoring
-  partner's annual report with students matched by race and school year.
+  partner's annual report with students matched by race and school year;
+- ``data/youth_works_monthly_sessions.csv`` (the ``csv`` adapter): the mentoring
+  program's sessions held each month, 2023-01 to 2025-06, rising after the
+  changes its two PDSA cycles tested (``opportunity_youth_cycles.yaml``).
 
 ``data/youth_unemployment_rate.csv`` holds the headline groups of the Census
 cache as a flat file, for charts and tutorials that start from a CSV.
@@ -45,6 +48,7 @@ __all__ = [
     "CENSUS_YEARS",
     "COUNTIES",
     "MENTORING_PDF",
+    "PROGRAM_MONTHS",
     "RACES",
     "SCHOOL_YEARS",
     "generate",
@@ -108,6 +112,15 @@ SCHOOL_YEARS = ("2018/19", "2019/20", "2020/21", "2021/22", "2022/23")
 
 #: The mentoring partner's report, relative to the examples folder.
 MENTORING_PDF = "data/youth_works_annual_report.pdf"
+
+#: The months of the mentoring program's data (2023-01 to 2025-06).
+PROGRAM_MONTHS = tuple(f"{y}-{m:02d}" for y in (2023, 2024, 2025) for m in range(1, 13))[:30]
+#: The program data has its own seed, so that the older files stay as they were.
+_PROGRAM_SEED = 20240108
+#: Mean sessions a month: the baseline; cycle 1 (reminders to mentors, 2024-01 to
+#: 2024-04, adapted); between the cycles; cycle 2 (reminders to mentors and families
+#: and a make-up slot, tested at three schools 2024-09 to 2024-12); adopted everywhere.
+_SESSION_LEVELS = ((12, 140.0), (4, 147.0), (4, 145.0), (4, 158.0), (6, 178.0))
 
 _ITERATION_CONCEPT = {
     "A": "WHITE ALONE",
@@ -573,7 +586,18 @@ def generate(folder: str | Path) -> list[Path]:
         counts[TOTAL] = total
         served += [{"period": year, "race": r, "value": n} for r, n in counts.items()]
     written.append(_write_mentoring_pdf(root / MENTORING_PDF, pd.DataFrame(served)))
+    written.append(_write_sessions(out / "youth_works_monthly_sessions.csv"))
     return written
+
+
+def _write_sessions(path: Path) -> Path:
+    """Write the mentoring program's monthly sessions (San Francisco) as a tidy CSV."""
+    rng = np.random.default_rng(_PROGRAM_SEED)
+    means = [level for months, level in _SESSION_LEVELS for _ in range(months)]
+    values = [round(m + rng.normal(0, 5.0)) for m in means]
+    frame = pd.DataFrame({"geography": "06075", "period": PROGRAM_MONTHS, "value": values})
+    frame.to_csv(path, index=False, lineterminator="\n")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -243,12 +243,14 @@ _TOP_KEYS = (
     "inventory",
     "agreements",
     "action_plan",
+    "cycles",
     "data_roots",
 )
 _ATTACHMENT_OPTIONS = {
     "inventory": (),
     "agreements": (),
     "action_plan": ("plan_year", "sheet", "ignore_columns"),
+    "cycles": ("sheet",),
 }
 
 
@@ -409,9 +411,9 @@ def _attachment(r: _Reader, value: object, path: _Path, key: str) -> Attachment 
 
 
 def _attached(r: _Reader, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Read the top-level ``inventory``, ``agreements`` and ``action_plan`` keys."""
+    """Read the top-level ``inventory``, ``agreements``, ``action_plan`` and ``cycles`` keys."""
     out: dict[str, Any] = {}
-    for key in ("inventory", "action_plan"):
+    for key in ("inventory", "action_plan", "cycles"):
         if doc.get(key) is not None:
             out[key] = _attachment(r, doc[key], (key,), key)
     value = doc.get("agreements")
@@ -610,6 +612,8 @@ def loop_to_dict(loop: FeedbackLoop) -> dict[str, Any]:
         out["agreements"] = [_attachment_to_yaml(a) for a in loop.agreements]
     if loop.action_plan is not None:
         out["action_plan"] = _attachment_to_yaml(loop.action_plan)
+    if loop.cycles is not None:
+        out["cycles"] = _attachment_to_yaml(loop.cycles)
     if loop.data_roots:
         out["data_roots"] = list(loop.data_roots)
     return out

@@ -95,6 +95,8 @@ class FeedbackLoop:
         Data-sharing agreement files (YAML), see :mod:`feedbackloop.planning.agreements`.
     action_plan : Attachment, optional
         The action plan (YAML, CSV or XLSX), see :mod:`feedbackloop.planning.actions`.
+    cycles : Attachment, optional
+        The PDSA cycle log (YAML, CSV or XLSX), see :mod:`feedbackloop.planning.cycles`.
     data_roots : tuple of str
         Folders, besides the loop's own folder, that data sources and attached
         files may be read from (relative ones resolve against the loop's
@@ -117,6 +119,7 @@ class FeedbackLoop:
     inventory: Attachment | None = field(default=None, converter=as_attachment)
     agreements: tuple[Attachment, ...] = field(default=(), converter=as_attachments)
     action_plan: Attachment | None = field(default=None, converter=as_attachment)
+    cycles: Attachment | None = field(default=None, converter=as_attachment)
     data_roots: tuple[str, ...] = field(default=(), converter=str_tuple)
     base_dir: str | None = field(default=None, eq=False, repr=False)
 
@@ -593,7 +596,7 @@ class FeedbackLoop:
     def attachments(
         self, base_dir: str | Path | None = None, *, allow_paths: Iterable[str] = ()
     ) -> Attachments:
-        """Read the files attached to the loop: inventory, agreements, action plan.
+        """Read the files attached to the loop: inventory, agreements, action plan, cycle log.
 
         Parameters
         ----------
@@ -614,7 +617,7 @@ class FeedbackLoop:
         ------
         FileNotFoundError
             If an attached file is missing (the message names the loop key).
-        InventoryError, AgreementError, ActionPlanError
+        InventoryError, AgreementError, ActionPlanError, CycleLogError
             If an attached file is malformed (every problem, with row and column).
         """
         from feedbackloop.planning import load_attachments

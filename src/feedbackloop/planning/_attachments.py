@@ -1,4 +1,4 @@
-"""Read the files a loop document attaches: data inventory, agreements, action plan."""
+"""Read the files a loop document attaches: data inventory, agreements, action plan, cycle log."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from attrs import field, frozen
 from feedbackloop._util import resolve_confined
 from feedbackloop.planning.actions import ActionPlan
 from feedbackloop.planning.agreements import DataSharingAgreement, load_agreements
+from feedbackloop.planning.cycles import CycleLog
 from feedbackloop.planning.inventory import DataInventory
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class Attachments:
     inventory: DataInventory | None = None
     agreements: tuple[DataSharingAgreement, ...] = field(default=(), converter=_agreements)
     action_plan: ActionPlan | None = None
+    cycles: CycleLog | None = None
 
 
 _PLAN_OPTIONS = ("plan_year", "sheet", "ignore_columns")
@@ -65,7 +67,8 @@ def load_attachments(
         If an attached file lies outside the allowed folders.
     ValueError
         If a file is malformed (an ``InventoryError``, ``AgreementError`` or
-        ``ActionPlanError`` listing every problem), or an option is unknown.
+        ``ActionPlanError`` or ``CycleLogError`` listing every problem), or an
+        option is unknown.
     """
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     roots = (*loop.data_roots, *(os.fspath(p) for p in allow_paths))
@@ -88,7 +91,13 @@ def load_attachments(
             sheet=opts.get("sheet"),
             ignore_columns=opts.get("ignore_columns") or (),
         )
-    return Attachments(inventory=inventory, agreements=agreements, action_plan=plan)
+    cycles = None
+    if loop.cycles is not None:
+        _no_options(loop.cycles, "cycles", ("sheet",))
+        cycles = CycleLog.load(
+            _resolve(loop.cycles, base, roots, "cycles"), sheet=loop.cycles.options.get("sheet")
+        )
+    return Attachments(inventory=inventory, agreements=agreements, action_plan=plan, cycles=cycles)
 
 
 def _no_options(att: Attachment, key: str, allowed: tuple[str, ...]) -> None:

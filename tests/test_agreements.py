@@ -23,7 +23,7 @@ from feedbackloop.agreements import (
     UnknownAudienceError,
     load_agreements,
 )
-from feedbackloop.errors import SourceReadError
+from feedbackloop.errors import PolicyError, SourceReadError
 from feedbackloop.examples import example_path
 from feedbackloop.series import Provenance
 
@@ -326,3 +326,33 @@ def test_yaml_errors_name_key_and_line(tmp_path: Path) -> None:
     with pytest.raises(AgreementError) as info:
         load_agreements(p)
     assert [q.where for q in info.value.problems] == ["first_due (line 4)", "colour (line 5)"]
+
+
+def test_audience_specs_are_checked_when_the_file_loads(tmp_path: Path) -> None:
+    p = tmp_path / "a.yaml"
+    p.write_text(
+        "id: x\nparties: [A, B]\nformat: csv\naudiences:\n"
+        "  public: {threshold: many}\n"
+        "  partners:\n    threshold: 0\n"
+        "  staff: {method: blur}\n"
+        "  board: 5\n"
+        "  backbone: {method: none}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(AgreementError) as info:
+        load_agreements(p)
+    problems = dict(info.value.problems)
+    assert list(problems) == [
+        "audiences.public.threshold (line 5)",
+        "audiences.partners.threshold (line 7)",
+        "audiences.staff (line 8)",
+        "audiences.board (line 9)",
+    ]
+    assert "whole number >= 1 (got 'many')" in problems["audiences.public.threshold (line 5)"]
+    assert "suppress, round, none" in problems["audiences.staff (line 8)"]
+
+
+def test_audience_spec_checked_when_built_in_python() -> None:
+    with pytest.raises(PolicyError, match="audience 'public': threshold must be"):
+        agreement(audiences={"public": {"threshold": "many"}})
+    assert agreement(audiences={"public": {"method": "round", "base": 5}}).policy("public")

@@ -352,6 +352,57 @@ def test_percent_sign_gives_the_unit(tmp_path: Path) -> None:
     assert s.unit == "percent" and s.frame["value"].tolist() == [45.0, 5.0]
 
 
+@pytest.mark.parametrize(
+    "cell",
+    ["x12", "<5", "~3", "USD 12", "=cmd|' /C calc'!A0", "12a", "1 2", "≈7", "N/A5", "*10"],
+)
+def test_text_around_a_number_is_refused_not_dropped(tmp_path: Path, cell: str) -> None:
+    path = write(tmp_path, f"geography,period,value\nA,2020,1\nB,2020,{cell}\n")
+    with pytest.raises(SpreadsheetReadError, match="not a number") as info:
+        csv.read(path, unit="count")
+    assert f"line 3 ({cell!r})" in str(info.value)
+    result = csv.read_report(path, unit="count")
+    assert result.series.geographies == ("A",)
+    assert result.rejected["value"].tolist() == [cell]
+
+
+@given(
+    prefix=st.text(
+        st.characters(
+            codec="utf-8", categories=["L", "S", "P"], exclude_characters="\"'(-+.$£€¥%,"
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    number=st.integers(0, 10**6),
+)
+def test_property_a_number_behind_other_text_is_never_read(
+    tmp_path_factory: pytest.TempPathFactory, prefix: str, number: int
+) -> None:
+    cell = prefix.strip() + str(number)
+    path = tmp_path_factory.mktemp("pre") / "p.csv"
+    path.write_text(f"geography,period,value\nA,2020,{cell}\n", encoding="utf-8")
+    try:
+        s = csv.read(path, unit="count")
+    except SpreadsheetReadError as err:
+        rejected = err.rejected
+    else:  # only a missing-value marker may take a number's place
+        assert s.frame["value"].isna().all(), (cell, s.frame)
+        return
+    assert rejected is not None and rejected["column"].tolist() == ["value"]
+
+
+def test_long_cells_are_quoted_short_in_messages(tmp_path: Path) -> None:
+    cell = "x" + "9" * 5000
+    path = write(tmp_path, f"geography,period,value\nA,2020,{cell}\n")
+    with pytest.raises(SpreadsheetReadError) as info:
+        csv.read(path, unit="count")
+    quoted = str(info.value).split("line 2 (", 1)[1].split(")")[0]
+    assert len(quoted) <= 80 and quoted.startswith("'x999") and quoted.endswith("'...")
+    assert info.value.rejected is not None
+    assert info.value.rejected["value"].tolist() == [cell]  # the report keeps the whole cell
+
+
 # ---------------------------------------------------------------- encodings
 
 
@@ -380,6 +431,63 @@ def test_non_utf8_late_in_a_big_file(tmp_path: Path) -> None:
     )
     s = csv.read(path, unit="count")
     assert "Zürich" in s.geographies
+
+
+def test_mixed_utf8_and_cp1252_is_refused_with_the_lines(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "geography,period,value\nMontréal,2020,1\nA,2020,2\n".encode()
+        + "Québec,2020,3\n".encode("cp1252")
+    )
+    for call in (lambda: csv.read(path, unit="count"), lambda: csv.discover(path)):
+        with pytest.raises(SourceReadError, match="mixes two encodings") as info:
+            call()
+        message = str(info.value)
+        assert "line 4 has byte 0xe9" in message and "line 2 holds UTF-8" in message
+        assert "'MontrÃ©al" in message and "encoding='cp1252'" in message
+    # Said explicitly, the encoding is used as given (the UTF-8 letters are the user's choice).
+    s = csv.read(path, unit="count", encoding="cp1252")
+    assert "Québec" in s.geographies
+
+
+def test_an_encoding_given_is_kept_past_the_sample(tmp_path: Path) -> None:
+    rows = "".join(f"P{i},2020,{i}\n" for i in range(60_000))
+    path = tmp_path / "late.csv"
+    path.write_bytes(
+        ("geography,period,value\n" + rows).encode() + "Zürich,2020,1\n".encode("cp1252")
+    )
+    with pytest.raises(SourceReadError, match=r"does not decode as utf-8 \(line 60002: byte 0xfc"):
+        csv.read(path, unit="count", encoding="utf-8")
+
+
+def test_a_field_over_the_limit_is_refused_with_its_line(tmp_path: Path) -> None:
+    big = "a" * 200_000
+    path = write(tmp_path, f'geography,period,value\nA,2020,1\n"{big}",2020,2\n')
+    for call in (lambda: csv.read(path, unit="count"), lambda: csv.discover(path)):
+        with pytest.raises(SpreadsheetReadError, match="line 3: a field longer than 131,072"):
+            call()
+    unclosed = write(tmp_path, 'geography,period,value\nA,2020,"1\n' + "B,2020,2\n" * 20_000)
+    with pytest.raises(SpreadsheetReadError, match="line 2: a field longer"):
+        csv.read(unclosed, unit="count")
+
+
+def test_an_option_naming_no_column_names_the_file_and_close_matches(tmp_path: Path) -> None:
+    path = write(tmp_path, "Geography,Period,Estimate\nA,2020,1\n", "partner.csv")
+    for call in (
+        lambda: csv.read(path, value="estimate", unit="count"),
+        lambda: csv.discover(path, value="estimate"),
+    ):
+        with pytest.raises(SourceReadError) as info:
+            call()
+        assert info.value.source == str(path)
+        assert str(info.value) == (
+            f"[csv] {path}: value='estimate' names no column of the file (did you mean "
+            "'Estimate'?); its columns are: 'Geography', 'Period', 'Estimate'"
+        )
+    with pytest.raises(SourceReadError, match=r"did you mean 'Geography'\?"):
+        csv.read(path, geography="geo", unit="count")
+    with pytest.raises(SourceReadError, match=r"wide_columns='2020' names no column of"):
+        csv.read(path, wide="period", wide_columns=["2020"], unit="count")
 
 
 # ------------------------------------------------------------------- errors

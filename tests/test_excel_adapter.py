@@ -151,3 +151,27 @@ def test_missing_openpyxl_gives_an_install_hint(
     monkeypatch.setitem(sys.modules, "openpyxl", None)
     with pytest.raises(fl.errors.MissingDependencyError, match=r"feedbackloop\[excel\]"):
         excel.read(path, unit="people")
+
+
+def test_formula_without_a_calculated_value_is_refused_with_its_cell(tmp_path: Path) -> None:
+    # openpyxl writes formulas without values, as tools that do not calculate do.
+    rows = [
+        ["geography", "period", "value", "note"],
+        ["06", 2020, 1, "=D9"],
+        ["07", 2020, "=C2*2", None],
+        ["08", 2020, None, None],
+    ]
+    path = workbook(tmp_path / "f.xlsx", {"S": rows})
+    with pytest.raises(SpreadsheetReadError) as info:
+        excel.read(path, unit="count")
+    message = str(info.value)
+    assert "column 'value': a formula without a calculated value (cell C3)" in message
+    assert "sheet 'S' row 3 ('=C2*2')" in message and "LibreOffice" in message
+    assert "column 'note'" in message and "cell D2" in message
+    # A column that is not read does not matter; an empty cell stays a missing value.
+    result = excel.read_report(path, unit="count", dimensions=[])
+    assert result.series.frame["geography"].tolist() == ["06", "08"]
+    assert result.series.frame["status"].tolist() == ["estimate", "missing"]
+    assert result.rejected[["location", "column", "value"]].values.tolist() == [
+        ["sheet 'S' row 3", "value", "=C2*2"]
+    ]

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 import feedbackloop as fl
 from feedbackloop import TOTAL, Indicator, IndicatorSeries
+from feedbackloop.adapters._tabular import CellProblems, _check_zero_twins, _Key
 from feedbackloop.adapters.csv import CodesPaddedWarning, CsvAdapter, SpreadsheetReadError
 from feedbackloop.errors import SeriesValidationError, SourceReadError
 from feedbackloop.units import is_count
@@ -408,3 +410,38 @@ def test_excel_adapter_says_a_csv_is_text(tmp_path: Path) -> None:
     path.write_text("geography,period,value\n06,2020,1\n")
     with pytest.raises(SourceReadError, match="read it with the csv adapter"):
         fl.read("excel", path, unit="count")
+
+
+def test_one_code_written_with_and_without_its_zeros_is_refused(tmp_path: Path) -> None:
+    # "6" beside "06" (and "6001" beside "06001"): one place, never two.
+    path = write(
+        tmp_path, "geography,period,value\n6,2020,1\n06,2021,2\n06001,2021,3\n6001,2020,4\n"
+    )
+    with pytest.raises(SpreadsheetReadError, match="leading zero") as info:
+        csv.read(path, unit="people")
+    assert info.value.rejected is not None
+    assert info.value.rejected["value"].tolist() == ["6", "6001"]
+    assert "geography_level=" not in str(info.value)  # two levels: no one level pads them
+    state = write(tmp_path, "geography,period,value\n6,2020,1\n06,2021,2\n", "state.csv")
+    with pytest.raises(SpreadsheetReadError, match=r"line 2 \('6'\)"):
+        csv.read(state, unit="people")
+    with pytest.warns(CodesPaddedWarning, match="6 -> 06"):
+        s = csv.read(state, unit="people", geography_level="state", pad_codes=True)
+    assert s.frame["geography"].tolist() == ["06", "06"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    codes=st.lists(st.integers(1, 99_999), min_size=1, max_size=8, unique=True),
+    lost=st.data(),
+)
+def test_property_a_code_and_its_unpadded_twin_never_make_two_places(
+    codes: list[int], lost: st.DataObject
+) -> None:
+    twin = lost.draw(st.sampled_from(codes))
+    labels = [f"{c:05d}" for c in codes] + [str(twin)]
+    key = _Key(labels, np.arange(len(labels), dtype=np.int32))
+    problems = CellProblems()
+    _check_zero_twins(key, "geography", problems)
+    expect = [] if len(str(twin)) == 5 else [str(twin)]
+    assert [v for _, _, values, _ in problems.items for v in values] == expect

@@ -21,10 +21,6 @@ from feedbackloop.errors import AdapterOptionError, SourceReadError, Spreadsheet
 from reliability._catalogue import Raises, case
 
 H = "geography,period,value,moe"
-LETTERS = (
-    "letters before a number are dropped without a word: 'x12' reads as 12 and "
-    "\"=cmd|' /C calc'!A0\" as 0 (number cleaning in adapters/_tabular.py)"
-)
 
 
 def text(*rows: str) -> bytes:
@@ -48,15 +44,6 @@ def values(expected: list[float], geos: list[str] | None = None) -> Check:
             assert s.frame["geography"].tolist() == geos
 
     return check
-
-
-def fips_kept(s: fl.IndicatorSeries) -> None:
-    # "6" and "06" are one state whose leading zero was lost: never two places.
-    assert sorted(s.frame["geography"]) == ["06", "06"]
-
-
-def no_mojibake(s: fl.IndicatorSeries) -> None:
-    assert "Ã©" not in "".join(s.frame["geography"])
 
 
 ERRORS = [
@@ -124,16 +111,28 @@ ERRORS = [
         "formula-dde-as-moe",
         text(H, "06,2020,1,=cmd|' /C calc'!A0"),
         {},
-        Raises(SpreadsheetReadError, "{name}", "line 2", "'moe'"),
-        xfail=LETTERS,
+        Raises(SpreadsheetReadError, "{name}", "line 2", "'moe'", "not a number", "=cmd|"),
     ),
     case(
         "csv",
         "letters-before-number",
         text(H, "06,2020,x12,1"),
         {},
-        Raises(SpreadsheetReadError, "{name}", "line 2", "'x12'"),
-        xfail=LETTERS,
+        Raises(SpreadsheetReadError, "{name}", "line 2", "'x12'", "not a number"),
+    ),
+    case(
+        "csv",
+        "suppression-marker-before-number",
+        text(H, "06,2020,<5,1", "07,2020,1,~3"),
+        {},
+        Raises(SpreadsheetReadError, "{name}", "line 2 ('<5')", "line 3 ('~3')"),
+    ),
+    case(
+        "csv",
+        "long-bad-value-quoted-short",
+        text(H, "06,2020,x" + "y" * 500 + ",1"),
+        {},
+        Raises(SpreadsheetReadError, "{name}", "line 2", r"\('xy{{60,}}'\.\.\.\)", regex=True),
     ),
     case(
         "csv",
@@ -253,9 +252,28 @@ ERRORS = [
         "named-column-missing",
         text(H, "06,2020,1,0.5"),
         {"value": "estimate"},
-        Raises(SourceReadError, "{name}", "'estimate'"),
-        xfail="an option naming a column the file lacks raises SourceReadError without the "
-        "file's name (resolve_roles/_need in adapters/_tabular.py pass no source)",
+        Raises(SourceReadError, "{name}", "'estimate'", "'geography', 'period', 'value'"),
+    ),
+    case(
+        "csv",
+        "named-column-wrong-case",
+        text(H, "06,2020,1,0.5"),
+        {"geography": "Geography"},
+        Raises(SourceReadError, "{name}", "did you mean 'geography'"),
+    ),
+    case(
+        "csv",
+        "fips-lost-leading-zero",
+        text("geography,period,value", "6,2020,1", "06,2021,2"),
+        {},
+        Raises(SpreadsheetReadError, "{name}", "line 2 ('6')", "leading zero"),
+    ),
+    case(
+        "csv",
+        "fips-lost-leading-zero-mixed-levels",
+        text("geography,period,value", "6,2020,1", "06,2021,2", "06001,2021,3", "6001,2020,4"),
+        {},
+        Raises(SpreadsheetReadError, "{name}", "line 2 ('6')", "line 5 ('6001')", "leading zero"),
     ),
     case(
         "csv",
@@ -318,9 +336,42 @@ ERRORS = [
         "huge-field-2MB",
         text(H, "06,2020," + "9" * 2_000_000 + ",0.5"),
         {},
-        Raises(SourceReadError, "{name}", "line 2"),
-        xfail="a field over the csv module's 131072-character limit raises _csv.Error "
-        "(not in the error tree) from _CsvFile.sample (adapters/csv.py)",
+        Raises(SpreadsheetReadError, "{name}", "line 2", "longer than 131,072 characters"),
+    ),
+    case(
+        "csv",
+        "huge-quoted-field-in-the-sample",
+        text(H, "06,2020,1,0.5", '"' + "a" * 200_000 + '",2020,1,0.5'),
+        {},
+        Raises(SpreadsheetReadError, "{name}", "line 3", "longer than"),
+    ),
+    case(
+        "csv",
+        "unclosed-quote-runs-past-the-limit",
+        text(H, '06,2020,"1,0.5', *(["06,2021,2,0.5" + "x" * 100] * 2000)),
+        {},
+        Raises(SpreadsheetReadError, "{name}", "line 2"),
+    ),
+    case(
+        "csv",
+        "mixed-utf8-and-cp1252",
+        text(H, "Montréal,2020,1,0.5") + "Québec,2020,2,0.5\n".encode("cp1252"),
+        {},
+        Raises(SourceReadError, "{name}", "line 3", "0xe9", "'Montréal", "encoding="),
+    ),
+    case(
+        "csv",
+        "mixed-encodings-past-the-sample",
+        big(60_000, 10, "Montréal,2020,1,0.5")[:-1] + "\nQuébec,2020,2,0.5\n".encode("cp1252"),
+        {},
+        Raises(SourceReadError, "{name}", "line 60002", "0xe9", "encoding="),
+    ),
+    case(
+        "csv",
+        "utf8-given-but-not-past-the-sample",
+        big(60_000, 10, "Q10,2020,1,0.5")[:-1] + "\nQuébec,2020,2,0.5\n".encode("cp1252"),
+        {"encoding": "utf-8"},
+        Raises(SourceReadError, "{name}", "utf-8", "line 60002", "0xe9", "encoding="),
     ),
     case(
         "csv",
@@ -392,21 +443,10 @@ OUTPUTS = [
     ),
     case(
         "csv",
-        "mixed-utf8-and-cp1252",
-        text(H, "Montréal,2020,1,0.5") + "Québec,2020,2,0.5\n".encode("cp1252"),
+        "cp1252-past-the-sample",
+        big(60_000, 10, "Q10,2020,1,0.5")[:-1] + "\nQuébec,2020,2,0.5\n".encode("cp1252"),
         {},
-        no_mojibake,
-        xfail="a file mixing UTF-8 and cp1252 is decoded whole as cp1252, turning the UTF-8 "
-        "line into mojibake ('MontrÃ©al') without an error or the line (adapters/csv.py)",
-    ),
-    case(
-        "csv",
-        "fips-lost-leading-zero",
-        text("geography,period,value", "6,2020,1", "06,2021,2"),
-        {},
-        fips_kept,
-        xfail="'6' and '06' are read as two places; FIPS width checks are in progress "
-        "(adapters/_tabular.py)",
+        lambda s: s.frame["geography"].iloc[-1] == "Québec" or pytest.fail(str(s.frame)),
     ),
 ]
 

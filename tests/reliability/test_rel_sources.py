@@ -132,9 +132,16 @@ EXCEL = [
         "formula-without-cached-value",
         workbook({"S": [*TIDY, ["08", 2020, "=B2*2"]]}),
         {},
-        Raises(SpreadsheetReadError, "{name}", "sheet 'S' row 4", "formula"),
-        xfail="a formula cell without a cached value (a workbook saved by a tool that does "
-        "not calculate) reads as a missing value without a word (adapters/excel.py)",
+        Raises(
+            SpreadsheetReadError, "{name}", "sheet 'S' row 4", "formula", "cell C4", "LibreOffice"
+        ),
+    ),
+    case(
+        "excel",
+        "formula-without-cached-value-in-a-key",
+        workbook({"S": [*TIDY, ["=A2", 2021, 3], ["09", "=B2+1", 4]]}),
+        {},
+        Raises(SpreadsheetReadError, "{name}", "cell A4", "cell B5", "'=A2'"),
     ),
     case(
         "excel",

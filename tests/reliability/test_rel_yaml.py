@@ -421,8 +421,6 @@ PLANNING_CASES = [
         _agreement,
         AGREEMENT.replace("threshold: 20", "threshold: many").encode(),
         Raises(AgreementError, "{name}", "line 12", "threshold"),
-        xfail="agreements keep audience specs unchecked: 'threshold: many' loads, and fails "
-        "only when a policy is built from it (planning/agreements.py)",
     ),
     case(
         "planning",

@@ -15,6 +15,7 @@ to the speed of :func:`pyarrow.csv.read_csv` itself.
 from __future__ import annotations
 
 import csv as _csv
+import difflib
 import io
 import math
 import os
@@ -148,9 +149,15 @@ _STANDARD_NAMES = {
 }
 
 _MAX_LISTED = 50
+_QUOTE_LIMIT = 80
 _STATUSES = list(Status)
 _CODE = {s: i for i, s in enumerate(_STATUSES)}
 _CURRENCY = "$£€¥"
+_NOT_A_NUMBER = (
+    "not a number (a number may carry a sign, thousands separators, a decimal point, a % or "
+    "currency sign, or accounting parentheses; text before or after it is not read; a "
+    "marker for no value is mapped with missing=...)"
+)
 _NUMBER_RE = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
@@ -683,15 +690,30 @@ def _detect_layout(columns: Sequence[str]) -> Layout:
     return "tidy"
 
 
-def _need(columns: Sequence[str], name: str | None, what: str) -> str | None:
-    if name is not None and name not in columns:
-        raise SourceReadError(
-            f"{what}={name!r} names no column; the columns are: " + ", ".join(columns)
-        )
-    return name
+def _listed(names: Sequence[str], limit: int = _MAX_LISTED) -> str:
+    """Quote names for a message, at most ``limit`` of them."""
+    shown = ", ".join(map(repr, names[:limit]))
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _check_named_columns(cols: Sequence[str], opts: ReadOptions) -> None:
+def _need(columns: Sequence[str], name: str | None, what: str, where: _Where) -> str | None:
+    """Return ``name``; refuse it, with the file's columns and close matches, if it is not one."""
+    if name is None or name in columns:
+        return name
+    folded = {c.strip().casefold(): c for c in columns}
+    close = [folded[k] for k in (name.strip().casefold(),) if k in folded]
+    close += difflib.get_close_matches(name, columns, n=3)
+    key = name.strip().casefold()
+    close += [c for c in columns if key and key in c.casefold()]  # "geo" -> "geography"
+    close = list(dict.fromkeys(close))[:3]
+    hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+    raise where.error(
+        f"{what}={name!r} names no column of the file{hint}; its columns are: "
+        f"{_listed(list(columns))}"
+    )
+
+
+def _check_named_columns(cols: Sequence[str], opts: ReadOptions, where: _Where) -> None:
     """Every column an option names must exist."""
     for name, what in (
         (opts.value, "value"),
@@ -704,11 +726,11 @@ def _check_named_columns(cols: Sequence[str], opts: ReadOptions) -> None:
         (opts.category, "category"),
         (opts.place_names, "place_names"),
     ):
-        _need(cols, name, what)
+        _need(cols, name, what, where)
     for d in opts.dimensions or ():
-        _need(cols, d, "dimensions")
+        _need(cols, d, "dimensions", where)
     for k in opts.select:
-        _need(cols, k, "select")
+        _need(cols, k, "select", where)
 
 
 @frozen(kw_only=True)
@@ -776,21 +798,21 @@ def _tidy_roles(cols: list[str], opts: ReadOptions) -> _LayoutRoles:
 
 
 def _wide_roles(
-    cols: list[str], opts: ReadOptions, used: set[str], value: str | None
+    cols: list[str], opts: ReadOptions, used: set[str], value: str | None, where: _Where
 ) -> tuple[tuple[str, ...], str | None]:
     """Return the columns ``wide=`` melts, and the value column left (none unless named)."""
     if value is not None and opts.value is None and value in cols:
         value = None
     if opts.wide_columns is not None:
         for c in opts.wide_columns:
-            _need(cols, c, "wide_columns")
+            _need(cols, c, "wide_columns", where)
         wide_columns = opts.wide_columns
     elif opts.wide == "period":
         wide_columns = tuple(c for c in cols if c not in used and _is_period(c))
     else:
         wide_columns = tuple(c for c in cols if c not in used and c not in (opts.dimensions or ()))
     if not wide_columns:
-        raise SourceReadError(
+        raise where.error(
             f"wide={opts.wide!r} found no columns to melt; name them with wide_columns=[...]"
         )
     return wide_columns, value
@@ -819,10 +841,17 @@ def _dimension_roles(
 _LAYOUT_ROLES = {"open_sdg": _open_sdg_roles, "kids_count": _kids_count_roles}
 
 
-def resolve_roles(columns: Sequence[str], opts: ReadOptions) -> Roles:
-    """Decide each column's part from the header and the options."""
+def resolve_roles(
+    columns: Sequence[str], opts: ReadOptions, *, adapter: str = "", source: str = ""
+) -> Roles:
+    """Decide each column's part from the header and the options.
+
+    An option naming a column the header lacks is refused, naming ``source``
+    (the file), its columns and the close matches.
+    """
+    where = _Where(adapter, source)
     cols = list(columns)
-    _check_named_columns(cols, opts)
+    _check_named_columns(cols, opts, where)
     layout = _detect_layout(cols) if opts.layout == "auto" else opts.layout
     notes = []
     if opts.layout == "auto" and layout != "tidy":
@@ -839,7 +868,7 @@ def resolve_roles(columns: Sequence[str], opts: ReadOptions) -> Roles:
     value = found.value
     wide_columns: tuple[str, ...] = ()
     if opts.wide is not None:
-        wide_columns, value = _wide_roles(cols, opts, used, value)
+        wide_columns, value = _wide_roles(cols, opts, used, value, where)
         used |= set(wide_columns)
         notes.append(f"melted {len(wide_columns)} {opts.wide} columns")
     dims, ignored = _dimension_roles(cols, opts, used, found)
@@ -931,13 +960,13 @@ class CellProblems:
         n_rows = len(self.rows()) + len(self.lines)
         lines = [f"{n_rows} row(s) cannot be read:"]
         for place, _column, text, reason in self.lines[:_MAX_LISTED]:
-            lines.append(f"  - {place}: {reason}: {text!r}")
+            lines.append(f"  - {place}: {reason}: {_quoted(text)}")
         if len(self.lines) > _MAX_LISTED:
             lines.append(f"  - and {len(self.lines) - _MAX_LISTED} more such lines")
         for column, rows, values, reason in self.items:
             shown = rows[:_MAX_LISTED]
             where = locate(shown)
-            listed = ", ".join(f"{w} ({v!r})" for w, v in zip(where, values, strict=False))
+            listed = ", ".join(f"{w} ({_quoted(v)})" for w, v in zip(where, values, strict=False))
             more = f" and {len(rows) - _MAX_LISTED} more" if len(rows) > _MAX_LISTED else ""
             lines.append(f"  - column {column!r}: {reason}: {listed}{more}")
         lines.append(
@@ -946,6 +975,16 @@ class CellProblems:
             "rejected-rows report."
         )
         return "\n".join(lines)
+
+
+def _quoted(text: str, limit: int = _QUOTE_LIMIT) -> str:
+    """Quote a cell's text for a message, cut to ``limit`` characters (``...`` marks a cut)."""
+    shown = repr(text)
+    keep = limit - 5  # the quotes and "..."
+    while len(shown) > limit and keep > 0:
+        shown = f"{text[:keep]!r}..."
+        keep -= 1
+    return shown
 
 
 # ------------------------------------------------------------------ columns
@@ -1052,8 +1091,9 @@ def _parse_numbers(
     percent = pc.match_substring(cleaned, "%").to_numpy(zero_copy_only=False) & ~is_marker
     currency = pc.match_substring_regex(cleaned, f"[{_CURRENCY}]").to_numpy(zero_copy_only=False)
     cleaned = pc.replace_substring_regex(cleaned, r"^\((.*)\)$", r"-\1")
-    cleaned = pc.replace_substring_regex(cleaned, f"[{_CURRENCY}%\\s]", "")
-    cleaned = pc.replace_substring_regex(cleaned, r"^([+-]?)[^0-9.,+-]*", r"\1")
+    # Spaces go only beside a currency or % sign ("$ 5", "50 %"): "1 2" is not 12.
+    cleaned = pc.replace_substring_regex(cleaned, f"\\s*([{_CURRENCY}%])\\s*", r"\1")
+    cleaned = pc.replace_substring_regex(cleaned, f"[{_CURRENCY}%]", "")
     grouped_ok = np.ones(n, dtype=bool)
     if opts.thousands:
         sep = re.escape(opts.thousands)
@@ -1071,7 +1111,7 @@ def _parse_numbers(
     if bad.any():
         rows = np.flatnonzero(bad)
         found = trimmed.take(pa.array(rows)).to_pylist()
-        problems.add(column, rows, found, "not a number")
+        problems.add(column, rows, found, _NOT_A_NUMBER)
     usable = pc.if_else(pa.array(ok & ~is_marker), cleaned, pa.scalar(None, pa.string()))
     values = usable.cast(pa.float64()).to_numpy(zero_copy_only=False)
     marker = _markers(marker_idx, keys, opts) if is_marker.any() else None
@@ -1733,6 +1773,43 @@ def _short_level(labels: Sequence[str]) -> str | None:
     return None
 
 
+def _check_zero_twins(key: _Key, column: str, problems: CellProblems) -> None:
+    """Report codes another row gives with more leading zeros (``6`` beside ``06``).
+
+    Two spellings of one code are one place whose zero a spreadsheet dropped,
+    whatever the widths; the shorter spellings are refused so that no place is
+    split in two (or joined wrongly) without a word.
+    """
+    labels = pa.array(key.labels, pa.string())
+    digits = pc.match_substring_regex(labels, "^[0-9]+$").to_numpy(zero_copy_only=False)
+    stripped = pc.utf8_ltrim(labels.filter(pa.array(digits)), "0")
+    if len(pc.unique(stripped)) == len(stripped):  # the common case, in Arrow
+        return
+    groups: dict[str, list[int]] = {}
+    for i, x in zip(np.flatnonzero(digits).tolist(), stripped.to_pylist(), strict=True):
+        groups.setdefault(x, []).append(i)
+    short: dict[int, str] = {}
+    for members in groups.values():
+        if len(members) > 1:
+            longest = max((key.labels[i] for i in members), key=len)
+            short.update({i: longest for i in members if len(key.labels[i]) < len(longest)})
+    if not short:
+        return
+    first = min(short)
+    widths = {len(x) for x in short.values()}
+    levels = [lv for lv, w in FIPS_WIDTHS.items() if {w} == widths]
+    pad = f", or pass geography_level={levels[0]!r}, pad_codes=True to pad" if levels else ""
+    rows = np.flatnonzero(np.isin(key.codes, list(short)))
+    problems.add(
+        column,
+        rows,
+        [key.labels[key.codes[r]] for r in rows],
+        f"the same code as another row's with its leading zero(s) lost (e.g. "
+        f"{key.labels[first]!r} beside {short[first]!r}): one place written two ways, which "
+        f"would be read as two places; write the codes as text with their zeros{pad}",
+    )
+
+
 def _fips_codes(
     key: _Key, column: str, opts: ReadOptions, problems: CellProblems, where: _Where
 ) -> _Key:
@@ -1745,6 +1822,7 @@ def _fips_codes(
     declared = opts.geography_level
     level = declared or _short_level(key.labels)
     if level is None:
+        _check_zero_twins(key, column, problems)
         return key
     width = FIPS_WIDTHS[level]
     short = [i for i, x in enumerate(key.labels) if len(x) == width - 1 and x.isdigit()]
@@ -1873,7 +1951,7 @@ def build_series(
     then raise (``errors="raise"``) or leave the offending rows out.
     """
     where = _Where(adapter, source)
-    roles = roles or resolve_roles(table.column_names, opts)
+    roles = roles or resolve_roles(table.column_names, opts, adapter=adapter, source=source)
     problems = extra_problems or CellProblems()
     cells = _cells(table, roles, opts, where)
     here = cells.locator(locate)
@@ -2028,9 +2106,11 @@ def _place_note(geo_col: str | None, places: _Places) -> str:
     return note
 
 
-def describe(table: pa.Table, opts: ReadOptions, *, complete: bool) -> tuple[Roles, dict[str, Any]]:
+def describe(
+    table: pa.Table, opts: ReadOptions, *, complete: bool, adapter: str = "", source: str = ""
+) -> tuple[Roles, dict[str, Any]]:
     """Describe a sample of the table: roles, periods, units (for ``discover``)."""
-    roles = resolve_roles(table.column_names, opts)
+    roles = resolve_roles(table.column_names, opts, adapter=adapter, source=source)
     periods: list[str] = []
     if roles.period is not None:
         vals, _ = _dictionary(table.column(roles.period))
@@ -2052,7 +2132,10 @@ def describe(table: pa.Table, opts: ReadOptions, *, complete: bool) -> tuple[Rol
         dims = [d for d in dims if d != roles.category]
     place_names = None
     if roles.layout == "open_sdg" and _is_geocode(roles.geography):
-        places = _places(table, roles.geography, dims, opts)
+        try:
+            places = _places(table, roles.geography, dims, opts)
+        except SourceReadError as err:
+            raise _Where(adapter, source).error(err.message) from err
         dims = [d for d in dims if d not in places.dropped]
         place_names = places.names
         notes.append(_place_note(roles.geography, places))

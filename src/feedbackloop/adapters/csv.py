@@ -22,8 +22,9 @@ from __future__ import annotations
 import codecs
 import csv as _csv
 import io
+import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -125,6 +126,97 @@ def _binary_kind(head: bytes, encoding: str) -> tuple[str, str] | None:
     return None
 
 
+def _records(reader: Any, label: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield each record of a ``csv.reader`` with the file line it starts on.
+
+    A field longer than the csv module's limit, or another fault of the reader,
+    is refused with the line of the record it is in.
+    """
+    line = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except _csv.Error as err:
+            if "field larger than field limit" in str(err):
+                reason = (
+                    f"a field longer than {_csv.field_size_limit():,} characters (a spreadsheet "
+                    "cell holds at most 32,767); if a quote opened here is never closed, close "
+                    "it, otherwise export the table again without it"
+                )
+            else:
+                reason = f"the line cannot be split into fields ({err})"
+            raise SpreadsheetReadError(
+                f"line {line}: {reason}", adapter=_NAME, source=label
+            ) from err
+        yield line, record
+        line = reader.line_num + 1
+
+
+# Valid UTF-8 sequences of two to four bytes (what UTF-8 text outside ASCII is made of).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+_SCAN_BYTES = 1 << 24
+
+
+@frozen
+class _Mixed:
+    """Where a file holds UTF-8 text and where it holds a byte that is not UTF-8."""
+
+    utf8_line: int
+    utf8: bytes  # the UTF-8 sequence and the bytes around it on its line
+    bad_line: int
+    bad: bytes  # the byte that is not UTF-8
+    bad_context: bytes  # and the bytes around it on its line
+
+
+def _around(piece: bytes, start: int, end: int, newline: bytes, width: int = 12) -> bytes:
+    """Return the bytes of ``piece[start:end]`` with up to ``width`` more each side, on its line."""
+    first = max(piece.rfind(newline, 0, start) + 1, start - width)
+    stop = piece.find(newline, end)
+    last = min(len(piece) if stop < 0 else stop, end + width)
+    return piece[first:last].strip(b"\r\n")
+
+
+def _pieces(path: Path, start: int) -> Iterator[bytes]:
+    """Yield the file's bytes from ``start`` in pieces of whole lines (but very long lines)."""
+    with path.open("rb") as fh:
+        fh.seek(start)
+        rest = b""
+        while block := fh.read(_SCAN_BYTES):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 or len(data)
+            yield data[:cut]
+            rest = data[cut:]
+        if rest:
+            yield rest
+
+
+def _mixed_encodings(path: Path, start: int, newline: bytes) -> _Mixed | None:
+    """Find UTF-8 multibyte sequences beside bytes invalid as UTF-8 (one pass, in C)."""
+    utf8: tuple[int, bytes] | None = None
+    bad: tuple[int, bytes, bytes] | None = None
+    line = 1
+    for piece in _pieces(path, start):
+        if utf8 is None and (m := _UTF8_MULTIBYTE.search(piece)):
+            context = _around(piece, m.start(), m.end(), newline)
+            utf8 = (line + piece.count(newline, 0, m.start()), context)
+        if bad is None:
+            failed = _undecodable(piece, "utf-8")
+            if failed is not None:
+                at = failed.start
+                context = _around(piece, at, at + 1, newline)
+                bad = (line + piece.count(newline, 0, at), piece[at : at + 1], context)
+        if utf8 is not None and bad is not None:
+            return _Mixed(utf8[0], utf8[1], *bad)
+        line += piece.count(newline)
+    return None
+
+
 def _undecodable(sample: bytes, encoding: str) -> UnicodeDecodeError | None:
     try:
         sample.decode(encoding)
@@ -153,11 +245,14 @@ class _CsvFile:
                 source=self.label,
             ) from err
         self.complete = len(head) < _SAMPLE_BYTES
+        self.given = encoding
         self.encoding, self.bom = _sniff_encoding(head, encoding)
         self.guessed = encoding is None and self.encoding == "cp1252"
         self.tried = ["utf-8", "cp1252"] if self.guessed else [self.encoding]
         self.head = head
         self._check_text(encoding)
+        if self.guessed:
+            self._refuse_mixed()
         self._lines: tuple[np.ndarray[Any, Any], list[tuple[int, str]]] | None = None
 
     def _check_text(self, given: str | None) -> None:
@@ -188,6 +283,28 @@ class _CsvFile:
             at = failed.start + len(self.bom)
             raise self._decode_error(failed, f"byte 0x{bad} at offset {at}")
 
+    def _refuse_mixed(self) -> None:
+        """Refuse a file holding both UTF-8 text and bytes that are not UTF-8.
+
+        Decoded whole as cp1252, its UTF-8 letters would turn into mojibake
+        (``Montréal`` -> ``MontrÃ©al``) without a word; nothing is guessed.
+        """
+        mixed = _mixed_encodings(self.path, len(self.bom), self._newline())
+        if mixed is None:
+            return
+        text = mixed.utf8.decode("utf-8", errors="replace")
+        garbled = mixed.utf8.decode("cp1252", errors="replace")
+        other = mixed.bad_context.decode("cp1252", errors="replace")
+        raise SourceReadError(
+            f"the file mixes two encodings: line {mixed.bad_line} has byte 0x{mixed.bad.hex()}, "
+            f"which is not UTF-8 ({other!r} if it is cp1252), but line {mixed.utf8_line} holds "
+            f"UTF-8 text ({text!r}), which cp1252 would garble into {garbled!r}; nothing is "
+            "guessed. Save the file again in one encoding (UTF-8), or pass encoding='cp1252' "
+            "(or the encoding it was saved in) to read it all in that one",
+            adapter=_NAME,
+            source=self.label,
+        )
+
     def _decode_error(self, err: Exception, where: str) -> SourceReadError:
         tried = (
             f"decodes as neither {' nor '.join(self.tried)} (tried both)"
@@ -213,7 +330,7 @@ class _CsvFile:
         reader = _csv.reader(io.StringIO(self._text_head(), newline=""), delimiter=self.delimiter)
         records = []
         stopped = False
-        for r in reader:
+        for _, r in _records(reader, self.label):
             if r:
                 records.append(r)
             if len(records) > self.skip_rows + rows:
@@ -240,38 +357,64 @@ class _CsvFile:
     ) -> pa.Table:
         """Read every row with pyarrow: keys as dictionaries, numbers as float64 if clean."""
         reader = _ArrowRead(self, columns, numeric)
-        encoding = self.encoding
         table = None
         for typed in (True, False):
             try:
-                table = reader.attempt(encoding, typed)
+                table = reader.attempt(self.encoding, typed)
                 break
             except pa.ArrowInvalid as err:
                 text = str(err)
                 if "invalid UTF8" in text or "UTF-8" in text:
-                    if self.encoding != "utf-8" or encoding != "utf-8":
-                        raise self._decode_error(err, f"past the first megabyte: {err}") from err
-                    encoding = "cp1252"
-                    self.encoding = encoding
-                    self.guessed = True
-                    self.tried.append(encoding)
-                    try:
-                        table = reader.attempt(encoding, False)
-                        break
-                    except pa.ArrowInvalid as err2:
-                        raise self._error(err2) from err2
-                    except UnicodeDecodeError as err2:
-                        raise self._decode_error(err2, f"past the first megabyte: {err2}") from err2
+                    table = self._read_as_cp1252(reader, err)
+                    break
                 if typed and "conversion error" in text:
                     continue
                 raise self._error(err) from err
             except UnicodeDecodeError as err:  # the Python codec behind a non-UTF-8 read
                 raise self._decode_error(err, f"past the first megabyte: {err}") from err
         assert table is not None
+        if _longest_text(table) > _csv.field_size_limit():
+            self._scan(len(columns))  # refuses the field with its line
         renamed = [c.strip() for c in table.column_names]
         if reader.bad_rows:
             self._report_bad_lines(reader.bad_rows, len(renamed), problems)
         return table.rename_columns(renamed)
+
+    def _newline(self) -> bytes:
+        return b"\n" if b"\n" in self.head or b"\r" not in self.head else b"\r"
+
+    def _first_bad_byte(self) -> str | None:
+        """Say where the first byte that is not UTF-8 is (line and byte), if there is one."""
+        line = 1
+        newline = self._newline()
+        for piece in _pieces(self.path, len(self.bom)):
+            failed = _undecodable(piece, "utf-8")
+            if failed is not None:
+                at = failed.start
+                where = line + piece.count(newline, 0, at)
+                return f"line {where}: byte 0x{piece[at : at + 1].hex()}"
+            line += piece.count(newline)
+        return None
+
+    def _read_as_cp1252(self, reader: _ArrowRead, err: pa.ArrowInvalid) -> pa.Table:
+        """Read as cp1252 a file whose first megabyte is UTF-8 but not the rest.
+
+        Only when no encoding was given, and not when the file holds UTF-8 text
+        too (see :meth:`_refuse_mixed`).
+        """
+        if self.encoding != "utf-8" or self.given is not None:
+            where = self._first_bad_byte() if self.encoding == "utf-8" else None
+            raise self._decode_error(err, where or f"past the first megabyte: {err}") from err
+        self.encoding = "cp1252"
+        self.guessed = True
+        self.tried.append(self.encoding)
+        self._refuse_mixed()
+        try:
+            return reader.attempt(self.encoding, False)
+        except pa.ArrowInvalid as err2:
+            raise self._error(err2) from err2
+        except UnicodeDecodeError as err2:
+            raise self._decode_error(err2, f"past the first megabyte: {err2}") from err2
 
     def _report_bad_lines(self, bad_rows: list[str], width: int, problems: CellProblems) -> None:
         """List the lines that do not split into the header's fields."""
@@ -302,11 +445,8 @@ class _CsvFile:
                     fh.seek(0)
                 reader = _csv.reader(fh, delimiter=self.delimiter)
                 skipped = 0
-                line = 1
                 header_seen = False
-                for record in reader:
-                    first = line
-                    line = reader.line_num + 1
+                for first, record in _records(reader, self.label):
                     if not record:
                         continue
                     if skipped < self.skip_rows:
@@ -404,6 +544,18 @@ def _unify(table: pa.Table) -> pa.Table:
     return table
 
 
+def _longest_text(table: pa.Table) -> int:
+    """Return the length in characters of the longest text cell (dictionaries: their texts)."""
+    longest = 0
+    for col in table.columns:
+        for arr in col.chunks:
+            if pa.types.is_dictionary(arr.type):
+                arr = arr.dictionary
+            if len(arr) and (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+                longest = max(longest, pc.max(pc.utf8_length(arr)).as_py() or 0)
+    return longest
+
+
 def _has_line_breaks(table: pa.Table) -> bool:
     """Whether any text cell holds a line break or a quote (signs of a split record)."""
     for col in table.columns:
@@ -494,7 +646,7 @@ class CsvAdapter:
             source, encoding=opts.encoding, delimiter=opts.delimiter, skip_rows=opts.skip_rows
         )
         table, complete = f.sample()
-        _, found = describe(table, opts, complete=complete)
+        _, found = describe(table, opts, complete=complete, adapter=self.name, source=f.label)
         notes = list(found["notes"])
         if f.guessed:
             notes.append("not UTF-8: decoded as cp1252 (pass encoding=... if that is wrong)")
@@ -567,7 +719,7 @@ class CsvAdapter:
             source, encoding=opts.encoding, delimiter=opts.delimiter, skip_rows=opts.skip_rows
         )
         header = f.header()
-        roles = resolve_roles(header, opts)
+        roles = resolve_roles(header, opts, adapter=self.name, source=f.label)
         problems = CellProblems()
         table = f.read(header, numeric_columns(roles), problems)
         result = build_series(

@@ -86,6 +86,38 @@ def _looks_like(path: Path) -> str:
     return "it is not an .xlsx workbook (a ZIP file)"
 
 
+def _column_letter(n: int) -> str:
+    """Return the sheet's letters for 1-based column ``n`` (1 -> A, 28 -> AB)."""
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+@frozen
+class _Formula:
+    """A formula cell without a value: its data row, cell reference and formula."""
+
+    row: int
+    ref: str
+    formula: str
+
+
+def _uncalculated(ws: _Sheet, columns: Sequence[str], problems: CellProblems) -> None:
+    """Report the formula cells of ``columns`` that hold no calculated value."""
+    for column, cells in ws.formulas_without_values(columns).items():
+        refs = ", ".join(c.ref for c in cells[:10]) + (", ..." if len(cells) > 10 else "")
+        problems.add(
+            column,
+            np.asarray([c.row for c in cells], dtype=np.int64),
+            [c.formula for c in cells],
+            f"a formula without a calculated value (cell {refs}): the workbook was saved by a "
+            "tool that does not calculate formulas; open it in Excel or LibreOffice and save "
+            "it, or export the values",
+        )
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -103,7 +135,7 @@ class _Sheet:
     ) -> None:
         openpyxl = import_optional("openpyxl", extra="excel", purpose="reading Excel workbooks")
         self.label = source_label(source)
-        path = Path(self.label)
+        path = self.path = Path(self.label)
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except FileNotFoundError as err:
@@ -213,6 +245,38 @@ class _Sheet:
                 cols[name] = pa.array([_cell_text(c) for c in cells], type=pa.string())
         return pa.table(cols) if cols else pa.table({})
 
+    def formulas_without_values(self, columns: Sequence[str]) -> dict[str, list[_Formula]]:
+        """Return the empty cells of ``columns`` that hold a formula, by column.
+
+        Such a formula was never calculated: the workbook was saved by a tool
+        that writes formulas without their values. Only rows with an empty cell
+        are looked at again (with the formulas, not the values).
+        """
+        at = [self.header.index(c) for c in columns if c in self.header]
+        empty = {
+            int(self.numbers[r]): r
+            for r, row in enumerate(self.data)
+            if any(row[i] is None for i in at)
+        }
+        if not empty:
+            return {}
+        openpyxl = import_optional("openpyxl", extra="excel", purpose="reading Excel workbooks")
+        wb = openpyxl.load_workbook(self.path, read_only=True, data_only=False)
+        found: dict[str, list[_Formula]] = {}
+        try:
+            rows = wb[self.sheet_name].iter_rows(
+                min_row=min(empty), max_row=max(empty), values_only=True
+            )
+            for number, cells in enumerate(rows, start=min(empty)):
+                r = empty.get(number, -1)
+                for i in at if r >= 0 else ():
+                    if self.data[r][i] is None and i < len(cells) and cells[i] is not None:
+                        ref = f"{_column_letter(i + 1)}{number}"
+                        found.setdefault(self.header[i], []).append(_Formula(r, ref, str(cells[i])))
+        finally:
+            wb.close()
+        return found
+
     def numeric_cells(self, column: str) -> np.ndarray[Any, Any]:
         i = self.header.index(column)
         return np.flatnonzero([_is_number(r[i]) for r in self.data])
@@ -310,7 +374,7 @@ class ExcelAdapter:
         opts = parse_options(ExcelOptions, options, adapter=self.name, method="discover")
         ws = _Sheet(source, sheet=opts.sheet, header_row=opts.header_row, limit=_SAMPLE_ROWS)
         table = ws.table()
-        _, found = describe(table, opts, complete=ws.complete)
+        _, found = describe(table, opts, complete=ws.complete, adapter=self.name, source=ws.label)
         return SourceInfo(
             adapter=self.name,
             source=ws.label,
@@ -384,9 +448,10 @@ class ExcelAdapter:
     ) -> TabularRead:
         opts = parse_options(ExcelOptions, given, adapter=self.name, method=method)
         ws = _Sheet(source, sheet=opts.sheet, header_row=opts.header_row)
-        roles = resolve_roles(ws.header, opts)
+        roles = resolve_roles(ws.header, opts, adapter=self.name, source=ws.label)
         table = ws.table(numeric_columns(roles))
         problems = CellProblems()
+        _uncalculated(ws, [c for c in ws.header if c not in roles.ignored], problems)
         if roles.geography is not None and not (opts.pad_codes and opts.geography_level):
             rows = ws.numeric_cells(roles.geography)
             problems.add(

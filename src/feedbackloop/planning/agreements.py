@@ -29,7 +29,7 @@ import enum
 import html
 import inspect
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,13 @@ from attrs import field, frozen
 
 from feedbackloop._util import locate, str_tuple, write_yaml
 from feedbackloop.adapters import discover, get, read
-from feedbackloop.errors import AgreementError, PeriodError, Problem, UnknownAudienceError
+from feedbackloop.errors import (
+    AgreementError,
+    PeriodError,
+    PolicyError,
+    Problem,
+    UnknownAudienceError,
+)
 from feedbackloop.period import Period
 from feedbackloop.planning._common import (
     SLUG,
@@ -117,16 +123,57 @@ def _mapping(value: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(value or {})
 
 
+def _audience_spec(name: object, spec: object) -> dict[str, Any]:
+    """Return one audience's privacy-policy spec, checked by ``policy_from_dict``.
+
+    Raises
+    ------
+    PolicyError
+        If the spec is not a mapping, or would not build a policy (an unknown
+        method or field, a threshold that is not a whole number >= 1...).
+    """
+    if not isinstance(spec, Mapping):
+        raise PolicyError(
+            f"audience {name!r} must map to a privacy-policy spec such as "
+            f"{{threshold: 11}} (got {spec!r})"
+        )
+    try:
+        policy_from_dict(spec)
+    except PolicyError as err:
+        raise PolicyError(
+            f"audience {name!r}: {err}; an audience's spec is a privacy policy such as "
+            "{threshold: 11} or {method: round, base: 5}"
+        ) from err
+    return dict(spec)
+
+
 def _audiences(value: Mapping[str, Mapping[str, Any]] | None) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    for name, spec in (value or {}).items():
-        if not isinstance(spec, Mapping):
-            raise TypeError(
-                f"audience {name!r} must map to a privacy-policy spec such as "
-                f"{{'threshold': 11}} (got {spec!r})"
+    if value is not None and not isinstance(value, Mapping):
+        raise PolicyError(
+            f"audiences must map each audience to a privacy-policy spec (got {value!r})"
+        )
+    return {str(name): _audience_spec(name, spec) for name, spec in (value or {}).items()}
+
+
+def _audience_problems(value: object, where: Callable[..., str]) -> list[Problem]:
+    """Every malformed audience of an agreement document, each at its own line.
+
+    A problem about one field of a spec (``threshold must be ...``) is placed
+    at that field's line when the document maps it.
+    """
+    if not isinstance(value, Mapping):
+        return [Problem(where("audiences"), "must map each audience to a privacy-policy spec")]
+    problems = []
+    for name, spec in value.items():
+        try:
+            _audience_spec(name, spec)
+        except PolicyError as err:
+            cause = str(err.__cause__ or err)
+            fields = (
+                [k for k in spec if cause.startswith(str(k))] if isinstance(spec, Mapping) else []
             )
-        out[str(name)] = dict(spec)
-    return out
+            problems.append(Problem(where("audiences", name, *fields[:1]), str(err)))
+    return problems
 
 
 def _retention(value: object) -> _dt.date | Duration | None:
@@ -601,6 +648,11 @@ class DataSharingAgreement:
                     Problem(where(str(key)), f"unknown key; expected one of {', '.join(_KEYS)}")
                 )
                 continue
+            if key == "audiences" and value is not None:
+                found = _audience_problems(value, where)
+                if found:
+                    problems += found
+                    continue
             converter = _CONVERTERS.get(key)
             try:
                 kwargs[key] = converter(value) if converter and value is not None else value

@@ -32,7 +32,7 @@ from typing import Final, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from feedbackloop.errors import StatisticalWarning
+from feedbackloop.errors import BinnedMedianError, StatisticalWarning
 
 __all__ = [
     "Z90",
@@ -42,6 +42,7 @@ __all__ = [
     "BoolOrArray",
     "FloatOrArray",
     "annualized_change",
+    "binned_median",
     "confidence_interval",
     "cv",
     "expected_compound",
@@ -1686,3 +1687,246 @@ def required_annual_change(
     -0.897
     """
     return annualized_change(current, target, years_left)
+
+
+# ------------------------------------------------------- medians of binned counts
+
+
+def _check_bins(
+    lower_bounds: npt.ArrayLike, counts: npt.ArrayLike, upper_bound: float | None
+) -> tuple[_F64, _F64]:
+    """Return the bins' edges (``k + 1``; the last NaN when open) and the counts as ``(m, k)``."""
+    lb = _f(lower_bounds)
+    if lb.ndim != 1 or lb.size == 0:
+        raise BinnedMedianError(
+            f"lower_bounds must be a non-empty list of numbers, one per bin (got shape {lb.shape})"
+        )
+    if not np.isfinite(lb).all():
+        i = int(np.flatnonzero(~np.isfinite(lb))[0])
+        raise BinnedMedianError(f"lower_bounds[{i}] is {lb[i]}, not a finite number")
+    down = np.flatnonzero(np.diff(lb) <= 0)
+    if down.size:
+        i = int(down[0]) + 1
+        raise BinnedMedianError(
+            f"lower_bounds must increase strictly: bin {i} starts at {lb[i]:g}, not above bin "
+            f"{i - 1}'s {lb[i - 1]:g}; list the bins from lowest to highest, each once"
+        )
+    top = np.nan
+    if upper_bound is not None:
+        top = float(upper_bound)
+        if not (math.isfinite(top) and top > lb[-1]):
+            raise BinnedMedianError(
+                f"upper_bound must be a finite number above the last lower bound {lb[-1]:g} "
+                f"(got {upper_bound!r}); leave it out for an open-ended top bin"
+            )
+    n = _f(counts)
+    if n.ndim == 0 or n.shape[-1] != lb.size:
+        raise BinnedMedianError(
+            f"counts must have one count per bin on their last axis: {lb.size} bins in "
+            f"lower_bounds, counts of shape {n.shape}"
+        )
+    bad = np.isinf(n) | (n < 0)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise BinnedMedianError(
+            f"counts must be non-negative numbers (NaN for unknown): counts{list(where)} is "
+            f"{n[where]:g}"
+        )
+    return np.append(lb, top), n.reshape(-1, lb.size)
+
+
+def _check_design(design_factor: float, sampling_rate: float) -> tuple[float, float]:
+    """Return the design factor and sampling rate (percent) after checking their ranges."""
+    df, f = float(design_factor), float(sampling_rate)
+    if not (math.isfinite(df) and df > 0):
+        raise BinnedMedianError(
+            f"design_factor must be a positive number (got {design_factor!r}); the Census "
+            "Bureau publishes one per state and characteristic with the PUMS (1 for none)"
+        )
+    if not (math.isfinite(f) and 0 < f <= 100):
+        raise BinnedMedianError(
+            f"sampling_rate is the percent of units sampled, above 0 and at most 100 (got "
+            f"{sampling_rate!r}); e.g. 12.5 for ACS 5-year data (2.5% a year), 2.5 for 1-year"
+        )
+    return df, f
+
+
+def _cumulative_percent(counts: _F64) -> tuple[_F64, _F64]:
+    """Return each row's total and the percent of units below each edge, ``(m, k + 1)``.
+
+    The last column is exactly 100 (and so is every edge above the last
+    non-empty bin); a row with no units, or a NaN count, is NaN throughout.
+    """
+    below = np.zeros((counts.shape[0], counts.shape[1] + 1))
+    np.cumsum(counts, axis=1, out=below[:, 1:])
+    total = below[:, -1].copy()
+    with _quiet():
+        cum = below * (100.0 / total)[:, None]
+    cum[below >= total[:, None]] = 100.0
+    cum[~(total > 0)] = np.nan
+    return total, cum
+
+
+def _value_at_percent(edges: _F64, cum: _F64, p: _F64) -> _F64:
+    """Return the value below which ``p`` percent of each row's units lie.
+
+    The bin holding ``p`` is the one with ``C1 <= p < C2`` (``C`` the percent
+    below its lower and upper edges ``A1``, ``A2``): linear inside it,
+    ``A1 + (p - C1) / (C2 - C1) * (A2 - A1)``. In an open-ended top bin the
+    Pareto curve through the bin below is extended: with ``S = 100 - C``,
+    ``theta = ln(S0 / S1) / ln(A1 / A0)`` and ``A1 * (S1 / (100 - p))**(1 / theta)``,
+    NaN when that bin is empty or starts at or below 0. NaN outside ``[0, 100)``.
+    """
+    m, k = cum.shape[0], cum.shape[1] - 1
+    ok = (p >= 0) & (p < 100) & ~np.isnan(cum[:, 0])
+    q = np.where(ok, p, 0.0)[:, None]
+    i = np.sum(cum[:, :k] <= q, axis=1) - 1
+    rows = np.arange(m)
+    i = np.clip(i, 0, k - 1)
+    c1, c2 = cum[rows, i], cum[rows, i + 1]
+    a1, a2 = edges[i], edges[i + 1]
+    q = q[:, 0]
+    with _quiet():
+        value = a1 + (q - c1) / (c2 - c1) * (a2 - a1)
+        if np.isnan(edges[-1]) and k >= 2:
+            a0, c0 = edges[k - 2], cum[:, k - 2]
+            theta = np.log((100.0 - c0) / (100.0 - c1)) / np.log(a1 / a0)
+            pareto = a1 * ((100.0 - c1) / (100.0 - q)) ** (1.0 / theta)
+            fits = (a0 > 0) & (c0 < c1)
+            value = np.where(i == k - 1, np.where(fits, pareto, np.nan), value)
+    return np.where(ok, value, np.nan)
+
+
+def binned_median(
+    lower_bounds: npt.ArrayLike,
+    counts: npt.ArrayLike,
+    *,
+    design_factor: float,
+    sampling_rate: float,
+    upper_bound: float | None = None,
+    level: float = 0.90,
+) -> tuple[FloatOrArray, FloatOrArray]:
+    """Return the median of binned counts and its margin of error, as the Census Bureau does.
+
+    The way to get the median of a combined area (tracts into a
+    neighborhood): add up each bin's counts, which are additive, then
+    recompute the median from the summed distribution; medians themselves
+    never add up.
+
+    Parameters
+    ----------
+    lower_bounds : array_like
+        Lower bound of each bin, strictly increasing (``0, 10000, 15000, ...``
+        for the ACS household income bins of table B19001). A bin runs from its
+        lower bound to the next bin's.
+    counts : array_like
+        Count in each bin, on the last axis (shape ``(..., k)`` for ``k``
+        bins): one distribution, or one per place, period... at once. Counts
+        must be non-negative; a NaN count makes that distribution's result NaN.
+    design_factor : float
+        The design factor of the characteristic (positive; published by the
+        Census Bureau with the PUMS, by state and characteristic). Use 1 when
+        none applies, as census-data-aggregator does for summary tables.
+    sampling_rate : float
+        Percent of units sampled, ``0 < rate <= 100``: 2.5 for ACS 1-year data,
+        12.5 for 5-year data (2.5% a year for five years).
+    upper_bound : float, optional
+        Upper end of the top bin. Leave it out when the top bin is open-ended
+        (``$200,000 or more``).
+    level : float, default 0.90
+        Confidence level of the returned margin of error (0.90: ``z = 1.645``).
+
+    Returns
+    -------
+    median : numpy.float64 or numpy.ndarray
+        Shape ``counts.shape[:-1]``; NaN for an empty distribution, a NaN
+        count, or a median in an open-ended top bin that the Pareto rule
+        cannot reach (see Notes).
+    moe : numpy.float64 or numpy.ndarray
+        Its margin of error; also NaN when ``50 ± SE`` leaves ``[0, 100)``
+        (fewer than a handful of units).
+
+    Raises
+    ------
+    BinnedMedianError
+        For lower bounds that are not finite or do not increase strictly, an
+        ``upper_bound`` not above the last lower bound, counts without one
+        count per bin, negative or infinite counts, a non-positive design
+        factor, or a sampling rate outside ``(0, 100]``.
+
+    Notes
+    -----
+    The procedure of the Census Bureau's *PUMS Accuracy of the Data*
+    ("Standard errors of medians"; domain.md §8), with ``N`` the total count,
+    ``f`` the sampling rate and ``DF`` the design factor:
+
+    1. ``C(x)``: the percent of units below ``x``. The median is the value at
+       50%, interpolated linearly in the bin holding it, between its lower
+       bound ``A1`` and the next bin's ``A2``:
+       ``A1 + (50 − C(A1)) / (C(A2) − C(A1)) · (A2 − A1)``.
+    2. ``SE(50%) = DF · sqrt((100 − f) / (N · f) · 50²)``, in percent.
+    3. The values at ``50 − SE(50%)`` and ``50 + SE(50%)``, interpolated the
+       same way, bound a confidence range; ``SE(median)`` is half its width
+       and ``MOE = 1.645 · SE(median)`` at 90%.
+
+    A percent falling exactly on a bin edge takes the higher bin, so a run of
+    empty bins at the 50% point gives the top of the gap.
+
+    *Open-ended top bin.* Linear interpolation needs an upper end. When the
+    median (or a confidence bound) falls in an open top bin, the Pareto
+    curve fitted through the bin below is extended into it: with
+    ``S = 100 − C`` at that bin's bounds ``A0 < A1``,
+    ``θ = ln(S(A0) / S(A1)) / ln(A1 / A0)`` and the value at ``p`` is
+    ``A1 · (S(A1) / (100 − p))^(1/θ)``. This is the Pareto interpolation the
+    Census Bureau documents for wide income intervals (decennial census,
+    CPS), carried one bin further; the ACS itself publishes such a median
+    top-coded (``250,000+``), which is why
+    :func:`feedbackloop.series.median_from_bins` marks it ``top_coded``. It
+    is NaN when the bin below is empty or starts at or below 0.
+
+    census-data-aggregator interpolates the median over each bin's own
+    ``max − min`` (9,999 for ``$50,000 to $59,999``), hence 56,363.59 rather
+    than 56,364.22 for Los Angeles County below; its confidence bounds use
+    the next bin's minimum, as here, so the MOEs agree.
+
+    References
+    ----------
+    - U.S. Census Bureau, *American Community Survey Public Use Microdata
+      Sample (PUMS): Accuracy of the Data* (e.g. 2013-2017, 2017-2021),
+      "Calculating standard errors of medians".
+    - U.S. Census Bureau, ACS Subject Definitions, "Median" and
+      "Interpolation".
+    - datadesk/census-data-aggregator, ``approximate_median`` and its tests.
+
+    Examples
+    --------
+    Household income in Los Angeles County (ACS 2013 5-year, table B19001):
+
+    >>> bounds = [0, 10000, 15000, 20000, 25000, 30000, 35000, 40000, 45000,
+    ...           50000, 60000, 75000, 100000, 125000, 150000, 200000]
+    >>> households = [209050, 190300, 173380, 167740, 154347, 155834, 143103,
+    ...               140946, 126807, 241482, 303887, 384881, 268689, 169129,
+    ...               189195, 211613]
+    >>> median, moe = binned_median(bounds, households, design_factor=1, sampling_rate=12.5)
+    >>> round(float(median), 2), round(float(moe), 2)
+    (56364.22, 161.97)
+
+    Two places at once (one row each):
+
+    >>> m, e = binned_median([0, 10, 20], [[5, 5, 0], [0, 4, 6]], design_factor=1,
+    ...                      sampling_rate=100, upper_bound=30)
+    >>> np.round(m, 2).tolist(), e.tolist()
+    ([10.0, 21.67], [0.0, 0.0])
+    """
+    edges, n = _check_bins(lower_bounds, counts, upper_bound)
+    df, f = _check_design(design_factor, sampling_rate)
+    z = z_for_level(level)
+    total, cum = _cumulative_percent(n)
+    median = _value_at_percent(edges, cum, np.full(total.shape, 50.0))
+    with _quiet():
+        se50 = df * np.sqrt((100.0 - f) / (total * f) * 50.0**2)
+        low = _value_at_percent(edges, cum, 50.0 - se50)
+        high = _value_at_percent(edges, cum, 50.0 + se50)
+        moe = np.where(np.isnan(median), np.nan, z * (high - low) / 2.0)
+    shape = np.shape(counts)[:-1]
+    return _out(median.reshape(shape)), _out(moe.reshape(shape))

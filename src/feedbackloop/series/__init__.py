@@ -25,6 +25,7 @@ from feedbackloop.series._compare import (
     share,
 )
 from feedbackloop.series._frame import IndicatorSeries, assemble, read_parquet
+from feedbackloop.series._medians import median_from_bins
 from feedbackloop.series._provenance import Provenance
 from feedbackloop.series._status import TOTAL, Status
 from feedbackloop.series._targets import baseline_forecast, progress, turned_curve
@@ -42,6 +43,7 @@ __all__ = [
     "collapse",
     "disparity",
     "index_of_disparity",
+    "median_from_bins",
     "progress",
     "proportion",
     "ratio",

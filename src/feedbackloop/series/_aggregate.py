@@ -221,7 +221,9 @@ def _aggregate(
             f"cannot {what} indicator {series.indicator.id!r} ({series.unit}): its values are "
             "not additive (rates, percentages, medians and averages never sum). Give the series "
             "numerator and denominator columns so the rate can be recomputed, or set the "
-            "indicator's aggregation to 'sum' if its values really are counts"
+            "indicator's aggregation to 'sum' if its values really are counts. For a median, "
+            "roll up the counts in its bins (e.g. ACS B19001) and recompute it with "
+            "feedbackloop.series.median_from_bins"
         )
     if rule is Aggregation.SUM:
         agg, groups, value, moe = _sum_counts(table, group_cols, factors)

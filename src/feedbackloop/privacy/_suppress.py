@@ -34,7 +34,16 @@ _MAX_CANDIDATES = 16
 #: Tables with more complementary cells than this skip the pruning pass.
 _MAX_PRUNE = 30
 #: Columns that carry (or derive from) a withheld value.
-_NUMERIC = ("value", "moe", "numerator", "numerator_moe", "denominator", "denominator_moe", "cv")
+_NUMERIC = (
+    "value",
+    "moe",
+    "numerator",
+    "numerator_moe",
+    "denominator",
+    "denominator_moe",
+    "cv",
+    "n_unweighted",
+)
 
 # A protected quantity: (local row, coefficients over layers, name).
 _Quantity = tuple[int, tuple[float, ...], str]

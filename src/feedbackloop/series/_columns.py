@@ -27,6 +27,7 @@ __all__ = [
     "NUMERATOR",
     "NUMERATOR_MOE",
     "NUMERIC_OPTIONAL",
+    "N_UNWEIGHTED",
     "PERIOD",
     "RELIABILITY",
     "STATUS",
@@ -48,11 +49,13 @@ DENOMINATOR = "denominator"
 NUMERATOR_MOE = "numerator_moe"
 DENOMINATOR_MOE = "denominator_moe"
 STATUS = "status"
+#: The unweighted count of sample records behind a survey estimate.
+N_UNWEIGHTED = "n_unweighted"
 CV = "cv"
 RELIABILITY = "reliability"
 
 #: Optional numeric columns, in storage order.
-NUMERIC_OPTIONAL = (MOE, NUMERATOR, NUMERATOR_MOE, DENOMINATOR, DENOMINATOR_MOE)
+NUMERIC_OPTIONAL = (MOE, NUMERATOR, NUMERATOR_MOE, DENOMINATOR, DENOMINATOR_MOE, N_UNWEIGHTED)
 #: Columns stored after ``status`` (added by ``reliability``), in storage order.
 TRAILING = (CV, RELIABILITY)
 #: Every column name with a fixed meaning; none of them may be a dimension.

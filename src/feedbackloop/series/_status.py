@@ -45,6 +45,9 @@ class Status(enum.StrEnum):
     #: Withheld because it is derived from a suppressed cell (a ratio, share,
     #: difference, change or significance test with a suppressed input).
     SUPPRESSED_DERIVED = "suppressed_derived"
+    #: Too few unweighted sample records for a reliable estimate (a survey cell
+    #: below its ``min_n``): the value is shown, to be read with caution.
+    SMALL_SAMPLE = "small_sample"
 
     @property
     def has_value(self) -> bool:
@@ -68,5 +71,6 @@ _WITH_VALUE = frozenset(
         Status.MOE_NOT_COMPUTABLE,
         Status.BOTTOM_CODED,
         Status.TOP_CODED,
+        Status.SMALL_SAMPLE,
     }
 )

@@ -1,6 +1,6 @@
 """Draw the pictures of the "Presenting your data" and "Improving programs" pages.
 
-Run from the repository root: ``python docs/make_figures.py`` (needs the plot extra).
+Run from the repository root: ``python docs/make_figures.py`` (needs the plot and maps extras).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from feedbackloop import IndicatorSeries, plot, spc
-from feedbackloop.examples import example_data_dir, load_example
+from feedbackloop import FeedbackLoop, IndicatorSeries, plot, spc
+from feedbackloop.examples import example_data_dir, example_path, load_example
 
 OUT = Path(__file__).parent / "images"
 
@@ -37,6 +37,29 @@ def main() -> None:
     ax = plot.loop(loop, status={"youth_employment": "improving", "graduation": "getting worse"})
     ax.figure.savefig(OUT / "loop.png", dpi=80)
     spc_figures()
+    place_figures(loop, series)
+
+
+def place_figures(loop: FeedbackLoop, series: IndicatorSeries) -> None:
+    """Write the race-by-place small multiples, heat table and map of "Presenting your data"."""
+    names = loop.place_names()
+    df = series.frame.astype({"status": str})
+    # one withheld cell and one thin estimate, to show how each is drawn
+    small = (df["geography"] == "06013") & (df["race"] == "Asian alone")
+    df.loc[small, ["value", "moe"]] = None
+    df.loc[small, "status"] = "suppressed"
+    thin = (df["geography"] == "06081") & (df["race"] == "Asian alone")
+    df.loc[thin, "moe"] = df.loc[thin, "value"] * 0.9
+    shown = IndicatorSeries.from_frame(
+        df, indicator=series.indicator, moe="moe", status="status", dimensions=["race"]
+    )
+    axes = plot.small_multiples(shown, "race", names=names)
+    axes[0].figure.savefig(OUT / "small_multiples.png", dpi=80)
+    ax = plot.heat_table(shown, "race", names=names)
+    ax.figure.savefig(OUT / "heat_table.png", dpi=80)
+    boundaries = example_path().parent / "opportunity_youth_counties.geojson"
+    ax = plot.choropleth(series, boundaries, names=names, k=4)
+    ax.figure.savefig(OUT / "choropleth.png", dpi=80)
 
 
 def spc_figures() -> None:

@@ -18,6 +18,7 @@ working around code that does not know feedbackloop::
     │   ├── SeriesValidationError               a frame that is not a valid series
     │   └── NotAdditiveError                    summing rates, medians or percentages
     ├── SpcError(ValueError)                    a run or control chart that cannot be drawn
+    ├── BoundaryError(ValueError)               map boundaries that cannot be read or keyed
     ├── PrivacyError                            disclosure control
     │   ├── PolicyError(ValueError)             a policy or audience table that is malformed
     │   ├── ExportRefusedError(PermissionError) data its audience may not see
@@ -72,6 +73,7 @@ working around code that does not know feedbackloop::
     ├── LoopWarning                             a loop that is valid but suspicious
     ├── StatisticalWarning                      e.g. overlapping ACS periods compared
     ├── RoundingWarning                         a table that could not be rounded additively
+    ├── BoundaryJoinWarning                     data codes and map shapes that do not match
     └── AdapterWarning(RuntimeWarning)          a plugin that could not be loaded
 
 Warnings may also live beside the code that issues them; every error class
@@ -104,6 +106,8 @@ __all__ = [
     "BenchmarkError",
     "BinnedMedianError",
     "BlockingError",
+    "BoundaryError",
+    "BoundaryJoinWarning",
     "CensusError",
     "CensusGeographyError",
     "CensusKeyError",
@@ -188,6 +192,20 @@ class RoundingWarning(FeedbackloopWarning):
 
     .. versionadded:: 0.1.0
     """
+
+
+class BoundaryJoinWarning(FeedbackloopWarning):
+    """Places in the data with no shape, or shapes with no data, on a map.
+
+    The message lists the codes; so do the attributes ``data_only`` and
+    ``shapes_only`` (tuples of str) when the warning is issued by
+    :func:`feedbackloop.plot.choropleth`.
+
+    .. versionadded:: 0.2.0
+    """
+
+    data_only: tuple[str, ...] = ()
+    shapes_only: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- loop
@@ -337,6 +355,16 @@ class SpcError(FeedbackloopError, ValueError):
 
     Points out of time order or repeated, a proportion outside [0, 1] on a p
     chart, missing or non-positive denominators, an unknown rule or chart kind.
+    """
+
+
+class BoundaryError(FeedbackloopError, ValueError):
+    """Map boundaries that cannot be read, or whose places cannot be told apart.
+
+    A file geopandas cannot open, no column holding the place codes, codes
+    stored as numbers (leading zeros lost), the same code on two shapes.
+
+    .. versionadded:: 0.2.0
     """
 
 

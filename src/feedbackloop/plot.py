@@ -11,7 +11,9 @@ matplotlib is the optional ``plot`` extra.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import textwrap
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from feedbackloop._util import import_optional
-from feedbackloop.errors import SeriesError
+from feedbackloop.errors import BoundaryError, BoundaryJoinWarning, SeriesError
 from feedbackloop.model import Tier
 from feedbackloop.period import Period
 from feedbackloop.planning import Action, ActionPlan, ActionStatus
@@ -36,9 +38,13 @@ __all__ = [
     "PALETTE",
     "STATUS_COLORS",
     "breakdown",
+    "choropleth",
     "disparity",
     "gantt",
+    "heat_table",
     "loop",
+    "read_boundaries",
+    "small_multiples",
     "spc_chart",
     "trend",
 ]
@@ -139,6 +145,7 @@ def trend(
     target: Target | None = None,
     forecast_until: Period | str | int | None = None,
     baseline_before: Period | str | int | None = None,
+    names: Mapping[str, str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Values over periods, with 90% MOE bands, baseline forecast and target path.
@@ -158,6 +165,10 @@ def trend(
         period, fitted on the periods up to ``baseline_before``.
     baseline_before : Period, str or int, optional
         Last period of the pre-strategy history used for the forecast.
+    names : mapping of str to str, optional
+        Place code -> name for the title (e.g. :meth:`FeedbackLoop.place_names`).
+
+        .. versionadded:: 0.2.0
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -178,7 +189,7 @@ def trend(
         _draw_forecast(ax, series, place, where, forecast_until, baseline_before)
     if target is not None:
         _draw_target_path(ax, target)
-    place = str(df["geography"].iloc[0]) if len(df) else ""
+    place = _place(str(df["geography"].iloc[0]), names) if len(df) else ""
     what = ", ".join(f"{v}" for v in (where or {}).values())
     ax.set_title(
         f"{series.indicator.name}" + (f" — {what}" if what else "") + f" ({place})",
@@ -278,6 +289,7 @@ def breakdown(
     period: Period | str | int | None = None,
     geography: str | None = None,
     reference: str | None = None,
+    names: Mapping[str, str] | None = None,
     ax: Axes | None = None,
 ) -> Axes | np.ndarray[Any, np.dtype[np.object_]]:
     """Disaggregated values as sorted bars with 90% error bars.
@@ -298,6 +310,10 @@ def breakdown(
         The place, when ``geography`` is not in ``by`` and the series has several.
     reference : str, optional
         A category of the first dimension to mark (e.g. the reference group).
+    names : mapping of str to str, optional
+        Place code -> name for place labels (e.g. :meth:`FeedbackLoop.place_names`).
+
+        .. versionadded:: 0.2.0
     ax : matplotlib.axes.Axes, optional
         Only for one dimension.
 
@@ -320,6 +336,8 @@ def breakdown(
         if d not in dims:
             df = df[df[d] == TOTAL]
     df = df[df[dims[0]] != TOTAL] if dims[0] != "geography" else df
+    if names and "geography" in dims:  # label places by name; the codes stay in the data
+        df = df.assign(geography=[_place(g, names) for g in df["geography"]])
     if len(dims) == 1:
         ax = _axes(ax, (7.0, 0.45 * max(len(df), 3) + 1.2))
         _bars(ax, df, dims[0], series, reference)
@@ -396,6 +414,7 @@ def disparity(
     measure: str = "ratio",
     period: Period | str | int | None = None,
     geography: str | None = None,
+    names: Mapping[str, str] | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Each group's ratio to (or gap from) the reference, with 90% intervals and parity line.
@@ -410,6 +429,10 @@ def disparity(
     period : Period, str or int, optional
         Default the latest.
     geography : str, optional
+    names : mapping of str to str, optional
+        Place code -> name for the title.
+
+        .. versionadded:: 0.2.0
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -445,7 +468,9 @@ def disparity(
     what = "ratio to" if measure == "ratio" else f"difference ({series.unit}) from"
     ax.set_xlabel(f"{what} {ref}")
     ax.set_title(
-        _wrap(f"{series.indicator.name}, {when}: {dimension} vs {ref} ({place})", 60),
+        _wrap(
+            f"{series.indicator.name}, {when}: {dimension} vs {ref} ({_place(place, names)})", 60
+        ),
         loc="left",
         fontsize=11,
     )
@@ -494,26 +519,19 @@ def loop(
             color="#333333",
             fontweight="bold",
         )
-    for node in feedback_loop.nodes:
-        for parent in node.contributes_to:
-            if parent in pos:
-                (x0, y0), (x1, y1) = pos[node.id], pos[parent]
-                ax.annotate(
-                    "",
-                    xy=(x1 - 0.42, y1),
-                    xytext=(x0 + 0.42, y0),
-                    arrowprops={"arrowstyle": "->", "color": "#888888", "lw": 1},
-                )
+    boxes = {}
+    crowded = height > 6  # 12+ nodes: larger text, so the tall figure stays readable
     for node in feedback_loop.nodes:
         x, y = pos[node.id]
         state = (status or {}).get(node.id, "no data")
-        ax.text(
+        boxes[node.id] = ax.text(
             x,
             y,
-            _wrap(node.title, 22),
+            _wrap(node.title, 24 if crowded else 22),
             ha="center",
             va="center",
-            fontsize=7.5,
+            fontsize=8.5 if crowded else 7.5,
+            zorder=3,
             bbox={
                 "boxstyle": "round,pad=0.35",
                 "facecolor": STATUS_COLORS.get(state, "#DDD"),
@@ -521,6 +539,25 @@ def loop(
                 "linewidth": 0.6,
             },
         )
+    # Arrows run from box edge to box edge (anchored on the boxes, whatever their size).
+    for node in feedback_loop.nodes:
+        for parent in node.contributes_to:
+            if parent in boxes:
+                ax.annotate(
+                    "",
+                    xy=(0.0, 0.5),
+                    xycoords=boxes[parent],
+                    xytext=(1.0, 0.5),
+                    textcoords=boxes[node.id],
+                    arrowprops={
+                        "arrowstyle": "->",
+                        "color": "#888888",
+                        "lw": 0.8 if crowded else 1,
+                        "shrinkA": 2,
+                        "shrinkB": 2,
+                    },
+                    zorder=2,
+                )
     ax.set_xlim(-0.6, len(tiers) - 0.4)
     ax.set_ylim(-height / 2 - 0.2, height / 2 + 0.7)
     ax.set_axis_off()
@@ -1002,3 +1039,839 @@ def _gantt_legend(ax: Axes, shown: set[Any], day: _dt.date) -> None:
         fontsize=8,
         frameon=False,
     )
+
+
+# ------------------------------------------------------- places: race x place
+
+#: Colours of cells and areas that show no estimate (never a colour of the scale).
+_NO_ESTIMATE = {"suppressed": "#d4d4d4", "no data": "#ffffff"}
+_HATCH = {"suppressed": "xxx", "no data": "...", "unreliable": "///"}
+
+
+def _place(code: str, names: Mapping[str, str] | None) -> str:
+    """Return the place's name from ``names`` (else its code), safe to draw literally."""
+    return _plain(str((names or {}).get(code, code)))
+
+
+def _cells(
+    series: IndicatorSeries,
+    group: str,
+    period: Period | str | int | None,
+    where: Mapping[str, str] | None,
+) -> tuple[pd.DataFrame, Period]:
+    """Rows of one period by place and ``group`` (other dimensions fixed), one state each.
+
+    Adds ``v`` (the value, NaN where none may be shown), ``m`` (the MOE) and
+    ``state``: ``"ok"``, ``"unreliable"`` (CV above 40%), ``"suppressed"`` or
+    ``"no data"``.
+    """
+    if group not in series.dimensions:
+        raise SeriesError(
+            f"{group!r} is not a dimension of {series.indicator.id!r} "
+            f"(it has {', '.join(series.dimensions) or 'none'})"
+        )
+    when = Period.parse(period) if period is not None else series.periods[-1]
+    df = series.frame
+    df = df[df["period"] == str(when)]
+    fixed = dict(where or {})
+    for dim in series.dimensions:
+        if dim != group:
+            df = df[df[dim] == fixed.pop(dim, TOTAL)]
+    if fixed:
+        raise SeriesError(f"{', '.join(fixed)} is not a dimension of {series.indicator.id!r}")
+    if df.empty:
+        raise SeriesError(f"series {series.indicator.id!r} has no rows for {when}")
+    return _estimates(df).assign(group=df[group].astype(str).to_numpy()), when
+
+
+def _estimates(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``geography``, ``v`` (NaN where nothing may be shown), ``m`` and ``state``."""
+    withheld = df["status"].isin(_WITHHELD).to_numpy(dtype=bool)
+    value = df["value"].to_numpy(dtype=float, na_value=np.nan)
+    value = np.where(withheld, np.nan, value)
+    nan = np.full(len(df), np.nan)
+    moe = df["moe"].to_numpy(dtype=float, na_value=np.nan) if "moe" in df else nan
+    cv = _cv(df)
+    state = np.where(
+        withheld,
+        "suppressed",
+        np.where(np.isnan(value), "no data", np.where(cv > _UNRELIABLE_CV, "unreliable", "ok")),
+    )
+    return pd.DataFrame(
+        {
+            "geography": df["geography"].astype(str).to_numpy(),
+            "v": value,
+            "m": np.where(np.isnan(value), np.nan, moe),
+            "state": state,
+        }
+    )
+
+
+def _groups(cells: pd.DataFrame, order: Sequence[str] | None) -> list[str]:
+    """Return the groups to draw: ``order`` (checked), else the data's order; never TOTAL."""
+    present = [g for g in dict.fromkeys(cells["group"]) if g != TOTAL]
+    if order is None:
+        return present
+    unknown = [g for g in order if g not in present]
+    if unknown:
+        raise SeriesError(
+            f"order names {', '.join(map(repr, unknown))}, not a category here "
+            f"(the categories are {', '.join(map(repr, present))})"
+        )
+    return list(dict.fromkeys(order))
+
+
+def _reference_values(cells: pd.DataFrame, reference: str | None) -> dict[str, float]:
+    """Return each place's reference value (the all-groups row by default); NaN if withheld."""
+    if reference is None:
+        return {}
+    rows = cells[cells["group"] == reference]
+    return dict(zip(rows["geography"], rows["v"].astype(float), strict=True))
+
+
+def _reference_name(reference: str | None) -> str:
+    return "all groups" if reference == TOTAL else _plain(str(reference))
+
+
+def small_multiples(
+    series: IndicatorSeries,
+    group: str = "race",
+    *,
+    period: Period | str | int | None = None,
+    where: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
+    order: Sequence[str] | None = None,
+    reference: str | None = TOTAL,
+    ncols: int | None = None,
+) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """Draw one panel per group with the places ranked, 90% MOE whiskers and a reference.
+
+    Each panel ranks the places by the group's value (highest at the top);
+    whiskers are the 90% margins of error; a short grey bar on each row marks
+    the reference for the same place: by default the value for all groups
+    together, so each group is compared with everyone, not with one other
+    group. Unreliable estimates (CV above 40%) are drawn hollow; suppressed
+    and missing cells are listed under the ranked places as "suppressed" or
+    "no data", never as values. Panels share the value axis.
+
+    Parameters
+    ----------
+    series : IndicatorSeries
+        Disaggregated by ``group`` and by place (its ``geography`` column).
+    group : str
+        The dimension of the panels (e.g. ``"race"``).
+    period : Period, str or int, optional
+        Default the latest.
+    where : mapping, optional
+        Categories of other dimensions (default :data:`~feedbackloop.TOTAL`).
+    names : mapping of str to str, optional
+        Place code -> name (e.g. :meth:`FeedbackLoop.place_names`); codes
+        without a name are shown as they are.
+    order : sequence of str, optional
+        The groups to draw, in this order (default: the data's order).
+    reference : str or None
+        The category marked on each row: :data:`~feedbackloop.TOTAL` (all
+        groups, the default), another category, or ``None`` for no reference.
+    ncols : int, optional
+        Panels per row (default up to 3).
+
+    Returns
+    -------
+    ndarray of matplotlib.axes.Axes
+        One per group, in order.
+
+    Raises
+    ------
+    SeriesError
+        If ``group`` or a ``where`` key is not a dimension, ``order`` names an
+        unknown category, or the period has no rows.
+
+    .. versionadded:: 0.2.0
+    """
+    cells, when = _cells(series, group, period, where)
+    groups = _groups(cells, order)
+    if not groups:
+        raise SeriesError(f"series {series.indicator.id!r} has no {group!r} categories")
+    ref = _reference_values(cells, reference)
+    ncols = ncols or min(3, len(groups))
+    nrows = -(-len(groups) // ncols)
+    n_places = cells["geography"].nunique()
+    figure = import_optional("matplotlib.figure", extra="plot", purpose="drawing charts")
+    fig = figure.Figure(
+        figsize=(3.6 * ncols + 1.2, (0.32 * n_places + 1.1) * nrows + 0.9), layout="constrained"
+    )
+    grid = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
+    for panel_ax, name in zip(grid, groups, strict=False):
+        _panel(panel_ax, cells[cells["group"] == name], ref, names)
+        panel_ax.set_title(_plain(_wrap(name, 34)), fontsize=9, loc="left")
+    for extra in grid[len(groups) :]:
+        extra.set_axis_off()
+    for panel_ax in grid[len(groups) - ncols : len(groups)]:
+        panel_ax.set_xlabel(_plain(series.unit), fontsize=8)
+        panel_ax.tick_params(labelbottom=True)
+    title = f"{series.indicator.name}, {when}: by {group} and place"
+    fig.suptitle(_plain(title), fontsize=11, x=0.01, ha="left")
+    fig.legend(
+        handles=_panel_legend(reference, bool(ref), cells),
+        loc="outside lower center",
+        ncols=4,
+        fontsize=8,
+        frameon=False,
+    )
+    out: np.ndarray[Any, np.dtype[np.object_]] = grid[: len(groups)]
+    return out
+
+
+def _panel(
+    ax: Axes, rows: pd.DataFrame, ref: Mapping[str, float], names: Mapping[str, str] | None
+) -> None:
+    """Draw one group's places, ranked by value, with whiskers, reference marks and notes."""
+    rows = rows.assign(label=[_place(g, names) for g in rows["geography"]])
+    shown = rows[rows["v"].notna()].sort_values(["v", "label"], ascending=[False, True])
+    hidden = rows[rows["v"].isna()].sort_values("label")
+    rows = pd.concat([shown, hidden])
+    y = np.arange(len(rows), dtype=float)
+    v = rows["v"].to_numpy(dtype=float)
+    m = rows["m"].to_numpy(dtype=float)
+    state = rows["state"].to_numpy()
+    ok = np.isfinite(v) & np.isfinite(m)
+    ax.errorbar(v[ok], y[ok], xerr=m[ok], fmt="none", ecolor="#555555", capsize=2, lw=1)
+    sure = state == "ok"
+    ax.scatter(v[sure], y[sure], color=PALETTE[0], s=28, zorder=3, gid="estimate")
+    weak = state == "unreliable"
+    if weak.any():
+        ax.scatter(
+            v[weak],
+            y[weak],
+            facecolors="white",
+            edgecolors=PALETTE[0],
+            s=30,
+            zorder=3,
+            gid="unreliable",
+        )
+    refs = np.array([ref.get(g, np.nan) for g in rows["geography"]], dtype=float)
+    has_ref = np.isfinite(refs)
+    if has_ref.any():
+        ax.scatter(
+            refs[has_ref],
+            y[has_ref],
+            marker="|",
+            s=160,
+            linewidths=2,
+            color="#888888",
+            zorder=2,
+            gid="reference",
+        )
+    for yy, s in zip(y, state, strict=True):
+        if s in _NO_ESTIMATE:
+            ax.text(
+                0.02,
+                yy,
+                s,
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                fontsize=8,
+                fontstyle="italic",
+                color="#555555",
+                gid="note",
+            )
+    ax.set_yticks(y, list(rows["label"]), fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    _style(ax)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color="#e5e5e5", linewidth=0.8)
+
+
+def _panel_legend(reference: str | None, has_ref: bool, cells: pd.DataFrame) -> list[Any]:
+    """Return legend handles for what the small multiples show."""
+    lines = import_optional("matplotlib.lines", extra="plot", purpose="drawing charts")
+    handles = [
+        lines.Line2D([], [], color=PALETTE[0], marker="o", linestyle="none", label="estimate"),
+        lines.Line2D([], [], color="#555555", label="90% margin of error"),
+    ]
+    if has_ref:
+        handles.append(
+            lines.Line2D(
+                [],
+                [],
+                color="#888888",
+                marker="|",
+                markersize=12,
+                markeredgewidth=2,
+                linestyle="none",
+                label=f"{_reference_name(reference)}, same place",
+            )
+        )
+    if (cells["state"] == "unreliable").any():
+        handles.append(
+            lines.Line2D(
+                [],
+                [],
+                marker="o",
+                markerfacecolor="white",
+                markeredgecolor=PALETTE[0],
+                linestyle="none",
+                label=f"unreliable (CV > {_UNRELIABLE_CV:g}%)",
+            )
+        )
+    return handles
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.1f}"
+
+
+def heat_table(
+    series: IndicatorSeries,
+    group: str = "race",
+    *,
+    period: Period | str | int | None = None,
+    where: Mapping[str, str] | None = None,
+    names: Mapping[str, str] | None = None,
+    order: Sequence[str] | None = None,
+    cmap: str = "YlGnBu",
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw a place x group table whose cells are coloured by value, with a legend.
+
+    Rows are places (by name), columns the groups, led by "all groups" when
+    the series has the all-groups value. Each cell shows the value and its
+    90% margin of error. Suppressed cells are grey and say "suppressed",
+    missing ones are white and say "no data": neither is given a colour of the
+    scale or a number. Unreliable estimates (CV above 40%) are hatched and
+    marked with a dagger.
+
+    Parameters
+    ----------
+    series : IndicatorSeries
+    group : str
+        The dimension of the columns (e.g. ``"race"``).
+    period : Period, str or int, optional
+        Default the latest.
+    where : mapping, optional
+        Categories of other dimensions (default :data:`~feedbackloop.TOTAL`).
+    names : mapping of str to str, optional
+        Place code -> name; codes without a name are shown as they are.
+    order : sequence of str, optional
+        The groups, in this order (default: the data's order).
+    cmap : str
+        A matplotlib colormap name for the values.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    SeriesError
+        As :func:`small_multiples`.
+
+    .. versionadded:: 0.2.0
+    """
+    cells, when = _cells(series, group, period, where)
+    columns = ([TOTAL] if (cells["group"] == TOTAL).any() else []) + _groups(cells, order)
+    places = sorted(cells["geography"].unique(), key=lambda g: (_place(g, names), g))
+    own = ax is None
+    ax = _axes(ax, (1.5 * len(columns) + 2.6, 0.5 * len(places) + 2.4))
+    colors = import_optional("matplotlib.colors", extra="plot", purpose="drawing charts")
+    shown = cells[cells["group"].isin(columns) & cells["v"].notna()]["v"]
+    low, high = (float(shown.min()), float(shown.max())) if len(shown) else (0.0, 1.0)
+    norm = colors.Normalize(low, high if high > low else low + 1)
+    scale = import_optional("matplotlib", extra="plot", purpose="drawing charts").colormaps[cmap]
+    index = cells.set_index(["geography", "group"])
+    for i, place in enumerate(places):
+        for j, col in enumerate(columns):
+            row = index.loc[(place, col)] if (place, col) in index.index else None
+            _heat_cell(ax, j, i, row, scale, norm, f"{place}|{col}")
+    ax.set_xlim(-0.5, len(columns) - 0.5)
+    ax.set_ylim(len(places) - 0.5, -0.5)
+    heads = ["all groups" if c == TOTAL else _plain(_wrap(c, 16)) for c in columns]
+    ax.set_xticks(range(len(columns)), heads, fontsize=8)
+    ax.set_yticks(range(len(places)), [_place(p, names) for p in places], fontsize=8)
+    ax.tick_params(length=0, top=True, labeltop=True, bottom=False, labelbottom=False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    cm = import_optional("matplotlib.cm", extra="plot", purpose="drawing charts")
+    fig = ax.get_figure()
+    if fig is not None:
+        bar = fig.colorbar(cm.ScalarMappable(norm=norm, cmap=scale), ax=ax, shrink=0.8, pad=0.02)
+        bar.set_label(_plain(series.unit), fontsize=8)
+    _heat_legend(ax, set(cells.loc[cells["group"].isin(columns), "state"]), own=own)
+    ax.set_title(
+        _plain(f"{series.indicator.name}, {when}: by place and {group}"), loc="left", fontsize=10
+    )
+    return ax
+
+
+def _heat_cell(ax: Axes, x: int, y: int, row: Any, scale: Any, norm: Any, gid: str) -> None:
+    """Draw one cell: a colour and the value, or the reason there is no number."""
+    patches = import_optional("matplotlib.patches", extra="plot", purpose="drawing charts")
+    state = "no data" if row is None else str(row["state"])
+    if state in _NO_ESTIMATE:
+        face: Any = _NO_ESTIMATE[state]
+        text, ink = state, "#444444"
+    else:
+        value = float(row["v"])
+        face = scale(norm(value))
+        moe = float(row["m"])
+        text = _fmt(value) + (f"\n±{_fmt(moe)}" if np.isfinite(moe) else "")
+        text += " †" if state == "unreliable" else ""
+        red, green, blue = face[:3]
+        ink = "#111111" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.55 else "#ffffff"
+    ax.add_patch(
+        patches.Rectangle(
+            (x - 0.5, y - 0.5),
+            1,
+            1,
+            facecolor=face,
+            edgecolor="white",
+            linewidth=1.5,
+            gid=f"cell:{gid}",
+        )
+    )
+    if state in _HATCH:
+        ax.add_patch(
+            patches.Rectangle(
+                (x - 0.46, y - 0.46),
+                0.92,
+                0.92,
+                fill=False,
+                hatch=_HATCH[state],
+                edgecolor=(0.2, 0.2, 0.2, 0.35),
+                linewidth=0,
+                gid=f"hatch:{gid}",
+            )
+        )
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=8,
+        color=ink,
+        gid=f"text:{gid}",
+        fontstyle="italic" if state in _NO_ESTIMATE else "normal",
+    )
+
+
+def _heat_legend(ax: Axes, states: set[str], *, own: bool) -> None:
+    """Name, under the table, the cells that carry no colour of the scale.
+
+    In a figure of its own the legend is the figure's (so the layout makes
+    room for it); in a caller's axes it hangs under them.
+    """
+    patches = import_optional("matplotlib.patches", extra="plot", purpose="drawing charts")
+    handles = [
+        patches.Patch(
+            facecolor=_NO_ESTIMATE.get(s, "#ffffff"),
+            edgecolor="#777777",
+            hatch=_HATCH[s],
+            label=_STATE_LABELS[s] + (", marked †" if s == "unreliable" else ""),
+        )
+        for s in ("unreliable", "suppressed", "no data")
+        if s in states
+    ]
+    fig = ax.get_figure()
+    if handles and own and fig is not None:
+        fig.legend(handles=handles, loc="outside lower left", ncols=3, fontsize=8, frameon=False)
+    elif handles:
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(0.0, 0.0),
+            ncols=3,
+            fontsize=8,
+            frameon=False,
+        )
+
+
+_STATE_LABELS = {
+    "unreliable": f"unreliable (CV > {_UNRELIABLE_CV:g}%)",
+    "suppressed": "suppressed (withheld to protect privacy)",
+    "no data": "no data",
+}
+
+
+# ------------------------------------------------------------------- maps
+
+_KEY_COLUMNS = ("GEOID", "geoid", "GEOID20", "GEOID10", "GEO_ID", "code", "id")
+_NAME_COLUMNS = ("NAME", "name", "NAMELSAD", "Name")
+_SCHEMES = {
+    "quantiles": ("Quantiles", "quantiles"),
+    "natural_breaks": ("FisherJenks", "natural breaks (Fisher-Jenks)"),
+    "equal_interval": ("EqualInterval", "equal intervals"),
+}
+
+
+def read_boundaries(
+    source: str | os.PathLike[str] | Any, *, key: str | None = None, name: str | None = None
+) -> Any:
+    """Read map boundaries and key them by place code: GeoJSON, TopoJSON, shapefile, GeoPackage.
+
+    Everything is read from the file (geopandas with pyogrio; no network, no
+    tile server).
+
+    Parameters
+    ----------
+    source : str, path-like or geopandas.GeoDataFrame
+        The file, or boundaries already read.
+    key : str, optional
+        The property holding the place codes, as in the data's ``geography``
+        column (default the first of ``GEOID``, ``geoid``, ``GEOID20``,
+        ``GEOID10``, ``GEO_ID``, ``code``, ``id`` present).
+    name : str, optional
+        The property holding place names (default ``NAME``, ``name``,
+        ``NAMELSAD`` or ``Name`` if present).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``code`` (text), ``name`` (text, or missing) and ``geometry``.
+
+    Raises
+    ------
+    BoundaryError
+        If the file cannot be read, has no key column, stores codes as
+        numbers (which lose leading zeros), or gives one code two shapes.
+    MissingDependencyError
+        Without the ``maps`` extra.
+
+    .. versionadded:: 0.2.0
+    """
+    gpd = import_optional("geopandas", extra="maps", purpose="reading map boundaries")
+    where = str(source) if isinstance(source, str | os.PathLike) else "the boundaries given"
+    if isinstance(source, gpd.GeoDataFrame):
+        frame = source
+    else:
+        try:
+            frame = gpd.read_file(source)
+        except Exception as err:  # pyogrio raises its own DataSourceError, OSError...
+            raise BoundaryError(
+                f"cannot read map boundaries from {where}: {err} (GeoJSON, TopoJSON, "
+                "shapefile and GeoPackage files are read)"
+            ) from err
+    found = key or next((c for c in _KEY_COLUMNS if c in frame.columns), None)
+    if found is None or found not in frame.columns:
+        looked = repr(key) if key else f"any of {', '.join(_KEY_COLUMNS)}"
+        others = [str(c) for c in frame.columns if c != frame.geometry.name]
+        raise BoundaryError(
+            f"{where}: no column {looked} holding place codes; pass key= naming the one "
+            f"that does (the columns are {', '.join(others) or 'none'})"
+        )
+    key = found
+    codes = frame[key]
+    if not all(isinstance(c, str) for c in codes):
+        bad = next(c for c in codes if not isinstance(c, str))
+        raise BoundaryError(
+            f"{where}: the codes in {key!r} must be text, like the data's geography codes "
+            f"(found {bad!r}); store them as quoted text so that leading zeros survive"
+        )
+    repeated = sorted(codes[codes.duplicated()].unique())
+    if repeated:
+        raise BoundaryError(
+            f"{where}: codes given to more than one shape: {', '.join(repeated)}; "
+            "dissolve them first (GeoDataFrame.dissolve(by=...))"
+        )
+    name = name or next((c for c in _NAME_COLUMNS if c in frame.columns), None)
+    names = frame[name].astype(object) if name else pd.Series([None] * len(frame))
+    return gpd.GeoDataFrame(
+        {"code": list(codes), "name": list(names)}, geometry=list(frame.geometry), crs=frame.crs
+    )
+
+
+def choropleth(
+    series: IndicatorSeries,
+    boundaries: str | os.PathLike[str] | Any,
+    *,
+    period: Period | str | int | None = None,
+    where: Mapping[str, str] | None = None,
+    key: str | None = None,
+    scheme: Literal["quantiles", "natural_breaks", "equal_interval"] = "quantiles",
+    k: int = 5,
+    names: Mapping[str, str] | None = None,
+    labels: bool | None = None,
+    cmap: str = "YlGnBu",
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw a map of one period's values, classified, from boundaries you supply.
+
+    Areas are coloured by class (mapclassify: quantiles, natural breaks or
+    equal intervals; the legend says which and gives each class's range).
+    Unreliable estimates (CV above 40%) keep their class colour and are
+    hatched; suppressed areas are grey and cross-hatched; areas with a shape
+    but no value are white and dotted. No tile server and no network: the
+    shapes come from ``boundaries`` only. A roll-up to custom areas
+    (``series.rollup(mapping={tract: neighborhood})``) maps with boundaries
+    keyed by the same area names.
+
+    Parameters
+    ----------
+    series : IndicatorSeries
+    boundaries : str, path-like or geopandas.GeoDataFrame
+        GeoJSON, TopoJSON, shapefile or GeoPackage; see :func:`read_boundaries`.
+    period : Period, str or int, optional
+        Default the latest.
+    where : mapping, optional
+        Categories to map, e.g. ``{"race": "Asian alone"}``; other dimensions
+        use :data:`~feedbackloop.TOTAL`.
+    key : str, optional
+        The boundaries' property holding the place codes.
+    scheme : {"quantiles", "natural_breaks", "equal_interval"}
+    k : int
+        Number of classes (fewer when there are fewer distinct values).
+    names : mapping of str to str, optional
+        Place code -> name for labels (default the boundaries' names, else codes).
+    labels : bool, optional
+        Write place names on the map (default: when there are 12 areas or fewer).
+    cmap : str
+        A matplotlib colormap name.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Warns
+    -----
+    BoundaryJoinWarning
+        Listing the codes of the data with no shape and of shapes with no data
+        (with a hint when the codes look like another level or vintage).
+
+    Raises
+    ------
+    BoundaryError
+        See :func:`read_boundaries`.
+    SeriesError
+        If ``scheme`` or ``k`` is not valid, or the period has no rows.
+
+    .. versionadded:: 0.2.0
+    """
+    if scheme not in _SCHEMES:
+        raise SeriesError(f"scheme must be one of {', '.join(_SCHEMES)} (got {scheme!r})")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise SeriesError(f"k must be a whole number of classes, 1 or more (got {k!r})")
+    shapes = read_boundaries(boundaries, key=key)
+    values, when = _map_values(series, period, where)
+    _check_join(list(values["geography"]), list(shapes["code"]))
+    merged = shapes.merge(values, how="left", left_on="code", right_on="geography")
+    merged["state"] = merged["state"].fillna("no data")
+    classes, legend_title, ranges = _classify(merged, scheme, k, series.unit)
+    scale = import_optional("matplotlib", extra="plot", purpose="drawing maps").colormaps[cmap]
+    palette = (
+        [scale(x) for x in np.linspace(0.15, 0.9, len(ranges))] if len(ranges) > 1 else [scale(0.6)]
+    )
+    own = ax is None
+    ax = _axes(ax, (7.5, 5.5))
+    _draw_areas(ax, merged, classes, palette)
+    _frame_map(ax, shapes)
+    if labels if labels is not None else len(shapes) <= 12:
+        _label_areas(ax, merged, names)
+    _map_legend(ax, legend_title, ranges, palette, set(merged["state"]), own=own)
+    what = ", ".join(str(v) for v in (where or {}).values())
+    ax.set_title(
+        _plain(f"{series.indicator.name}" + (f" — {what}" if what else "") + f", {when}"),
+        loc="left",
+        fontsize=11,
+    )
+    return ax
+
+
+def _map_values(
+    series: IndicatorSeries, period: Period | str | int | None, where: Mapping[str, str] | None
+) -> tuple[pd.DataFrame, Period]:
+    """Return one row per place (``geography``, ``v``, ``m``, ``state``) and the period."""
+    when = Period.parse(period) if period is not None else series.periods[-1]
+    df = series.frame
+    df = df[df["period"] == str(when)]
+    fixed = dict(where or {})
+    for dim in series.dimensions:
+        df = df[df[dim] == fixed.pop(dim, TOTAL)]
+    if fixed:
+        raise SeriesError(f"{', '.join(fixed)} is not a dimension of {series.indicator.id!r}")
+    if df.empty:
+        raise SeriesError(f"series {series.indicator.id!r} has no rows to map for {when}")
+    return _estimates(df), when
+
+
+def _check_join(data: Sequence[str], shapes: Sequence[str]) -> None:
+    """Warn, listing the codes, about data without shapes and shapes without data."""
+    data_only = sorted(set(data) - set(shapes))
+    shapes_only = sorted(set(shapes) - set(data))
+    if not data_only and not shapes_only:
+        return
+    parts = []
+    if data_only:
+        parts.append(f"{len(data_only)} place(s) in the data have no shape: {', '.join(data_only)}")
+    if shapes_only:
+        parts.append(
+            f"{len(shapes_only)} shape(s) have no data (drawn as 'no data'): "
+            + ", ".join(shapes_only)
+        )
+    widths = sorted({len(c) for c in data}), sorted({len(c) for c in shapes})
+    if data_only and shapes_only and widths[0] != widths[1]:
+        parts.append(
+            f"the data's codes have {'/'.join(map(str, widths[0]))} characters and the "
+            f"shapes' {'/'.join(map(str, widths[1]))}: are they the same geographic level?"
+        )
+    elif data_only and shapes_only:
+        parts.append(
+            "codes of the same kind differ: are the boundaries of the data's vintage? "
+            "(tracts and block groups are redrawn every census, 2010 and 2020 differ)"
+        )
+    warning = BoundaryJoinWarning("map join: " + "; ".join(parts))
+    warning.data_only, warning.shapes_only = tuple(data_only), tuple(shapes_only)
+    warnings.warn(warning, stacklevel=3)
+
+
+def _classify(
+    merged: pd.DataFrame, scheme: str, k: int, unit: str
+) -> tuple[np.ndarray[Any, np.dtype[np.int_]], str, list[tuple[float, float]]]:
+    """Return each area's class (-1 for none), the legend title and each class's range."""
+    shown = merged["state"].isin(["ok", "unreliable"]).to_numpy(dtype=bool)
+    y = merged["v"].to_numpy(dtype=float)[shown]
+    classes = np.full(len(merged), -1)
+    cls_name, label = _SCHEMES[scheme]
+    if not len(y):
+        return classes, f"{unit}\nno values to classify", []
+    n = min(k, len(np.unique(y)))
+    if n == 1:
+        classes[shown] = 0
+        return classes, f"{unit}\none class", [(float(y.min()), float(y.max()))]
+    mapclassify = import_optional("mapclassify", extra="maps", purpose="classifying map values")
+    with warnings.catch_warnings():  # a class merged for ties: the bins below say so
+        warnings.simplefilter("ignore", UserWarning)
+        result = getattr(mapclassify, cls_name)(y, k=n)
+    bins = [float(b) for b in result.bins]
+    classes[shown] = np.asarray(result.yb, dtype=int)
+    lows = [float(y.min()), *bins[:-1]]
+    return classes, f"{unit}\n{label}, {len(bins)} classes", list(zip(lows, bins, strict=True))
+
+
+def _geometry_path(geom: Any) -> Any:
+    """Return a matplotlib Path of a (multi)polygon, holes included."""
+    mpath = import_optional("matplotlib.path", extra="plot", purpose="drawing maps")
+    polygons = list(getattr(geom, "geoms", [geom]))
+    rings = [
+        np.asarray(ring.coords)[:, :2]
+        for poly in polygons
+        if poly.geom_type == "Polygon"
+        for ring in (poly.exterior, *poly.interiors)
+    ]
+    return mpath.Path.make_compound_path(*(mpath.Path(r, closed=True) for r in rings))
+
+
+def _draw_areas(
+    ax: Axes, merged: pd.DataFrame, classes: np.ndarray[Any, np.dtype[np.int_]], palette: list[Any]
+) -> None:
+    """Draw each area as its own patch (gid ``area:<code>``), hatched when it shows no class."""
+    patches = import_optional("matplotlib.patches", extra="plot", purpose="drawing maps")
+    for code, geom, state, cls in zip(
+        merged["code"], merged.geometry, merged["state"], classes, strict=True
+    ):
+        if geom is None or geom.is_empty:
+            continue
+        path = _geometry_path(geom)
+        face = palette[cls] if cls >= 0 else _NO_ESTIMATE.get(str(state), "#ffffff")
+        ax.add_patch(
+            patches.PathPatch(
+                path, facecolor=face, edgecolor="#555555", linewidth=0.6, gid=f"area:{code}"
+            )
+        )
+        if state in _HATCH:
+            ax.add_patch(
+                patches.PathPatch(
+                    path,
+                    fill=False,
+                    hatch=_HATCH[str(state)],
+                    edgecolor=(0.2, 0.2, 0.2, 0.45),
+                    linewidth=0,
+                    gid=f"hatch:{code}",
+                )
+            )
+
+
+def _frame_map(ax: Axes, shapes: Any) -> None:
+    """Fit the axes to the shapes, with the right aspect, and hide the frame."""
+    x0, y0, x1, y1 = (float(b) for b in shapes.total_bounds)
+    pad = 0.03 * max(x1 - x0, y1 - y0, 1e-9)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
+    geographic = shapes.crs is not None and shapes.crs.is_geographic
+    ax.set_aspect(1 / np.cos(np.radians((y0 + y1) / 2)) if geographic else "equal")
+    ax.set_axis_off()
+
+
+def _label_areas(ax: Axes, merged: pd.DataFrame, names: Mapping[str, str] | None) -> None:
+    """Write each area's name at a point inside it, with a white halo."""
+    effects = import_optional("matplotlib.patheffects", extra="plot", purpose="drawing maps")
+    halo = [effects.withStroke(linewidth=2.5, foreground="white")]
+    for code, own, geom in zip(merged["code"], merged["name"], merged.geometry, strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        label = (names or {}).get(code) or (own if isinstance(own, str) and own else code)
+        point = geom.representative_point()
+        ax.text(
+            point.x,
+            point.y,
+            _plain(_wrap(label, 16)),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="#222222",
+            path_effects=halo,
+            gid=f"label:{code}",
+        )
+
+
+def _map_legend(
+    ax: Axes,
+    title: str,
+    ranges: list[tuple[float, float]],
+    palette: list[Any],
+    states: set[str],
+    *,
+    own: bool,
+) -> None:
+    """Name each class's range, then the areas drawn without a class colour."""
+    patches = import_optional("matplotlib.patches", extra="plot", purpose="drawing maps")
+    edges = sorted({x for pair in ranges for x in pair})
+    digits = next((d for d in (1, 2, 3) if len({f"{x:.{d}f}" for x in edges}) == len(edges)), 4)
+    handles = [
+        patches.Patch(
+            facecolor=c,
+            edgecolor="#555555",
+            label=f"{lo:,.{digits}f}" + (f" – {hi:,.{digits}f}" if hi > lo else ""),
+        )
+        for c, (lo, hi) in zip(palette, ranges, strict=False)
+    ]
+    handles += [
+        patches.Patch(
+            facecolor=_NO_ESTIMATE.get(s, "#ffffff"),
+            edgecolor="#777777",
+            hatch=_HATCH[s],
+            label=_STATE_LABELS[s],
+        )
+        for s in ("unreliable", "suppressed", "no data")
+        if s in states
+    ]
+    style: dict[str, Any] = {"fontsize": 8, "title_fontsize": 8, "frameon": False}
+    fig = ax.get_figure()
+    if own and fig is not None:  # a figure-level legend: the layout makes room for it
+        fig.legend(
+            handles=handles,
+            title=_plain(title),
+            loc="outside right upper",
+            alignment="left",
+            **style,
+        )
+    else:
+        ax.legend(
+            handles=handles,
+            title=_plain(title),
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            alignment="left",
+            **style,
+        )

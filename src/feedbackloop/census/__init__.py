@@ -49,6 +49,7 @@ from feedbackloop.census._geo import (
     state_fips,
 )
 from feedbackloop.census._meta import RACE_ITERATIONS, Variable, VariableTable
+from feedbackloop.census._names import place_names
 from feedbackloop.census._read import acs_period, minimum_requests
 from feedbackloop.errors import (
     CensusError,
@@ -101,6 +102,7 @@ __all__ = [
     "get_decennial",
     "load_variables",
     "minimum_requests",
+    "place_names",
     "plan_requests",
     "read_census",
     "search_variables",

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import attrs
 
-from feedbackloop._util import atomic_write_text, parse_yaml, write_yaml
+from feedbackloop._util import atomic_write_text, parse_yaml, resolve_confined, write_yaml
 from feedbackloop.errors import LoopFileError, Problem
+from feedbackloop.io._places import read_places
 from feedbackloop.model import FeedbackLoop
 
 __all__ = ["atomic_write_text", "dump_yaml", "load_loop"]
@@ -44,6 +45,11 @@ def load_loop(path: str | os.PathLike[str], *, validate: bool = True) -> Feedbac
         one of 3-6, 6-10 (got '5-8')``.
     LoopValidationError
         If ``validate`` and the graph breaks a rule.
+    PathNotAllowedError
+        If ``places:`` names a CSV file outside the loop's folder and ``data_roots``.
+
+    .. versionchanged:: 0.2.0
+       A ``places:`` CSV file is read into :attr:`FeedbackLoop.places`.
     """
     p = Path(path)
     try:
@@ -59,6 +65,11 @@ def load_loop(path: str | os.PathLike[str], *, validate: bool = True) -> Feedbac
         FeedbackLoop.from_dict(data, source=str(p), lines=lines),
         base_dir=str(p.resolve().parent),
     )
+    if loop.places_file is not None:
+        table = resolve_confined(
+            loop.places_file, base=p.resolve().parent, roots=loop.data_roots, what="places"
+        )
+        loop = attrs.evolve(loop, places=read_places(table))
     if validate:
         loop.validate()
     return loop

@@ -245,6 +245,7 @@ _TOP_KEYS = (
     "action_plan",
     "cycles",
     "data_roots",
+    "places",
 )
 _ATTACHMENT_OPTIONS = {
     "inventory": (),
@@ -433,6 +434,38 @@ def _attached(r: _Reader, doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _places(r: _Reader, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Read ``places:``: a mapping of place codes to names, or the path of a CSV file."""
+    value = doc.get("places")
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        if not value.strip():
+            r.fail(("places",), "must not be empty: a CSV file path or a mapping of codes to names")
+            return {}
+        return {"places_file": value}
+    data = r.mapping(value, ("places",))
+    if data is None:
+        return {}
+    out: dict[str, str] = {}
+    keys: list[object] = list(data)  # YAML keys may be numbers, whatever the annotation says
+    for code, name in zip(keys, data.values(), strict=True):
+        where: _Path = ("places", str(code))
+        if not isinstance(code, str):
+            r.fail(
+                where,
+                f"a place code must be quoted text (YAML read {code!r} as a number, which "
+                "loses leading zeros); write it in quotes, e.g. '06001'",
+            )
+        elif not code.strip():
+            r.fail(where, "a place code must not be blank")
+        elif isinstance(name, bool) or not isinstance(name, str) or not name.strip():
+            r.fail(where, f"must be the place's name as text (got {_show(name)})")
+        else:
+            out[code] = name
+    return {"places": out}
+
+
 def _attachment_to_yaml(att: Attachment) -> str | dict[str, Any]:
     if not att.options:
         return att.path
@@ -493,6 +526,7 @@ def loop_from_dict(
         if (s := _node(r, v, p, Strategy, partners=True))
     ]
     attached = _attached(r, doc)
+    places = _places(r, doc)
     if r.problems or shared is None:
         raise LoopFileError(source, r.problems)
     loop = r.build(
@@ -507,6 +541,7 @@ def loop_from_dict(
         strategies=strategies,
         data_roots=r.texts(doc, "data_roots", ()),
         **attached,
+        **places,
     )
     if loop is None:
         raise LoopFileError(source, r.problems)
@@ -616,4 +651,8 @@ def loop_to_dict(loop: FeedbackLoop) -> dict[str, Any]:
         out["cycles"] = _attachment_to_yaml(loop.cycles)
     if loop.data_roots:
         out["data_roots"] = list(loop.data_roots)
+    if loop.places_file is not None:
+        out["places"] = loop.places_file
+    elif loop.places:
+        out["places"] = dict(loop.places)
     return out

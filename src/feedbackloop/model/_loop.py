@@ -49,6 +49,25 @@ def _strategies(value: Iterable[Strategy]) -> tuple[Strategy, ...]:
     return tuple(value)
 
 
+def _places(value: Mapping[str, str] | None) -> dict[str, str]:
+    """Return the place table as a dict, checking that codes and names are non-blank text."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"places must be a mapping of place codes to names (got {value!r})")
+    out: dict[str, str] = {}
+    for code, name in value.items():
+        if not isinstance(code, str) or not code.strip():
+            raise ValueError(
+                f"places: a place code must be non-blank text (got {code!r}); quote codes "
+                "such as '06001' so that they keep their leading zeros"
+            )
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"places: the name of {code!r} must be non-blank text (got {name!r})")
+        out[code] = name
+    return out
+
+
 @frozen
 class LoopCheck:
     """What :meth:`FeedbackLoop.check` found: errors and warnings.
@@ -101,6 +120,14 @@ class FeedbackLoop:
         Folders, besides the loop's own folder, that data sources and attached
         files may be read from (relative ones resolve against the loop's
         folder). A path outside all of them is refused before it is opened.
+    places : mapping of str to str
+        Place codes (as in the data's ``geography`` column) to the names charts,
+        tables and files show: ``{"06001": "Alameda County"}``. The codes stay
+        in the data; see :meth:`place_name`.
+    places_file : str, optional
+        A CSV file (columns ``code`` and ``name``) holding the place table, as
+        the loop file names it; :func:`~feedbackloop.io.load_loop` reads it into
+        ``places``.
     base_dir : str, optional
         The folder the loop was loaded from (set by :func:`load_loop`): relative
         source and attachment paths are resolved against it. Not part of the
@@ -121,6 +148,8 @@ class FeedbackLoop:
     action_plan: Attachment | None = field(default=None, converter=as_attachment)
     cycles: Attachment | None = field(default=None, converter=as_attachment)
     data_roots: tuple[str, ...] = field(default=(), converter=str_tuple)
+    places: Mapping[str, str] = field(factory=dict, converter=_places, hash=False)
+    places_file: str | None = None
     base_dir: str | None = field(default=None, eq=False, repr=False)
 
     # ------------------------------------------------------------------ access
@@ -184,6 +213,27 @@ class FeedbackLoop:
             raise KeyError(
                 f"no indicator {indicator_id!r} in loop {self.name!r} (defined: {known})"
             ) from None
+
+    def place_name(self, code: str) -> str:
+        """Return the name of the place ``code``, or the code itself when the loop names none.
+
+        Examples
+        --------
+        >>> from feedbackloop.examples import load_example
+        >>> loop = load_example()
+        >>> loop.place_name("06001"), loop.place_name("99999")
+        ('Alameda County', '99999')
+
+        .. versionadded:: 0.2.0
+        """
+        return self.places.get(code, code)
+
+    def place_names(self) -> dict[str, str]:
+        """Return the loop's place table, code -> name (a copy), for charts' ``names=``.
+
+        .. versionadded:: 0.2.0
+        """
+        return dict(self.places)
 
     def by_tier(self, tier: Tier) -> tuple[Node, ...]:
         """Return the nodes on one rung of the ladder."""

@@ -25,6 +25,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("scipy", reason="complementary suppression needs the privacy extra")
+pytest.importorskip("jinja2", reason="the report and site need the report extra")
+pytest.importorskip("openpyxl", reason="site downloads need the excel extra")
+
+from openpyxl import load_workbook
 
 from feedbackloop import TOTAL, FeedbackLoop, Indicator, IndicatorSeries, Status
 from feedbackloop._util import FORMULA_TRIGGERS, neutralize_formula, restore_formula
@@ -33,6 +37,7 @@ from feedbackloop.planning import Action, ActionPlan, DataInventory, DataNeed
 from feedbackloop.privacy import SuppressionPolicy, suppress
 from feedbackloop.report import for_audience, render, report, summarize
 from feedbackloop.series import index_of_disparity, proportion, share
+from feedbackloop.site import build as build_site
 
 WITHHELD = Status.SUPPRESSED_DERIVED.value
 AS_OF = dt.date(2024, 6, 1)
@@ -123,8 +128,45 @@ def _published(served: IndicatorSeries) -> dict[str, str | bytes]:
     return artifacts
 
 
+def _site_files(served: IndicatorSeries) -> dict[str, str | bytes]:
+    """Every page and download of the public site built from ``served`` (without charts)."""
+    data = {"served": served, "enrolled": _enrolled()}
+    out: dict[str, str | bytes] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        build_site(_loop(), data, tmp, audience="public", charts=False, as_of=AS_OF)
+        for f in sorted(Path(tmp).rglob("*.*")):
+            name = f"site/{f.relative_to(tmp).as_posix()}"
+            if f.suffix == ".xlsx":  # the zip holds timestamps: compare the cells
+                wb = load_workbook(f)
+                out[name] = repr([list(ws.values) for ws in wb])
+            else:
+                out[name] = re.sub(r"on \d{4}-\d\d-\d\d;", "", f.read_text(encoding="utf-8"))
+    return out
+
+
 def _statuses(served: IndicatorSeries) -> list[str]:
     return suppress(served, SuppressionPolicy(threshold=11)).frame["status"].astype(str).tolist()
+
+
+def _pair(
+    published: list[int], late: list[int], small: int, other_small: int
+) -> tuple[IndicatorSeries, IndicatorSeries]:
+    """Two series that differ only in their withheld cells (the same cells withheld)."""
+    first = _series("served", {"2022": published, "2023": [small, *late]}, sensitive=True)
+    status = _statuses(first)
+    hidden = [i for i, s in enumerate(status) if s in ("suppressed", "suppressed_complementary")]
+    assert len(hidden) == 2  # one primary, one complement, both in 2023
+    values = first.frame["value"].to_numpy(dtype=float).copy()
+    primary, complement = sorted(hidden, key=lambda i: status[i] != "suppressed")
+    shift = small - other_small
+    values[primary] -= shift
+    values[complement] += shift
+    frame = first.frame.assign(value=values)
+    second = IndicatorSeries.from_frame(
+        frame, indicator=first.indicator, dimensions=["race"], sensitive=True
+    )
+    assume(_statuses(second) == status)  # the same cells are withheld for the same reason
+    return first, second
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
@@ -140,26 +182,33 @@ def test_nothing_published_changes_with_a_suppressed_value(
     # 2023's group A is small: the public audience (threshold 11) withholds it and a
     # complementary cell. Move counts between the withheld cells (the published total
     # and cells stay): every artifact must be byte for byte the same.
-    first = _series("served", {"2022": published, "2023": [small, *late]}, sensitive=True)
-    status = _statuses(first)
-    hidden = [i for i, s in enumerate(status) if s in ("suppressed", "suppressed_complementary")]
-    assert len(hidden) == 2  # one primary, one complement, both in 2023
-    values = first.frame["value"].to_numpy(dtype=float).copy()
-    primary, complement = sorted(hidden, key=lambda i: status[i] != "suppressed")
-    shift = small - other_small
-    values[primary] -= shift
-    values[complement] += shift
-    frame = first.frame.assign(value=values)
-    second = IndicatorSeries.from_frame(
-        frame, indicator=first.indicator, dimensions=["race"], sensitive=True
-    )
-    assume(_statuses(second) == status)  # the same cells are withheld for the same reason
+    first, second = _pair(published, late, small, other_small)
     one, two = _published(first), _published(second)
     for name in one:
         assert one[name] == two[name], name
     # And the comparisons say so: withheld, not blank and not "significant".
     assert WITHHELD in str(one["share"]) and WITHHELD in str(one["change"])
     assert "withheld" in str(one["html"])
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(
+    published=st.lists(st.integers(11, 80), min_size=4, max_size=4),
+    late=st.lists(st.integers(11, 80), min_size=3, max_size=3),
+    small=st.integers(1, 10),
+    other_small=st.integers(1, 10),
+)
+def test_no_site_page_or_download_changes_with_a_suppressed_value(
+    published: list[int], late: list[int], small: int, other_small: int
+) -> None:
+    # The same property for the public site: every page, CSV and XLSX cell.
+    first, second = _pair(published, late, small, other_small)
+    one, two = _site_files(first), _site_files(second)
+    assert "site/downloads/served-trend.csv" in one and "site/indicators/served.html" in one
+    assert "withheld" in str(one["site/indicators/served.html"])
+    assert one.keys() == two.keys()
+    for name in one:
+        assert one[name] == two[name], name
 
 
 def test_report_file_with_charts_is_the_same_whatever_the_suppressed_values(

@@ -25,6 +25,7 @@ from feedbackloop.model import FeedbackLoop
 from feedbackloop.planning import CycleLog, DataInventory
 from feedbackloop.report import for_audience, report
 from feedbackloop.series import IndicatorSeries
+from feedbackloop.site import build as build_site
 
 __all__ = ["main"]
 
@@ -146,6 +147,8 @@ def _write_report(
         action_plan=att.action_plan,
         as_of=as_of,
         audience=audience,
+        cycles=att.cycles,
+        base_dir=loop_path.parent,
     )
     print(f"report written to {written.resolve()}")
     return EXIT_OK if result.ok else EXIT_PROBLEMS
@@ -171,13 +174,69 @@ DEMO_AS_OF = datetime.date(2025, 3, 3)
 def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    return _write_report(
+    status = _write_report(
         example_path(),
         out / "report.html",
         charts=True,
         illustrative=True,
         as_of=args.as_of or DEMO_AS_OF,
         audience=args.audience,
+    )
+    site = _write_site(
+        example_path(),
+        out / "site",
+        illustrative=True,
+        as_of=args.as_of or DEMO_AS_OF,
+        audience=args.audience,
+        partner=None,
+    )
+    return max(status, site)
+
+
+def _write_site(
+    loop_path: Path,
+    output: Path,
+    *,
+    illustrative: bool,
+    as_of: datetime.date | None,
+    audience: str,
+    partner: str | None,
+    charts: bool = True,
+    allow_paths: Sequence[str] = (),
+) -> int:
+    loop, result = _collect(loop_path, None, allow_paths)
+    if not result.ok:
+        print(result.report(), file=sys.stderr)
+    att = loop.attachments(loop_path.parent, allow_paths=allow_paths)
+    index = build_site(
+        loop,
+        result,
+        output,
+        audience=audience,
+        partner=partner,
+        charts=charts,
+        illustrative=illustrative,
+        inventory=att.inventory,
+        agreements=att.agreements,
+        action_plan=att.action_plan,
+        cycles=att.cycles,
+        as_of=as_of,
+        base_dir=loop_path.parent,
+    )
+    print(f"site written to {index.parent.resolve()} (open {index.name})")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _cmd_site(args: argparse.Namespace) -> int:
+    return _write_site(
+        _loop_path(args.path),
+        Path(args.output),
+        illustrative=False,
+        as_of=args.as_of,
+        audience=args.audience,
+        partner=args.partner,
+        charts=not args.no_charts,
+        allow_paths=_allowed(args),
     )
 
 
@@ -331,8 +390,27 @@ def _build_parser() -> argparse.ArgumentParser:
     _allow_path_option(p)
     p.set_defaults(func=_cmd_report)
 
+    p = sub.add_parser("site", help="read the sources and build a static site for one audience")
+    p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    p.add_argument("-o", "--output", default="site", help="the folder to build the site in")
+    p.add_argument(
+        "--audience",
+        required=True,
+        help="who the site is for: backbone, partners, public or an audience of a "
+        "data-sharing agreement",
+    )
+    p.add_argument(
+        "--partner",
+        help="build one partner's site: its own data and its anonymized benchmarks",
+    )
+    p.add_argument("--no-charts", action="store_true", help="leave the charts out (tables stay)")
+    p.add_argument("--as-of", type=_as_of, help="judge plans and gaps on this date (YYYY-MM-DD)")
+    _allow_path_option(p)
+    p.set_defaults(func=_cmd_site)
+
     p = sub.add_parser(
-        "demo", help="write the progress report of the bundled example initiative (offline)"
+        "demo",
+        help="write the progress report and site of the bundled example initiative (offline)",
     )
     p.add_argument("-o", "--output", default="feedbackloop-demo", help="folder to write into")
     p.add_argument(

@@ -1,7 +1,10 @@
 """One self-contained HTML progress report for a steering-committee meeting or a data walk.
 
 The file inlines its CSS and its charts (SVG), fetches nothing, opens offline
-and prints well. For every node of the loop, from the shared result down to the
+and prints well. Its HTML comes from the Jinja2 templates in
+``feedbackloop/templates`` (autoescaped: text from loops and data is never
+markup), the same templates :mod:`feedbackloop.site` builds a site from; Jinja2
+is the optional ``report`` extra. For every node of the loop, from the shared result down to the
 strategies, it shows each indicator's latest value with its margin of error,
 the change since the previous period and whether it is significant, progress to
 target with a Healthy People status, a disparity table, reliability warnings
@@ -13,32 +16,55 @@ data says.
 from __future__ import annotations
 
 import datetime as _dt
-import html
+import functools
 import io
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from attrs import field, frozen
 
 from feedbackloop import plot
-from feedbackloop._util import atomic_write_text
-from feedbackloop.errors import ExportRefusedError, FeedbackloopError, StatisticalWarning
-from feedbackloop.model import Aggregation
-from feedbackloop.period import Period
+from feedbackloop._util import atomic_write_text, import_optional
+from feedbackloop.errors import (
+    ExportRefusedError,
+    FeedbackloopError,
+    SpcError,
+    StatisticalWarning,
+)
+from feedbackloop.model import Aggregation, MeasureKind
+from feedbackloop.period import Period, PeriodKind
+from feedbackloop.planning import A3, CycleLog, a3
 from feedbackloop.planning.actions import STATUS_ORDER
 from feedbackloop.privacy import export
 from feedbackloop.series import TOTAL, Status, share
+from feedbackloop.spc import run_chart
 
 if TYPE_CHECKING:
-    from feedbackloop.model import FeedbackLoop, Indicator, Node, Target
-    from feedbackloop.planning import ActionPlan, DataInventory, DataSharingAgreement
-    from feedbackloop.series import IndicatorSeries
+    import jinja2
 
-__all__ = ["IndicatorSummary", "for_audience", "render", "report", "summarize"]
+    from feedbackloop.model import FeedbackLoop, Indicator, Target
+    from feedbackloop.planning import ActionPlan, DataInventory, DataSharingAgreement
+    from feedbackloop.series import IndicatorSeries, Provenance
+
+__all__ = [
+    "Chart",
+    "IndicatorSummary",
+    "ReportModel",
+    "Table",
+    "build_model",
+    "environment",
+    "for_audience",
+    "render",
+    "report",
+    "source_text",
+    "summarize",
+    "svg",
+]
 
 #: Statuses of withheld rows: suppressed cells and numbers derived from them.
 _WITHHELD = frozenset(s.value for s in Status if s.is_suppressed)
@@ -321,36 +347,213 @@ def _mid(label: str) -> float:
     return Period.parse(label).midpoint
 
 
-# ------------------------------------------------------------------- render
+# ------------------------------------------------------------------- the model
 
-_CSS = """
-:root { --ink:#1d1d1f; --muted:#5f6368; --line:#e3e3e3; --met:#009E73; --imp:#56B4E9;
-        --flat:#999; --worse:#D55E00; }
-* { box-sizing: border-box; }
-body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-       max-width: 1100px; margin: 2rem auto; padding: 0 1.2rem; }
-h1 { font-size: 1.7rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 2px solid
-var(--line); padding-bottom: .3rem; } h3 { margin: 1.2rem 0 .3rem; }
-.muted { color: var(--muted); } .tier { text-transform: uppercase; letter-spacing: .05em;
-font-size: .75rem; color: var(--muted); }
-.node { border: 1px solid var(--line); border-radius: 8px; padding: .8rem 1rem; margin: 1rem 0;
-        break-inside: avoid; page-break-inside: avoid; }
-table { border-collapse: collapse; margin: .5rem 0; font-size: .9rem; }
-th, td { border-bottom: 1px solid var(--line); padding: .25rem .6rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-.badge { display: inline-block; padding: .05rem .5rem; border-radius: 999px; font-size: .8rem;
-         color: white; background: var(--flat); }
-.badge.met { background: var(--met); } .badge.improving { background: var(--imp); }
-.badge.getting-worse { background: var(--worse); }
-.warn { color: #8a4b00; } .story { border-left: 3px solid var(--line); padding-left: .7rem;
-        font-style: italic; }
-figure { margin: .5rem 0; } figure svg { max-width: 100%; height: auto; }
-.illustrative { background: #fff4ce; padding: .4rem .7rem; border-radius: 6px; }
-@media print { body { margin: 0; max-width: none; } h2 { page-break-before: auto; } }
-"""
+#: Footnotes of chart and table rows.
+_NOTE_WITHHELD = "withheld to protect privacy"
+_NOTE_UNRELIABLE = "unreliable: coefficient of variation above 40%"
+_NOTE_MISSING = "no value"
+
+#: Periods short enough for a run chart of a program metric.
+_RUN_CHART_KINDS = frozenset({PeriodKind.MONTH, PeriodKind.WEEK, PeriodKind.QUARTER})
+_RUN_CHART_MIN = 10
+_Z90 = 1.6448536269514722
 
 
-def _svg(ax: Any) -> str:
+@frozen(kw_only=True)
+class Table:
+    """A table ready for a template: column headers and rows of display text.
+
+    Attributes
+    ----------
+    columns : tuple of str
+    rows : tuple of tuple of str
+        Missing values read ``—``.
+
+    .. versionadded:: 0.1.0
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, *, index: bool = False) -> Table:
+        """Return ``frame`` (with its index when ``index``) as display text."""
+        df = frame.reset_index() if index else frame
+        rows = tuple(
+            tuple(_cell_text(v) for v in rec) for rec in df.itertuples(index=False, name=None)
+        )
+        return cls(columns=tuple(str(c) for c in df.columns), rows=rows)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and bool(np.all(pd.isna(value)))):
+        return "—"
+    if isinstance(value, float):
+        return _fmt(value)
+    return str(value)
+
+
+@frozen(kw_only=True)
+class Chart:
+    """A chart as the report and the site show it, with exactly what it plots.
+
+    Attributes
+    ----------
+    id : str
+        A name unique in one build, used for anchors and download file names
+        (``"<indicator>-trend"``, ``"<indicator>-run"``, ``"loop"``, ``"action-plan"``).
+    title : str
+    svg : str
+        The chart as inline SVG (``""`` when charts are off or it could not be drawn).
+    data : pandas.DataFrame
+        One row per thing drawn, with its ``unit``, ``moe``, ``status``,
+        ``source`` and ``footnote`` where they apply. Withheld values are blank.
+    note : str
+        A sentence said under the chart (a run chart's signal or noise).
+    problem : str
+        Why there is no chart, when there is none.
+
+    .. versionadded:: 0.1.0
+    """
+
+    id: str
+    title: str
+    data: pd.DataFrame = field(eq=False, repr=False)
+    svg: str = field(default="", repr=False)
+    note: str = ""
+    problem: str = ""
+
+    @property
+    def table(self) -> Table:
+        """The chart's table alternative (its source is said once, under the chart)."""
+        return Table.from_frame(self.data.drop(columns=["source"], errors="ignore"))
+
+
+@frozen(kw_only=True)
+class ReportModel:
+    """Everything the report and the site show, computed once (see :func:`build_model`).
+
+    Attributes
+    ----------
+    loop : FeedbackLoop
+    title : str
+    as_of, generated : datetime.date
+        The day plans and gaps are judged on; the day the model was made.
+    illustrative : bool
+    summaries : mapping of indicator id to IndicatorSummary
+    charts : mapping of indicator id to tuple of Chart
+        Each indicator's trend (and run chart for a program metric).
+    loop_chart, gantt : Chart or None
+        The loop diagram and the action plan's Gantt chart.
+    sources : mapping of indicator id to str
+        Where each series was read, relative to the loop's folder.
+    discussion : tuple of (str, str)
+        The population-accountability questions and what the data says.
+    gaps, agreements : Table or None
+        The data inventory's gaps and the data-sharing agreements.
+    gaps_summary : str
+    plan : mapping or None
+        The action plan's status: ``title``, ``counts``, ``by_partner``,
+        ``by_node``, ``overdue`` (Tables), ``followups``, ``flags``.
+    cycles : Table or None
+        The PDSA cycle log.
+    a3s : tuple of A3
+        One A3 per strategy when a cycle log is given.
+    sections : mapping of str to str
+        Extra titled HTML fragments, inserted as they are.
+
+    .. versionadded:: 0.1.0
+    """
+
+    loop: FeedbackLoop
+    title: str
+    as_of: _dt.date
+    generated: _dt.date
+    illustrative: bool
+    summaries: Mapping[str, IndicatorSummary]
+    charts: Mapping[str, tuple[Chart, ...]]
+    loop_chart: Chart | None
+    gantt: Chart | None
+    sources: Mapping[str, str]
+    discussion: tuple[tuple[str, str], ...]
+    gaps: Table | None = None
+    gaps_summary: str = ""
+    agreements: Table | None = None
+    plan: Mapping[str, Any] | None = None
+    cycles: Table | None = None
+    a3s: tuple[A3, ...] = ()
+    sections: Mapping[str, str] = field(factory=dict)
+
+    @property
+    def has_data_to_action(self) -> bool:
+        """Whether any inventory, agreement, plan, cycle log or extra section is attached."""
+        return any((self.gaps is not None, self.agreements, self.plan, self.cycles, self.sections))
+
+
+def source_text(provenance: Provenance | None, base_dir: str | Path | None = None) -> str:
+    """Say where a series came from, without naming a local absolute path.
+
+    Files are named relative to ``base_dir`` (the loop's folder) when inside
+    it, else by their file name; a census read served from the cache says so.
+
+    Parameters
+    ----------
+    provenance : Provenance or None
+    base_dir : path, optional
+
+    Returns
+    -------
+    str
+        E.g. ``"csv: data/rates.csv"`` or ``"census: https://... (from cache)"``;
+        ``""`` without provenance.
+
+    Examples
+    --------
+    >>> from feedbackloop.series import Provenance
+    >>> source_text(Provenance(adapter="csv", source="/home/me/loop/data/x.csv"), "/home/me/loop")
+    'csv: data/x.csv'
+    >>> source_text(Provenance(adapter="csv", source="/tmp/elsewhere/x.csv"))
+    'csv: x.csv'
+
+    .. versionadded:: 0.1.0
+    """
+    if provenance is None:
+        return ""
+    where = _relative_source(provenance.source, base_dir)
+    text = f"{provenance.adapter}: {where}" if provenance.adapter else where
+    opts = provenance.options
+    cached, asked = _count(opts.get("from_cache")), _count(opts.get("requests"))
+    if cached and cached >= asked:
+        text += " (from cache)"
+    elif cached:
+        text += f" ({cached} of {asked} requests from cache)"
+    return text
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _relative_source(source: str, base_dir: str | Path | None) -> str:
+    if "://" in source or not source:
+        return source
+    path = Path(source)
+    if not path.is_absolute():
+        return PurePosixPath(*path.parts).as_posix()
+    if base_dir is not None:
+        try:
+            return path.relative_to(Path(base_dir).absolute()).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
+def svg(ax: Any) -> str:
+    """Return the figure of ``ax`` (an Axes or an array of them) as inline SVG text.
+
+    .. versionadded:: 0.1.0
+    """
     fig = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
@@ -359,162 +562,193 @@ def _svg(ax: Any) -> str:
     return text[start:] if start >= 0 else text
 
 
-#: What the report shows instead of a number derived from a suppressed cell.
-_WITHHELD_NOTE = "<em>withheld</em> (derived from a suppressed cell)"
-
-
-def _badge(status: str | None) -> str:
-    if status is None:
-        return '<span class="badge">no target</span>'
+def _footnote(status: str, value: float | None, moe: float | None) -> str:
     if status in _WITHHELD:
-        return f'<span class="badge">withheld</span> {_WITHHELD_NOTE}'
-    cls = status.replace(" ", "-")
-    return f'<span class="badge {html.escape(cls)}">{html.escape(status)}</span>'
+        return f"{_NOTE_WITHHELD} ({status})"
+    if value is None:
+        return _NOTE_MISSING
+    if moe is not None and value != 0 and moe / _Z90 / abs(value) * 100 > 40:
+        return _NOTE_UNRELIABLE
+    return ""
 
 
-def _indicator_html(s: IndicatorSummary, series: IndicatorSeries | None, charts: bool) -> str:
-    ind: Indicator = s.indicator
-    e = html.escape
-    parts = [
-        f'<h3 id="ind-{e(ind.id)}">{e(ind.name)} <span class="muted">({e(ind.unit)})</span></h3>'
-    ]
-    if ind.description:
-        parts.append(f'<p class="muted">{e(ind.description)}</p>')
-    if not s.has_data:
-        parts.append('<p class="warn">No data yet for this indicator (see the data inventory).</p>')
-        return "\n".join(parts)
-    parts.append(
-        "<table>"
-        + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in _fact_rows(s))
-        + "</table>"
-    )
-    if s.unreliable:
-        parts.append(
-            f'<p class="warn">Unreliable estimates (CV above 40%): '
-            f"{e(', '.join(s.unreliable))}. Read them with care.</p>"
-        )
-    if s.suppressed:
-        parts.append(
-            f'<p class="warn">{s.suppressed} cell(s) suppressed to protect privacy; '
-            "they are marked, never shown.</p>"
-        )
-    if charts and series is not None:
-        parts.append(_trend_html(s, series))
-    if s.disparities is not None and len(s.disparities):
-        parts.append(_disparity_html(s.disparities))
-    if ind.story:
-        parts.append(f'<p class="story">{e(ind.story)}</p>')
-    return "\n".join(parts)
-
-
-def _fact_rows(s: IndicatorSummary) -> list[tuple[str, str]]:
-    """Return the indicator's facts table as (header, cell) pairs of escaped HTML."""
-    e = html.escape
-    moe = f" ± {_fmt(s.moe)}" if s.moe is not None else ""
-    rows = [
-        ("Place", e(str(s.place))),
-        (
-            "Latest",
-            f"{e(_fmt(s.value, s.indicator.unit))}{e(moe)} ({e(str(s.period))})"
-            + (" <em>— withheld</em>" if s.status in _WITHHELD else ""),
-        ),
-    ]
-    if s.change_status in _WITHHELD:
-        rows.append(("Change since " + e(str(s.previous)), _WITHHELD_NOTE))
-    elif s.change is not None:
-        sig = {True: "significant", False: "not significant", None: "significance unknown"}[
-            s.significant
-        ]
-        cm = f" ± {_fmt(s.change_moe)}" if s.change_moe is not None else ""
-        rows.append(("Change since " + e(str(s.previous)), f"{e(_fmt(s.change))}{e(cm)} ({sig})"))
-    if s.target is not None:
-        ach = (
-            f", {s.percent_achieved:.0f}% of targeted change"
-            if s.percent_achieved is not None
-            else ""
-        )
-        rows.append(("Progress to target", f"{_badge(s.progress)}{e(ach)}"))
-    return rows
-
-
-def _trend_html(s: IndicatorSummary, series: IndicatorSeries) -> str:
-    """Return the trend chart as an inline SVG figure, or why there is none."""
-    try:
-        ax = plot.trend(
-            series if len(series.geographies) == 1 else series.filter(geography=str(s.place)),
-            target=s.target,
-        )
-    except FeedbackloopError as err:
-        return f'<p class="muted">No chart: {html.escape(str(err))}</p>'
-    return f"<figure>{_svg(ax)}</figure>"
-
-
-def _disparity_html(d: pd.DataFrame) -> str:
-    """Return the comparison table: shares of all (counts) or ratios to all (rates)."""
-    e = html.escape
-    shares = "share" in d.columns
+def _trend_data(
+    series: IndicatorSeries, place: str, target: Target | None, source: str
+) -> pd.DataFrame:
+    """Return what :func:`plot.trend` draws at ``place``: the observed line and the target path."""
+    head = _headline(series, place).copy()
+    head["__mid"] = [_mid(p) for p in head["period"]]
+    head = head.sort_values("__mid")
     rows = []
-    for r in d.to_dict("records"):
-        cells = [e(str(r["group"])), e(_fmt(_num(r["value"])))]
-        if str(r["status"]) in _WITHHELD:
-            cells += ["<em>withheld</em>"] if shares else ["<em>withheld</em>", "—"]
-        elif shares:
-            cells.append(e(_percent(_num(r["share"]), _num(r["share_moe"]))))
-        else:
-            moe = _num(r["disparity_moe"])
-            ratio = _fmt(_num(r["disparity"])) + ("" if moe is None else f" ± {_fmt(moe)}")
-            cells += [e(ratio), _yes_no(r["significant"])]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    head = ["Group", "Value", "Share of all"] if shares else ["Group", "Value", "Ratio to all"]
-    if not shares:
-        head.append("Differs significantly")
-    note = ""
-    if (d["status"].astype(str).isin(_WITHHELD)).any():
-        note = '<p class="muted">Withheld: derived from a suppressed cell.</p>'
-    return (
-        "<table><tr>"
-        + "".join(f"<th>{h}</th>" for h in head)
-        + "</tr>"
-        + "".join(rows)
-        + "</table>"
-        + note
+    for rec in head.to_dict("records"):
+        status = str(rec["status"])
+        hidden = status in _WITHHELD
+        value = None if hidden else _num(rec["value"])
+        moe = None if hidden or "moe" not in rec else _num(rec["moe"])
+        rows.append(
+            {
+                "line": "observed",
+                "geography": place,
+                "period": str(rec["period"]),
+                "value": value,
+                "moe": moe,
+                "unit": series.unit,
+                "status": status,
+                "source": source,
+                "footnote": _footnote(status, value, moe),
+            }
+        )
+    if target is not None:
+        for period, value in (
+            (target.baseline.period.label, target.baseline.value),
+            (target.period.label, target.level),
+        ):
+            rows.append(
+                {
+                    "line": "path to target",
+                    "geography": place,
+                    "period": period,
+                    "value": float(value),
+                    "moe": None,
+                    "unit": series.unit,
+                    "status": "target",
+                    "source": "loop file",
+                    "footnote": "",
+                }
+            )
+    return _frame(rows, ["line", "geography", "period", "value", "moe", "unit", "status"])
+
+
+def _frame(rows: list[dict[str, Any]], first: list[str]) -> pd.DataFrame:
+    cols = [*first, "source", "footnote"]
+    return pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+
+
+def _trend_chart(s: IndicatorSummary, series: IndicatorSeries, charts: bool, source: str) -> Chart:
+    place = str(s.place)
+    ind = s.indicator
+    data = _trend_data(series, place, s.target, source)
+    title = f"{ind.name} over time ({place})"
+    if not charts:
+        return Chart(id=f"{ind.id}-trend", title=title, data=data)
+    try:
+        one = series if len(series.geographies) == 1 else series.filter(geography=place)
+        image = svg(plot.trend(one, target=s.target))
+    except FeedbackloopError as err:
+        return Chart(id=f"{ind.id}-trend", title=title, data=data, problem=str(err))
+    return Chart(id=f"{ind.id}-trend", title=title, data=data, svg=image)
+
+
+def _run_chart(
+    s: IndicatorSummary, series: IndicatorSeries, charts: bool, source: str
+) -> Chart | None:
+    """Return a program metric's run chart (10+ monthly, weekly or quarterly periods)."""
+    ind = s.indicator
+    if ind.kind is not MeasureKind.PERFORMANCE or s.place is None:
+        return None
+    head = _headline(series, s.place)
+    periods = [Period.parse(str(p)) for p in head["period"]]
+    if len(periods) < _RUN_CHART_MIN or any(p.kind not in _RUN_CHART_KINDS for p in periods):
+        return None
+    head = head.assign(__p=[p.start for p in periods]).sort_values("__p")
+    withheld = head["status"].astype(str).isin(_WITHHELD)
+    y = pd.Series(
+        np.where(withheld, np.nan, head["value"].to_numpy(dtype=float, na_value=np.nan)),
+        index=[str(p) for p in head["period"]],
     )
-
-
-def _percent(share_: float | None, moe: float | None) -> str:
-    """Format a share (a fraction) as a percentage, with its margin when known."""
-    if share_ is None:
-        return "—"
-    text = f"{100 * share_:.1f}%"
-    return text if moe is None else f"{text} ± {100 * moe:.1f} pp"
-
-
-def _node_html(
-    node: Node,
-    summaries: Mapping[str, IndicatorSummary],
-    data: Mapping[str, IndicatorSeries],
-    charts: bool,
-) -> str:
-    e = html.escape
-    partners = getattr(node, "partners", ())
-    bits = [
-        f'<section class="node" id="node-{e(node.id)}">',
-        f'<div class="tier">{e(node.tier.label)}</div><h2>{e(node.title)}</h2>',
+    try:
+        chart = run_chart(y, title=f"{ind.name} ({s.place})")
+    except SpcError as err:
+        return Chart(id=f"{ind.id}-run", title=ind.name, data=_frame([], []), problem=str(err))
+    frame = chart.to_frame()
+    data = pd.DataFrame(
+        {
+            "period": [str(i) for i in frame.index],
+            "value": frame["y"].to_numpy(),
+            "median": frame["center"].to_numpy(),
+            "signal": frame["signal"].to_numpy(),
+            "unit": series.unit,
+            "status": head["status"].astype(str).to_numpy(),
+            "source": source,
+        }
+    )
+    data["footnote"] = [
+        _footnote(st, _num(v), None) for st, v in zip(data["status"], data["value"], strict=True)
     ]
-    if partners:
-        bits.append(f'<p class="muted">Partners: {e(", ".join(partners))}</p>')
-    if getattr(node, "story", ""):
-        bits.append(f'<p class="story">{e(node.story)}</p>')
-    if not node.indicators:
-        bits.append('<p class="warn">No indicator yet: how will we know it moved?</p>')
-    for ind_id in node.indicators:
-        bits.append(_indicator_html(summaries[ind_id], data.get(ind_id), charts))
-    bits.append("</section>")
-    return "\n".join(bits)
+    image = svg(chart.plot()) if charts else ""
+    title = f"Run chart: {ind.name} ({s.place})"
+    return Chart(id=f"{ind.id}-run", title=title, data=data, svg=image, note=chart.describe())
 
 
-def _discussion(loop: FeedbackLoop, summaries: Mapping[str, IndicatorSummary]) -> str:
-    e = html.escape
+def _loop_chart(loop: FeedbackLoop, status: Mapping[str, str], charts: bool) -> Chart:
+    rows = [
+        {
+            "node": n.id,
+            "title": n.title,
+            "tier": n.tier.label,
+            "contributes_to": ", ".join(n.contributes_to),
+            "status": status.get(n.id, "no data"),
+        }
+        for n in loop.nodes
+    ]
+    data = pd.DataFrame(rows, columns=["node", "title", "tier", "contributes_to", "status"])
+    image = svg(plot.loop(loop, status=status)) if charts else ""
+    return Chart(id="loop", title=f"The loop: {loop.name}", data=data, svg=image)
+
+
+def _gantt_chart(plan: ActionPlan, loop: FeedbackLoop, day: _dt.date, charts: bool) -> Chart:
+    rows = [
+        {
+            "task": a.task,
+            "group": a.group,
+            "responsible": ", ".join(a.responsible),
+            "nodes": ", ".join(a.nodes),
+            "start": a.start.isoformat() if a.start else None,
+            "stop": a.stop.isoformat() if a.stop else None,
+            "completed": a.completed.isoformat() if a.completed else None,
+            "status": str(a.status(day)),
+        }
+        for a in plan.actions
+    ]
+    data = pd.DataFrame(rows, columns=["task", "group", "responsible", "nodes", "start", "stop"])
+    if rows:
+        data = pd.DataFrame(rows)
+    image = svg(plot.gantt(plan, as_of=day, loop=loop)) if charts and len(plan) else ""
+    title = f"{plan.name or 'Action plan'} as of {day.isoformat()}"
+    return Chart(id="action-plan", title=title, data=data, svg=image)
+
+
+def _indicator_charts(
+    s: IndicatorSummary, series: IndicatorSeries | None, charts: bool, source: str
+) -> tuple[Chart, ...]:
+    if series is None or not s.has_data or s.place is None:
+        return ()
+    out = [_trend_chart(s, series, charts, source)]
+    run = _run_chart(s, series, charts, source)
+    if run is not None:
+        out.append(run)
+    return tuple(out)
+
+
+_WORST_FIRST = ["getting worse", "little or no detectable change", "improving", "met"]
+
+
+def _node_status(loop: FeedbackLoop, summaries: Mapping[str, IndicatorSummary]) -> dict[str, str]:
+    """Return each node's status in the loop chart: its indicators' worst progress status."""
+    status = {}
+    for node in loop.nodes:
+        states = [p for i in node.indicators if (p := summaries[i].progress)]
+        if states:
+            status[node.id] = min(
+                states, key=lambda s: _WORST_FIRST.index(s) if s in _WORST_FIRST else 1
+            )
+    return status
+
+
+def _discussion(
+    loop: FeedbackLoop, summaries: Mapping[str, IndicatorSummary]
+) -> tuple[tuple[str, str], ...]:
+    """Return the population-accountability questions, each with what the data says."""
     worse = [s.indicator.name for s in summaries.values() if s.progress == "getting worse"]
     better = [s.indicator.name for s in summaries.values() if s.progress in ("met", "improving")]
     missing = [s.indicator.name for s in summaries.values() if not s.has_data]
@@ -534,35 +768,22 @@ def _discussion(loop: FeedbackLoop, summaries: Mapping[str, IndicatorSummary]) -
         4: " ".join(facts) or "Not enough data to say yet.",
         5: ("Partners named in the loop: " + ", ".join(partners) + ".") if partners else "",
     }
-    items = "".join(
-        f"<li>{e(q)}"
-        + (f'<br><span class="muted">{e(hints[i])}</span>' if hints.get(i) else "")
-        + "</li>"
-        for i, q in enumerate(POPULATION_QUESTIONS, start=1)
-    )
-    perf = "".join(f"<li>{e(q)}</li>" for q in PERFORMANCE_QUESTIONS)
-    return (
-        "<h2>Questions for discussion</h2><p>Results-Based Accountability, population "
-        f"accountability:</p><ol>{items}</ol><p>For each strategy (performance accountability):"
-        f"</p><ol>{perf}</ol>"
-    )
+    return tuple((q, hints.get(i, "")) for i, q in enumerate(POPULATION_QUESTIONS, start=1))
 
 
-def _table(frame: pd.DataFrame, *, index: bool = False) -> str:
-    return str(frame.to_html(index=index, na_rep="—", border=0, escape=True))
-
-
-def _gaps_html(gaps: pd.DataFrame, day: _dt.date) -> str:
-    head = f'<h3 id="data-gaps">Data gaps as of {day.isoformat()}</h3>'
-    if not len(gaps):
-        return head + "<p>No gaps: every indicator has the data and breakdowns wanted.</p>"
-    counts = gaps["gap"].value_counts()
-    summary = ", ".join(f"{n} {html.escape(str(k))}" for k, n in counts.items())
+def _gaps(
+    inventory: DataInventory, loop: FeedbackLoop, data: Mapping[str, IndicatorSeries], day: _dt.date
+) -> tuple[Table, str]:
+    gaps = inventory.gaps(loop, data, as_of=day)
     cols = ["indicator", "gap", "detail", "importance", "owner", "acquisition"]
-    return head + f"<p>{summary}.</p>" + _table(gaps[cols])
+    if not len(gaps):
+        return Table.from_frame(pd.DataFrame(columns=cols)), ""
+    counts = gaps["gap"].value_counts()
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items())
+    return Table.from_frame(gaps[cols]), summary
 
 
-def _agreements_html(agreements: Sequence[DataSharingAgreement], day: _dt.date) -> str:
+def _agreements(agreements: Sequence[DataSharingAgreement], day: _dt.date) -> Table:
     rows = []
     for a in agreements:
         nxt = a.next_due(day)
@@ -579,37 +800,159 @@ def _agreements_html(agreements: Sequence[DataSharingAgreement], day: _dt.date) 
                 "retention": "—" if keep is None else str(keep),
             }
         )
-    return '<h3 id="agreements">Data-sharing agreements</h3>' + _table(pd.DataFrame(rows))
+    return Table.from_frame(pd.DataFrame(rows))
 
 
-def _plan_html(plan: ActionPlan, loop: FeedbackLoop, day: _dt.date) -> str:
-    e = html.escape
+def _plan(plan: ActionPlan, loop: FeedbackLoop, day: _dt.date) -> dict[str, Any]:
+    """Return the action plan's status for the templates."""
     st = plan.status(day, loop=loop)
-    title = e(plan.name) if plan.name else "Action plan"
-    parts = [f'<h3 id="action-plan">{title}: status as of {day.isoformat()}</h3>']
-    counts = ", ".join(f"{st.count(s)} {s}" for s in STATUS_ORDER if st.count(s))
-    parts.append(f"<p>{len(plan)} actions: {e(counts) or 'none'}.</p>")
-    parts.append("<h4>By partner</h4>" + _table(st.by_partner, index=True))
-    parts.append("<h4>By loop node</h4>" + _table(st.by_node, index=True))
     overdue = st.overdue
-    parts.append('<h4 id="overdue">Overdue</h4>')
-    if len(overdue):
-        cols = ["task", "deliverable", "responsible", "stop", "days_late"]
-        parts.append(_table(overdue[cols]))
-    else:
-        parts.append("<p>Nothing overdue.</p>")
-    follow = plan.followups(day)
-    parts.append('<h4 id="followups">Follow-ups</h4>')
-    if len(follow):
-        for party, items in follow.by_party().items():
-            lis = "".join(f"<li>{e(str(f))}</li>" for f in items)
-            parts.append(f"<p><strong>{e(party)}</strong></p><ul>{lis}</ul>")
-    else:
-        parts.append("<p>Nothing overdue or due soon.</p>")
-    if st.flags:
-        lis = "".join(f'<li class="warn">{e(str(p))}</li>' for p in st.flags)
-        parts.append(f"<h4>Flags</h4><ul>{lis}</ul>")
-    return "\n".join(parts)
+    cols = ["task", "deliverable", "responsible", "stop", "days_late"]
+    return {
+        "title": plan.name or "Action plan",
+        "size": len(plan),
+        "counts": ", ".join(f"{st.count(s)} {s}" for s in STATUS_ORDER if st.count(s)),
+        "by_partner": Table.from_frame(st.by_partner, index=True),
+        "by_node": Table.from_frame(st.by_node, index=True),
+        "overdue": Table.from_frame(overdue[cols]) if len(overdue) else None,
+        "followups": [
+            (party, [str(f) for f in items])
+            for party, items in plan.followups(day).by_party().items()
+        ],
+        "flags": [str(p) for p in st.flags],
+    }
+
+
+def _cycles(log: CycleLog, day: _dt.date) -> Table:
+    rows = [
+        {
+            "cycle": c.label,
+            "strategy": c.strategy,
+            "objective": c.objective,
+            "start": c.start.isoformat(),
+            "end": c.end.isoformat(),
+            "study due": c.study_due.isoformat(),
+            "status": str(c.status(day)),
+        }
+        for c in log.cycles
+    ]
+    return Table.from_frame(pd.DataFrame(rows))
+
+
+def build_model(
+    loop: FeedbackLoop,
+    data: Mapping[str, IndicatorSeries],
+    *,
+    title: str | None = None,
+    charts: bool = True,
+    extra_sections: Mapping[str, str] | None = None,
+    illustrative: bool = False,
+    inventory: DataInventory | None = None,
+    agreements: Sequence[DataSharingAgreement] = (),
+    action_plan: ActionPlan | None = None,
+    cycles: CycleLog | None = None,
+    as_of: _dt.date | None = None,
+    base_dir: str | Path | None = None,
+) -> ReportModel:
+    """Compute what the report and the site show (see :func:`report` for the parameters).
+
+    ``data`` is shown as given: pass it through :func:`for_audience` first.
+    ``base_dir`` is the loop's folder, which sources are named relative to.
+
+    Returns
+    -------
+    ReportModel
+
+    .. versionadded:: 0.1.0
+    """
+    day = as_of or _dt.date.today()
+    summaries = {i.id: summarize(loop, i, data.get(i.id)) for i in loop.indicators}
+    sources = {k: source_text(s.provenance, base_dir) for k, s in data.items()}
+    ind_charts = {
+        i: _indicator_charts(summaries[i], data.get(i), charts, sources.get(i, ""))
+        for i in summaries
+    }
+    gaps, gaps_summary = (None, "")
+    if inventory is not None:
+        gaps, gaps_summary = _gaps(inventory, loop, data, day)
+    a3s = tuple(
+        a3(loop, s.id, data=data, cycles=cycles, plan=action_plan, as_of=day)
+        for s in (loop.strategies if cycles is not None else ())
+    )
+    return ReportModel(
+        loop=loop,
+        title=title or loop.name,
+        as_of=day,
+        generated=_dt.date.today(),
+        illustrative=illustrative,
+        summaries=summaries,
+        charts=ind_charts,
+        loop_chart=_loop_chart(loop, _node_status(loop, summaries), charts),
+        gantt=None if action_plan is None else _gantt_chart(action_plan, loop, day, charts),
+        sources=sources,
+        discussion=_discussion(loop, summaries),
+        gaps=gaps,
+        gaps_summary=gaps_summary,
+        agreements=_agreements(agreements, day) if agreements else None,
+        plan=None if action_plan is None else _plan(action_plan, loop, day),
+        cycles=None if cycles is None else _cycles(cycles, day),
+        a3s=a3s,
+        sections=dict(extra_sections or {}),
+    )
+
+
+# ------------------------------------------------------------------- templates
+
+
+def _percent(share_: Any, moe: Any = None) -> str:
+    """Format a share (a fraction) as a percentage, with its margin when known."""
+    s, m = _num(share_), _num(moe)
+    if s is None:
+        return "—"
+    text = f"{100 * s:.1f}%"
+    return text if m is None else f"{text} ± {100 * m:.1f} pp"
+
+
+def _fmt_filter(value: Any, unit: str = "") -> str:
+    return _fmt(_num(value), unit)
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """Return the Jinja2 environment of the report and site templates.
+
+    Autoescaping is on for every template: text from loop files and data
+    (titles, labels, stories) is always shown as text, never run as markup.
+
+    Returns
+    -------
+    jinja2.Environment
+
+    Raises
+    ------
+    MissingDependencyError
+        Jinja2 (the ``report`` extra) is not installed.
+
+    .. versionadded:: 0.1.0
+    """
+    j2 = import_optional("jinja2", extra="report", purpose="writing HTML reports")
+    env: jinja2.Environment = j2.Environment(
+        loader=j2.PackageLoader("feedbackloop", "templates"),
+        autoescape=j2.select_autoescape(("html", "svg", "xml"), default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=j2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        fmt=_fmt_filter, percent=_percent, yes_no=_yes_no, num=_num, badge=_badge_class
+    )
+    env.globals.update(WITHHELD=_WITHHELD, TOTAL=TOTAL, PERFORMANCE_QUESTIONS=PERFORMANCE_QUESTIONS)
+    return env
+
+
+def _badge_class(status: str | None) -> str:
+    return "" if status is None else status.replace(" ", "-")
 
 
 def render(
@@ -624,114 +967,25 @@ def render(
     agreements: Sequence[DataSharingAgreement] = (),
     action_plan: ActionPlan | None = None,
     as_of: _dt.date | None = None,
+    cycles: CycleLog | None = None,
+    base_dir: str | Path | None = None,
 ) -> str:
     """Return the report as one HTML string (see :func:`report`)."""
-    summaries = {i.id: summarize(loop, i, data.get(i.id)) for i in loop.indicators}
-    parts = _page_head(loop, title, illustrative)
-    if charts:
-        status = _node_status(loop, summaries)
-        parts.append(f"<figure>{_svg(plot.loop(loop, status=status))}</figure>")
-    for node in loop.nodes:
-        parts.append(_node_html(node, summaries, data, charts))
-    parts.append(_discussion(loop, summaries))
-    parts += _data_to_action(
+    model = build_model(
         loop,
         data,
-        day=as_of or _dt.date.today(),
+        title=title,
+        charts=charts,
+        extra_sections=extra_sections,
+        illustrative=illustrative,
         inventory=inventory,
         agreements=agreements,
         action_plan=action_plan,
-        sections=extra_sections or {},
+        cycles=cycles,
+        as_of=as_of,
+        base_dir=base_dir,
     )
-    parts.append(_sources_html(data))
-    parts.append("</body></html>")
-    return "\n".join(p for p in parts if p)
-
-
-def _page_head(loop: FeedbackLoop, title: str | None, illustrative: bool) -> list[str]:
-    """Return the document's head and the report's opening paragraphs."""
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(title or loop.name)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(title or loop.name)}</h1>",
-        (
-            f'<p class="muted">Progress report generated {_dt.date.today().isoformat()} by '
-            "feedbackloop. Values are 90% margins of error where shown.</p>"
-        ),
-    ]
-    if illustrative:
-        parts.append(
-            '<p class="illustrative"><strong>Illustrative data.</strong> The numbers '
-            "in this report are generated, not real.</p>"
-        )
-    if loop.description:
-        parts.append(f"<p>{e(loop.description)}</p>")
-    return parts
-
-
-_WORST_FIRST = ["getting worse", "little or no detectable change", "improving", "met"]
-
-
-def _node_status(loop: FeedbackLoop, summaries: Mapping[str, IndicatorSummary]) -> dict[str, str]:
-    """Return each node's status in the loop chart: its indicators' worst progress status."""
-    status = {}
-    for node in loop.nodes:
-        states = [p for i in node.indicators if (p := summaries[i].progress)]
-        if states:
-            status[node.id] = min(
-                states, key=lambda s: _WORST_FIRST.index(s) if s in _WORST_FIRST else 1
-            )
-    return status
-
-
-def _data_to_action(
-    loop: FeedbackLoop,
-    data: Mapping[str, IndicatorSeries],
-    *,
-    day: _dt.date,
-    inventory: DataInventory | None,
-    agreements: Sequence[DataSharingAgreement],
-    action_plan: ActionPlan | None,
-    sections: Mapping[str, str],
-) -> list[str]:
-    """Return the section on the data inventory, agreements, action plan and extra sections.
-
-    The values of ``sections`` are HTML fragments the caller made, inserted
-    as they are; their titles are escaped.
-    """
-    e = html.escape
-    parts = ['<h2 id="data-to-action">Data inventory, agreements and action plan</h2>']
-    if inventory is not None:
-        parts.append(_gaps_html(inventory.gaps(loop, data, as_of=day), day))
-    if agreements:
-        parts.append(_agreements_html(agreements, day))
-    if action_plan is not None:
-        parts.append(_plan_html(action_plan, loop, day))
-    parts.extend(f"<h3>{e(k)}</h3>{v}" for k, v in sections.items())
-    if inventory is None and not agreements and action_plan is None and not sections:
-        parts.append(
-            '<p class="muted">No data inventory, agreement or action plan attached to this '
-            "loop yet (see the loop file's inventory, agreements and action_plan keys).</p>"
-        )
-    return parts
-
-
-def _sources_html(data: Mapping[str, IndicatorSeries]) -> str:
-    """Return the list of sources the data were read from ("" when none is known)."""
-    sources = sorted(
-        {
-            f"{s.provenance.adapter}: {s.provenance.source}"
-            for s in data.values()
-            if s.provenance is not None
-        }
-    )
-    if not sources:
-        return ""
-    e = html.escape
-    return "<h2>Sources</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in sources) + "</ul>"
+    return environment().get_template("report.html").render(m=model, site=False)
 
 
 def for_audience(
@@ -808,6 +1062,8 @@ def report(
     action_plan: ActionPlan | None = None,
     as_of: _dt.date | None = None,
     audience: str | None = None,
+    cycles: CycleLog | None = None,
+    base_dir: str | Path | None = None,
 ) -> Path:
     """Write the progress report to ``path`` as one self-contained HTML file.
 
@@ -839,6 +1095,11 @@ def report(
         Who the report is for (``"backbone"``, ``"partners"``, ``"public"`` or an
         audience of an agreement): sensitive series are suppressed or rounded
         for it first (:func:`for_audience`). Required when any series is sensitive.
+    cycles : CycleLog, optional
+        Shown as the PDSA cycles, and one A3 page per strategy.
+    base_dir : path, optional
+        The loop's folder: sources are named relative to it (never by an
+        absolute local path; see :func:`source_text`).
 
     Returns
     -------
@@ -862,6 +1123,8 @@ def report(
         agreements=agreements,
         action_plan=action_plan,
         as_of=as_of,
+        cycles=cycles,
+        base_dir=base_dir,
     )
     atomic_write_text(out, text)
     return out

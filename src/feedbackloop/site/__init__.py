@@ -1,0 +1,15 @@
+"""A static site per audience, built from the loop (floor 8c, above the report).
+
+:func:`build` writes an overview of the loop, one page per node and per
+indicator, the action plan with its Gantt chart, the data inventory and
+sources, one printable A3 page per strategy and, for a partner, its anonymized
+benchmarks: like Open SDG's reporting platform, but made from the loop file.
+Every chart has a table alternative and CSV and XLSX downloads of exactly what
+it plots (unit, margin of error, status, source, footnotes); withheld numbers
+never appear, and no downloaded cell runs as a spreadsheet formula. The pages
+come from the same Jinja2 templates as :func:`feedbackloop.report.report`.
+"""
+
+from feedbackloop.site._build import build
+
+__all__ = ["build"]

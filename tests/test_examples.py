@@ -78,6 +78,7 @@ def test_every_declared_source_is_read_offline(collected: CollectResult) -> None
         "hs_graduation_rate": "csv",
         "mentees_served": "pdf",
         "mentor_sessions_held": "csv",
+        "youth_paid_job_rate": "survey",
     }
 
 
@@ -152,7 +153,13 @@ def test_public_report_suppresses_small_cells_the_backbone_sees_them(
     public_html = render(loop, public, **kw)
     backbone_html = render(loop, backbone, **kw)
     assert f"{int(withheld.sum())} cell(s) suppressed" in public_html
-    assert "suppressed to protect privacy" not in backbone_html
+    # The youth survey's small cells are withheld at the source (the survey adapter's
+    # policy), for every audience; nothing else is withheld from the backbone.
+    survey = collected["youth_paid_job_rate"].frame
+    at_source = int(survey["status"].str.startswith("suppressed").sum())
+    assert at_source == 4 and survey.loc[survey["race"] == "Asian alone", "value"].isna().all()
+    assert backbone_html.count("suppressed to protect privacy") == 1
+    assert f"{at_source} cell(s) suppressed to protect privacy" in backbone_html
 
 
 def test_census_options_in_the_loop_are_those_generate_plans_with() -> None:

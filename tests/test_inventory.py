@@ -30,7 +30,7 @@ D = dt.date
 def test_from_loop_makes_one_need_per_indicator() -> None:
     loop = load_example()
     inv = DataInventory.from_loop(loop)
-    assert len(inv) == len({i for n in loop.nodes for i in n.indicators}) == 13
+    assert len(inv) == len({i for n in loop.nodes for i in n.indicators}) == 14
     u = inv.need("youth_unemployment_rate")
     assert u.disaggregations == (("race",), ("sex",), ("geography",))
     assert u.importance is Importance.HIGH  # carries a target

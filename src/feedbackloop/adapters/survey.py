@@ -81,6 +81,10 @@ class SurveyOptions:
         metadata=option("sdr (ACS, 4/R), jk1 ((R-1)/R), brr (1/R) or fay (1/(R(1-rho)^2))."),
     )
     fay_rho: float | None = field(default=None, metadata=option("Fay's rho, with method fay."))
+    replicate_scale: float | None = field(
+        default=None,
+        metadata=option("The replicate variance multiplier, replacing the method's own."),
+    )
     lonely_psu: Literal["fail", "certainty", "adjust"] = field(
         default="fail", metadata=option("A stratum with one PSU: fail, certainty or adjust.")
     )
@@ -121,6 +125,7 @@ class SurveyOptions:
             replicate_weights=self.replicate_weights,
             replicate_method=self.replicate_method,
             fay_rho=self.fay_rho,
+            replicate_scale=self.replicate_scale,
             lonely_psu=self.lonely_psu,
         )
 

@@ -15,7 +15,11 @@ suppress. The example reads them through three adapters:
   partner's annual report with students matched by race and school year;
 - ``data/youth_works_monthly_sessions.csv`` (the ``csv`` adapter): the mentoring
   program's sessions held each month, 2023-01 to 2025-06, rising after the
-  changes its two PDSA cycles tested (``opportunity_youth_cycles.yaml``).
+  changes its two PDSA cycles tested (``opportunity_youth_cycles.yaml``);
+- ``data/community_survey.csv`` (the ``survey`` adapter): the initiative's
+  2024 youth survey, one row per respondent aged 16-24, drawn in two strata
+  (Alameda and San Francisco) by neighborhood clusters, with weights, a
+  yes/no item ("In the past year, did you have a paid job?") and a Likert item.
 
 ``data/youth_unemployment_rate.csv`` holds the headline groups of the Census
 cache as a flat file, for charts and tutorials that start from a CSV.
@@ -46,6 +50,7 @@ __all__ = [
     "CENSUS_OPTIONS",
     "CENSUS_TABLE",
     "CENSUS_YEARS",
+    "COMMUNITY_SURVEY",
     "COUNTIES",
     "MENTORING_PDF",
     "PROGRAM_MONTHS",
@@ -121,6 +126,17 @@ _PROGRAM_SEED = 20240108
 #: 2024-04, adapted); between the cycles; cycle 2 (reminders to mentors and families
 #: and a make-up slot, tested at three schools 2024-09 to 2024-12); adopted everywhere.
 _SESSION_LEVELS = ((12, 140.0), (4, 147.0), (4, 145.0), (4, 158.0), (6, 178.0))
+
+#: The community survey, relative to the examples folder.
+COMMUNITY_SURVEY = "data/community_survey.csv"
+#: The survey has its own seed too.
+_SURVEY_SEED = 20240601
+#: Stratum (county) -> (neighborhood clusters sampled, youth aged 16-24 in the county).
+_SURVEY_STRATA = {"06001": (8, 190_000), "06075": (6, 80_000)}
+#: Race shares of respondents, and each group's chance of a paid job in the past year.
+_SURVEY_RACES = {RACES[0]: (0.30, 0.62), RACES[1]: (0.17, 0.41), RACES[2]: (0.03, 0.55),
+                 RACES[3]: (0.50, 0.47)}  # fmt: skip
+LIKERT = ("Strongly disagree", "Disagree", "Neutral", "Agree", "Strongly agree")
 
 _ITERATION_CONCEPT = {
     "A": "WHITE ALONE",
@@ -587,7 +603,39 @@ def generate(folder: str | Path) -> list[Path]:
         served += [{"period": year, "race": r, "value": n} for r, n in counts.items()]
     written.append(_write_mentoring_pdf(root / MENTORING_PDF, pd.DataFrame(served)))
     written.append(_write_sessions(out / "youth_works_monthly_sessions.csv"))
+    written.append(_write_community_survey(root / COMMUNITY_SURVEY))
     return written
+
+
+def _write_community_survey(path: Path) -> Path:
+    """Write the youth survey: two strata, neighborhood clusters, weights, two items."""
+    rng = np.random.default_rng(_SURVEY_SEED)
+    races = list(_SURVEY_RACES)
+    share = np.array([_SURVEY_RACES[r][0] for r in races])
+    rows: list[dict[str, Any]] = []
+    for county, (clusters, youth) in _SURVEY_STRATA.items():
+        sizes = rng.integers(18, 31, clusters)
+        for c, size in enumerate(sizes, start=1):
+            weight = youth / clusters / size  # every cluster carries its share of youth
+            shift = rng.normal(0, 0.06)  # neighbors are alike: the design effect
+            for _ in range(int(size)):
+                race = races[int(rng.choice(len(races), p=share))]
+                job = rng.random() < _SURVEY_RACES[race][1] + shift
+                agree = int(np.clip(rng.normal(2.6 + 0.5 * job, 1.0), 0, 4).round())
+                rows.append(
+                    {
+                        "respondent": len(rows) + 1,
+                        "county": county,
+                        "cluster": f"{county}-{c:02d}",
+                        "weight": round(weight * rng.uniform(0.85, 1.15), 2),
+                        "race": race,
+                        "sex": str(rng.choice(["Female", "Male"])),
+                        "paid_job": "Yes" if job else "No",
+                        "connected": LIKERT[agree],
+                    }
+                )
+    pd.DataFrame(rows).to_csv(path, index=False, lineterminator="\n")
+    return path
 
 
 def _write_sessions(path: Path) -> Path:

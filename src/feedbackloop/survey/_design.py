@@ -10,6 +10,7 @@ rows and what to do.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -64,6 +65,11 @@ class SurveyDesign:
         balanced repeated replication (1/R) or Fay's BRR (1/(R(1-ρ)²)).
     fay_rho : float, optional
         Fay's ρ (0 < ρ < 1), for ``replicate_method="fay"`` only.
+    replicate_scale : float, optional
+        The variance multiplier, replacing the method's own (R ``svrepdesign``'s
+        ``scale`` × ``rscales``): e.g. ``(1 - n/N) · (n-1)/n`` for JK1 replicates
+        of a cluster sample drawn without replacement, as R's
+        ``as.svrepdesign`` makes them with an fpc.
     lonely_psu : {"fail", "certainty", "adjust"}
         A stratum with one PSU: refuse (default), treat it as taken with
         certainty (no variance), or centre it at the grand mean (R
@@ -80,6 +86,7 @@ class SurveyDesign:
     replicate_weights: str | tuple[str, ...] | None = field(default=None, converter=_names)
     replicate_method: ReplicateMethod | None = None
     fay_rho: float | None = None
+    replicate_scale: float | None = None
     lonely_psu: LonelyPsu = "fail"
 
     def __attrs_post_init__(self) -> None:
@@ -105,6 +112,15 @@ class SurveyDesign:
         if self.fay_rho is not None and not 0.0 < self.fay_rho < 1.0:
             raise SurveyDesignError(
                 f"fay_rho must lie strictly between 0 and 1, not {self.fay_rho}"
+            )
+        if self.replicate_scale is not None and (
+            self.replicate_method is None
+            or not math.isfinite(self.replicate_scale)
+            or self.replicate_scale <= 0
+        ):
+            raise SurveyDesignError(
+                f"replicate_scale={self.replicate_scale!r}: it must be a positive number, "
+                "given with replicate_weights= and replicate_method="
             )
         if self.lonely_psu not in _LONELY:
             raise SurveyDesignError(f"lonely_psu={self.lonely_psu!r} is not one of {_LONELY}")
@@ -205,6 +221,8 @@ def coefficient(design: SurveyDesign, n_reps: int, n_psu: int | None, source: st
         )
     if method == "jk1" and n_reps < 2:
         raise SurveyDesignError("JK1 needs at least 2 replicate weights", source=source)
+    if design.replicate_scale is not None:
+        return float(design.replicate_scale)
     if method == "sdr":
         return 4.0 / n_reps
     if method == "jk1":

@@ -4,8 +4,10 @@
 into an :class:`~feedbackloop.series.IndicatorSeries`: one row per geography ×
 category combination (and each margin, ``(total)``), with the 90% MOE, the
 unweighted count ``n_unweighted`` and a status: ``small_sample`` below
-``min_n``, ``suppressed`` below the privacy policy's threshold. Every cell is a
-domain of the whole design; no record is ever dropped from the variance.
+``min_n``, ``suppressed`` below the privacy policy's threshold and
+``suppressed_complementary`` where a published total would otherwise give a
+suppressed count away. Every cell is a domain of the whole design; no record is
+ever dropped from the variance.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from attrs import frozen
 from feedbackloop.errors import CodebookError, SurveyError
 from feedbackloop.model import Indicator
 from feedbackloop.period import Period
-from feedbackloop.privacy import SuppressionPolicy
+from feedbackloop.privacy import SuppressionPolicy, suppress
 from feedbackloop.series import TOTAL, IndicatorSeries, Provenance, Status, assemble
 from feedbackloop.survey._design import PreparedDesign, SurveyDesign, prepare
 from feedbackloop.survey._variance import (
@@ -317,17 +319,55 @@ def _counts(est: _Estimands, cell: _Cells) -> F64:
     return out
 
 
-def _statuses(n: F64, value: F64, var: F64, min_n: int, policy: SuppressionPolicy | None) -> I64:
+def _statuses(n: F64, value: F64, var: F64, min_n: int) -> I64:
     """Status codes (indexes of ``list(Status)``) from the unweighted n and the estimates."""
     order = list(Status)
     code = np.full(n.shape, order.index(Status.ESTIMATE), dtype=np.int64)
     code[~np.isfinite(var)] = order.index(Status.MOE_NOT_COMPUTABLE)
     code[n < min_n] = order.index(Status.SMALL_SAMPLE)
     code[~np.isfinite(value)] = order.index(Status.NOT_COMPUTABLE)
-    if policy is not None:
-        small = np.vectorize(policy.is_small, otypes=[bool])(n) if n.size else n.astype(bool)
-        code[small] = order.index(Status.SUPPRESSED)
     return code
+
+
+#: The unweighted counts, as a summable indicator that disclosure control can protect.
+_COUNTS = Indicator(
+    id="n_unweighted",
+    name="Unweighted sample records",
+    unit="count",
+    direction="higher_is_better",
+    aggregation="sum",
+)
+
+
+def _suppressed(
+    n: F64, est: _Estimands, cell: _Cells, period: str, policy: SuppressionPolicy
+) -> I64:
+    """Primary and complementary suppression of the unweighted counts, as status codes.
+
+    The counts of a grouping's categories add up to its ``(total)`` row, so a
+    small count withheld alone could be recovered by subtraction (and with it
+    the weighted totals). :func:`feedbackloop.privacy.suppress` withholds it
+    together with the complementary cells that keep every withheld count at
+    least ``threshold`` wide given everything published. Each estimand (answer)
+    is its own table; ``-1``: published.
+    """
+    k = len(est.labels)
+    cols: dict[str, Any] = {
+        key: np.tile(np.asarray(labels, dtype=object), k) for key, labels in cell.keys.items()
+    }
+    dims = [d for d in cell.keys if d != "geography"]
+    if est.labels != ("",):
+        cols[ANSWER] = np.repeat(np.asarray(est.labels, dtype=object), cell.size)
+        dims.append(ANSWER)
+    cols["value"] = n.ravel()
+    cols["period"] = np.full(n.size, period, dtype=object)
+    counts = assemble(cols, indicator=_COUNTS, unit="count", dimensions=dims)
+    status = np.asarray(suppress(counts, policy).table.column("status").to_pylist())
+    order = list(Status)
+    out = np.full(n.size, -1, dtype=np.int64)
+    for s in (Status.SUPPRESSED, Status.SUPPRESSED_COMPLEMENTARY):
+        out[status == s.value] = order.index(s)
+    return out
 
 
 def _indicator(value: str | Sequence[str], measure: Measure, unit: str) -> Indicator:
@@ -371,7 +411,9 @@ def _withhold(cols: dict[str, Any], status: I64) -> None:
     order = list(Status)
     no_value = np.isin(status, [order.index(s) for s in Status if not s.has_value])
     no_moe = no_value | (status == order.index(Status.MOE_NOT_COMPUTABLE))
-    suppressed = status == order.index(Status.SUPPRESSED)
+    suppressed = np.isin(
+        status, [order.index(Status.SUPPRESSED), order.index(Status.SUPPRESSED_COMPLEMENTARY)]
+    )
     for name in ("value", "numerator", "denominator", "numerator_moe", "denominator_moe"):
         if name in cols:
             cols[name] = np.where(no_value, np.nan, cols[name])
@@ -443,8 +485,12 @@ def estimate(
     min_n : int
         Cells with fewer unweighted records are ``small_sample``.
     policy : SuppressionPolicy or None
-        Cells whose unweighted count the policy calls small are suppressed
-        (values, MOEs and the count removed).
+        Disclosure control of the unweighted counts: cells whose count the
+        policy calls small are ``suppressed``, and (with the policy's
+        ``complementary``, the default) enough other cells
+        ``suppressed_complementary`` that no small count, nor its weighted
+        totals, can be worked out from the ``(total)`` rows; value, MOE,
+        numerator, denominator and count of each are removed. ``None``: none.
     source : str
         Named in errors and the provenance.
 
@@ -472,12 +518,16 @@ def estimate(
         else _linearised(prepared, est, cell)
     )
     n = _counts(est, cell)
-    status = _statuses(n, results[0], results[1], min_n, policy).ravel()
+    label = Period.parse(period).label
+    status = _statuses(n, results[0], results[1], min_n).ravel()
+    if policy is not None:
+        withheld = _suppressed(n, est, cell, label, policy)
+        status = np.where(withheld >= 0, withheld, status)
     ratio = measure == "proportion"
     unit = "percent" if ratio else (unit or (indicator.unit if indicator else "count"))
     cols = _columns(results, n, est, cell, 100.0 if ratio else 1.0, ratio)
     _withhold(cols, status)
-    cols["period"] = np.full(status.size, Period.parse(period).label, dtype=object)
+    cols["period"] = np.full(status.size, label, dtype=object)
     dims = [*dimensions, *([ANSWER] if ANSWER in cols else [])]
     return assemble(
         cols,

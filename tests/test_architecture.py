@@ -29,6 +29,7 @@ DELEGATIONS: dict[tuple[str, str], str] = {
     ("feedbackloop.series._frame", "IndicatorSeries.suppress"): "feedbackloop.privacy",
     ("feedbackloop.series._frame", "IndicatorSeries.export"): "feedbackloop.privacy",
     ("feedbackloop.spc._charts", "SpcChart.plot"): "feedbackloop.plot",
+    ("feedbackloop.series._frame", "IndicatorSeries.to_excel"): "feedbackloop.workbook",
 }
 
 

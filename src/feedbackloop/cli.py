@@ -18,7 +18,7 @@ import pandas as pd
 import feedbackloop
 from feedbackloop import adapters
 from feedbackloop.adapters import CollectResult, collect
-from feedbackloop.errors import FeedbackloopError, LoopWarning
+from feedbackloop.errors import BrowserNotFoundError, FeedbackloopError, LoopWarning
 from feedbackloop.examples import example_path
 from feedbackloop.io import load_loop
 from feedbackloop.model import FeedbackLoop
@@ -26,6 +26,9 @@ from feedbackloop.planning import CycleLog, DataInventory
 from feedbackloop.report import for_audience, report
 from feedbackloop.series import IndicatorSeries
 from feedbackloop.site import build as build_site
+from feedbackloop.site import find_chromium
+from feedbackloop.site import posters as write_posters
+from feedbackloop.workbook import write_workbook
 
 __all__ = ["main"]
 
@@ -190,7 +193,42 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         audience=args.audience,
         partner=None,
     )
-    return max(status, site)
+    return max(status, site, _demo_workbook_and_posters(out, args.audience, args.as_of))
+
+
+def _demo_workbook_and_posters(out: Path, audience: str, as_of: datetime.date | None) -> int:
+    """Write the example's ``workbook.xlsx`` and ``posters/`` (HTML only without Chromium)."""
+    path = example_path()
+    loop, result = _collect(path, None)
+    att = loop.attachments(path.parent)
+    book = write_workbook(
+        loop,
+        result,
+        out / "workbook.xlsx",
+        audience=audience,
+        as_of=as_of or DEMO_AS_OF,
+        agreements=att.agreements,
+        base_dir=path.parent,
+    )
+    print(f"workbook written to {book.resolve()}")
+    formats: tuple[str, ...] = ("pdf", "png")
+    try:
+        find_chromium()
+    except BrowserNotFoundError as err:
+        print(f"posters: HTML only ({err})", file=sys.stderr)
+        formats = ()
+    write_posters(
+        loop,
+        result,
+        out / "posters",
+        audience=audience,
+        formats=formats,
+        agreements=att.agreements,
+        illustrative=True,
+        base_dir=path.parent,
+    )
+    print(f"posters written to {(out / 'posters').resolve()}")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
 def _write_site(
@@ -236,6 +274,66 @@ def _cmd_site(args: argparse.Namespace) -> int:
         audience=args.audience,
         partner=args.partner,
         charts=not args.no_charts,
+        allow_paths=_allowed(args),
+    )
+
+
+def _cmd_workbook(args: argparse.Namespace) -> int:
+    path, allowed = _loop_path(args.path), _allowed(args)
+    loop, result = _collect(path, None, allowed)
+    if not result.ok:
+        print(result.report(), file=sys.stderr)
+    att = loop.attachments(path.parent, allow_paths=allowed)
+    written = write_workbook(
+        loop,
+        result,
+        Path(args.output),
+        audience=args.audience,
+        as_of=args.as_of,
+        agreements=att.agreements,
+        base_dir=path.parent,
+    )
+    print(f"workbook written to {written.resolve()}")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _write_posters(
+    loop_path: Path,
+    output: Path,
+    *,
+    audience: str | None,
+    formats: Sequence[str] = ("pdf", "png"),
+    paper: str = "A3",
+    illustrative: bool = False,
+    allow_paths: Sequence[str] = (),
+) -> int:
+    loop, result = _collect(loop_path, None, allow_paths)
+    if not result.ok:
+        print(result.report(), file=sys.stderr)
+    att = loop.attachments(loop_path.parent, allow_paths=allow_paths)
+    written = write_posters(
+        loop,
+        result,
+        output,
+        audience=audience,
+        formats=formats,
+        agreements=att.agreements,
+        paper=paper,
+        illustrative=illustrative,
+        base_dir=loop_path.parent,
+    )
+    kinds = ", ".join(sorted({f.suffix[1:] for f in written}))
+    print(f"{len(loop.indicators)} posters ({kinds}) written to {output.resolve()}")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def _cmd_posters(args: argparse.Namespace) -> int:
+    return _write_posters(
+        _loop_path(args.path),
+        Path(args.output),
+        audience=args.audience,
+        formats=[f for f in args.format if f != "html"],
+        paper=args.paper,
         allow_paths=_allowed(args),
     )
 
@@ -422,6 +520,35 @@ def _build_parser() -> argparse.ArgumentParser:
         help="who the report is for (default public: small cells suppressed)",
     )
     p.set_defaults(func=_cmd_demo)
+    p = sub.add_parser("workbook", help="read the sources and write an Excel workbook")
+    p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    p.add_argument("-o", "--output", default="feedbackloop.xlsx", help="the .xlsx file to write")
+    p.add_argument(
+        "--audience",
+        help="who the workbook is for: backbone, partners, public or an audience of a "
+        "data-sharing agreement (required when any data is sensitive)",
+    )
+    p.add_argument("--as-of", type=_as_of, help="the date the README gives (YYYY-MM-DD)")
+    _allow_path_option(p)
+    p.set_defaults(func=_cmd_workbook)
+    p = sub.add_parser("posters", help="data-walk posters: one printable page per indicator")
+    p.add_argument("path", nargs="?", help="loop YAML file (default: the bundled example)")
+    p.add_argument("-o", "--output", default="posters", help="the folder to write them in")
+    p.add_argument(
+        "--audience",
+        help="who the posters are for: backbone, partners, public or an audience of a "
+        "data-sharing agreement (required when any data is sensitive)",
+    )
+    p.add_argument(
+        "--format",
+        nargs="+",
+        choices=["pdf", "png", "html"],
+        default=["pdf", "png"],
+        help="what to write besides the HTML (default: pdf png; html alone needs no Chromium)",
+    )
+    p.add_argument("--paper", choices=["A3", "letter"], default="A3", help="landscape paper")
+    _allow_path_option(p)
+    p.set_defaults(func=_cmd_posters)
     _add_planning_commands(sub)
     return parser
 

@@ -19,6 +19,7 @@ working around code that does not know feedbackloop::
     │   └── NotAdditiveError                    summing rates, medians or percentages
     ├── SpcError(ValueError)                    a run or control chart that cannot be drawn
     ├── BoundaryError(ValueError)               map boundaries that cannot be read or keyed
+    ├── WorkbookError(ValueError)               an Excel workbook that cannot be written as asked
     ├── PrivacyError                            disclosure control
     │   ├── PolicyError(ValueError)             a policy or audience table that is malformed
     │   ├── ExportRefusedError(PermissionError) data its audience may not see
@@ -67,7 +68,13 @@ working around code that does not know feedbackloop::
     │   ├── BlockingError(ValueError)           a blocking rule that yields no pairs
     │   └── IdentifierExportError(PermissionError)  raw identifiers the agreement forbids
     ├── PathNotAllowedError(PermissionError)    a file outside the loop's allowed folders
+    ├── PosterError(RuntimeError)               headless Chromium could not print a poster
+    ├── EngineError(RuntimeError)               DuckDB or Spark could not do the work
+    │   ├── ScanError(ValueError)               .path, .column: no files, or schemas disagree
+    │   └── EngineMemoryError(MemoryError)      .operation: the memory limit is too small
     └── MissingDependencyError(ImportError)     an optional extra is not installed
+        ├── BrowserNotFoundError                no Chromium to print posters with
+        └── JavaNotFoundError                   no Java for Spark
 
     FeedbackloopWarning(UserWarning)
     ├── LoopWarning                             a loop that is valid but suspicious
@@ -108,6 +115,7 @@ __all__ = [
     "BlockingError",
     "BoundaryError",
     "BoundaryJoinWarning",
+    "BrowserNotFoundError",
     "CensusError",
     "CensusGeographyError",
     "CensusKeyError",
@@ -120,12 +128,15 @@ __all__ = [
     "CycleLogError",
     "DuplicateRecordError",
     "EncryptedPdfError",
+    "EngineError",
+    "EngineMemoryError",
     "ExportRefusedError",
     "FeedbackloopError",
     "FeedbackloopWarning",
     "IdentifierExportError",
     "IndicatorError",
     "InventoryError",
+    "JavaNotFoundError",
     "LinkageError",
     "LinkageInputError",
     "LinkageKeyError",
@@ -145,10 +156,12 @@ __all__ = [
     "PeriodError",
     "PlanningFileError",
     "PolicyError",
+    "PosterError",
     "PrivacyError",
     "Problem",
     "PseudonymizationError",
     "RoundingWarning",
+    "ScanError",
     "SeriesError",
     "SeriesValidationError",
     "SourceReadError",
@@ -164,6 +177,7 @@ __all__ = [
     "UnknownNodeError",
     "UnknownTableError",
     "UnknownVariableError",
+    "WorkbookError",
 ]
 
 
@@ -368,6 +382,17 @@ class BoundaryError(FeedbackloopError, ValueError):
     """
 
 
+class WorkbookError(FeedbackloopError, ValueError):
+    """An Excel workbook that cannot be written as asked.
+
+    A text cell holding a character a workbook cannot store (a control
+    character) or more characters than a cell holds (32,767), or a column name
+    the sheet already uses. The message names the sheet, row and column.
+
+    .. versionadded:: 0.2.0
+    """
+
+
 class SeriesValidationError(SeriesError):
     """A frame that does not make a valid indicator series.
 
@@ -562,6 +587,85 @@ class PathNotAllowedError(FeedbackloopError, PermissionError):
 
 class MissingDependencyError(FeedbackloopError, ImportError):
     """An optional dependency (an extra) is needed but not installed."""
+
+
+class BrowserNotFoundError(MissingDependencyError):
+    """No headless Chromium to print posters with (Debian: ``apt-get install chromium``).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class JavaNotFoundError(MissingDependencyError):
+    """No Java runtime for Spark (Debian: ``apt-get install openjdk-17-jre-headless``).
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class EngineError(FeedbackloopError, RuntimeError):
+    """An out-of-core engine (DuckDB, Spark) could not do the work asked of it.
+
+    .. versionadded:: 0.1.0
+    """
+
+
+class ScanError(EngineError, ValueError):
+    """Files to scan that do not exist or do not agree.
+
+    Attributes
+    ----------
+    path : str or None
+        The glob that matched nothing, or the file whose schema disagrees.
+    column : str or None
+        The column that is missing or of another type.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, column: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.column = column
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_keyword_error, (type(self), str(self), dict(self.__dict__)))
+
+
+class EngineMemoryError(EngineError, MemoryError):
+    """The engine's memory limit is too small for an operation.
+
+    Attributes
+    ----------
+    operation : str
+        What was running (``"rollup"``, ``"collect"``...).
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, message: str, *, operation: str):
+        super().__init__(message)
+        self.operation = operation
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_keyword_error, (type(self), str(self), dict(self.__dict__)))
+
+
+def _rebuild_keyword_error(
+    cls: type[EngineError], message: str, state: dict[str, Any]
+) -> EngineError:
+    """Unpickle an engine error whose attributes are keyword arguments."""
+    err = cls.__new__(cls)
+    EngineError.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class PosterError(FeedbackloopError, RuntimeError):
+    """Headless Chromium ran but did not print a poster (it crashed or timed out).
+
+    .. versionadded:: 0.1.0
+    """
 
 
 # ------------------------------------------------------------------------ privacy

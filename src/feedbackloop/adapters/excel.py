@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 from attrs import field, frozen
 
-from feedbackloop._util import import_optional
+from feedbackloop._util import import_optional, restore_formula
 from feedbackloop.adapters._base import ADAPTER_API, Source, SourceInfo, source_label
 from feedbackloop.adapters._options import option, parse_options, with_options
 from feedbackloop.adapters._tabular import (
@@ -55,6 +55,10 @@ _SAMPLE_ROWS = 1000
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        # text a spreadsheet would run as a formula was written with a leading
+        # apostrophe (feedbackloop's own workbooks do this): read it as it was
+        return restore_formula(value)
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):

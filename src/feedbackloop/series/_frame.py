@@ -6,6 +6,7 @@ import html
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -600,6 +601,29 @@ denominator_moe, status : str, optional
         from feedbackloop.privacy import export
 
         return export(self, audience, policies, geography_parents=geography_parents)
+
+    def to_excel(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        audience: str | None = None,
+        policies: Mapping[str, Mapping[str, Any] | Policy] | None = None,
+        sheet: str | None = None,
+        places: Mapping[str, str] | None = None,
+    ) -> Path:
+        """Write the series to an Excel workbook partners open: a data sheet and a README.
+
+        Withheld values are blank with their status, text is kept from running
+        as a formula, and the sheet reads back through the ``excel`` adapter.
+        See :func:`feedbackloop.workbook.write_series`.
+
+        .. versionadded:: 0.2.0
+        """
+        from feedbackloop.workbook import write_series
+
+        return write_series(
+            self, path, audience=audience, policies=policies, sheet=sheet, places=places
+        )
 
 
 # Over 80 lines only for its docstring (the public contract, with examples); the body

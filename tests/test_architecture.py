@@ -28,8 +28,9 @@ DELEGATIONS: dict[tuple[str, str], str] = {
     ("feedbackloop.model._loop", "FeedbackLoop.attachments"): "feedbackloop.planning",
     ("feedbackloop.series._frame", "IndicatorSeries.suppress"): "feedbackloop.privacy",
     ("feedbackloop.series._frame", "IndicatorSeries.export"): "feedbackloop.privacy",
-    ("feedbackloop.spc._charts", "SpcChart.plot"): "feedbackloop.plot",
+    ("feedbackloop.series._frame", "IndicatorSeries.lazy"): "feedbackloop.engines",
     ("feedbackloop.series._frame", "IndicatorSeries.to_excel"): "feedbackloop.workbook",
+    ("feedbackloop.spc._charts", "SpcChart.plot"): "feedbackloop.plot",
 }
 
 

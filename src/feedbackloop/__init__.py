@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from feedbackloop import adapters, census, measures, privacy, stats, units
     from feedbackloop.adapters import collect, discover, read
     from feedbackloop.benchmarking import benchmark
+    from feedbackloop.engines import scan
     from feedbackloop.planning.actions import ActionPlan
     from feedbackloop.planning.agreements import DataSharingAgreement
     from feedbackloop.planning.inventory import DataInventory
@@ -86,6 +87,7 @@ __all__ = [
     "ratio",
     "read",
     "read_parquet",
+    "scan",
     "stats",
     "units",
 ]
@@ -110,6 +112,7 @@ _LAZY: dict[str, str] = {
     "proportion": "feedbackloop.series",
     "ratio": "feedbackloop.series",
     "read_parquet": "feedbackloop.series",
+    "scan": "feedbackloop.engines",
     "stats": "feedbackloop.stats",
     "units": "feedbackloop.units",
 }

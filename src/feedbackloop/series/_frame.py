@@ -602,6 +602,19 @@ denominator_moe, status : str, optional
 
         return export(self, audience, policies, geography_parents=geography_parents)
 
+    def lazy(self, engine: str = "duckdb", *, con: Any = None, spark: Any = None) -> Any:
+        """Hand the series to an engine: a :class:`~feedbackloop.engines.LazySeries`.
+
+        ``engine`` is ``"duckdb"`` (in-process) or ``"spark"`` (a local session
+        unless ``spark=`` gives yours); ``con`` runs on an Ibis connection you
+        already have. See :func:`feedbackloop.engines.lazy`.
+
+        .. versionadded:: 0.2.0
+        """
+        from feedbackloop.engines import lazy
+
+        return lazy(self, engine, con=con, spark=spark)
+
     def to_excel(
         self,
         path: str | os.PathLike[str],

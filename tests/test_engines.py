@@ -1,0 +1,305 @@
+"""The spec suite across engines: in-memory, DuckDB and PySpark (local mode) agree.
+
+Counts and statuses compare exactly, floats to 1e-9 relative. Spark starts once
+per test run (a session-scoped fixture) and its tests skip, with the reason,
+only where PySpark or Java cannot be had.
+"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import feedbackloop as fl
+from feedbackloop import Indicator
+from feedbackloop.errors import (
+    JavaNotFoundError,
+    MissingDependencyError,
+    NotAdditiveError,
+    ScanError,
+    SeriesError,
+)
+from feedbackloop.privacy import SuppressionPolicy
+
+# PySpark's py4j leaves sockets to the JVM for the garbage collector to close.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+]
+
+pytest.importorskip("ibis", reason="the engines need the duckdb extra: feedbackloop[duckdb]")
+pytest.importorskip("duckdb", reason="the engines need the duckdb extra: feedbackloop[duckdb]")
+
+PEOPLE = Indicator(id="people", name="People", unit="people", direction="higher_is_better")
+RATE = Indicator(id="poverty", name="Poverty rate", unit="percent", direction="lower_is_better")
+KEYS = ["geography", "period", "race"]
+
+
+def _series(seed: int = 1, *, zeros: bool = True, small: bool = False) -> fl.IndicatorSeries:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for county in ("001", "075", "081"):
+        for tract in range(100, 104):
+            for year in ("2021", "2022"):
+                for race in ("Asian", "Black", "White", "(total)"):
+                    v = float(rng.integers(0 if zeros else 1, 9 if small else 60))
+                    rows.append(
+                        (f"06{county}{tract:06d}", year, race, v, float(rng.integers(1, 25)))
+                    )
+    df = pd.DataFrame(rows, columns=["geography", "period", "race", "value", "moe"])
+    df.loc[3, ["value", "moe"]] = np.nan  # one missing cell
+    df.loc[7, "moe"] = np.nan  # one unknown margin
+    return fl.IndicatorSeries.from_frame(df, indicator=PEOPLE, dimensions=["race"], moe="moe")
+
+
+def _rates() -> fl.IndicatorSeries:
+    rng = np.random.default_rng(7)
+    rows = []
+    for g in ("06001000100", "06001000200", "06075000100"):
+        for race in ("A", "B"):
+            den = float(rng.integers(50, 500))
+            num = float(rng.integers(0, int(den)))
+            rows.append((g, "2022", race, 100 * num / den, num, 9.0, den, 20.0))
+    df = pd.DataFrame(
+        rows, columns=["geography", "period", "race", "value", "num", "num_moe", "den", "den_moe"]
+    )
+    return fl.IndicatorSeries.from_frame(
+        df,
+        indicator=RATE,
+        dimensions=["race"],
+        numerator="num",
+        numerator_moe="num_moe",
+        denominator="den",
+        denominator_moe="den_moe",
+    )
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    pytest.importorskip("pyspark", reason="PySpark is not installed: feedbackloop[spark]")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime: apt-get install openjdk-17-jre-headless")
+    from feedbackloop.engines import spark_session
+
+    return spark_session()
+
+
+@pytest.fixture(params=["memory", "duckdb", "spark"])
+def engine(request: pytest.FixtureRequest) -> str:
+    if request.param == "spark":
+        request.getfixturevalue("spark")
+    return str(request.param)
+
+
+def _run(series: fl.IndicatorSeries, engine: str, op: Any) -> fl.IndicatorSeries:
+    if engine == "memory":
+        result: fl.IndicatorSeries = op(series)
+        return result
+    return op(series.lazy(engine)).collect()  # type: ignore[no-any-return]
+
+
+def _canon(series: fl.IndicatorSeries) -> pd.DataFrame:
+    df = series.frame
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.CategoricalDtype) or df[c].dtype == object:
+            df[c] = df[c].astype(str)
+    return df.sort_values(list(series.keys)).reset_index(drop=True)
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    for c in a.columns:
+        if pd.api.types.is_float_dtype(a[c]):
+            np.testing.assert_allclose(
+                a[c].to_numpy(float), b[c].to_numpy(float), rtol=1e-9, atol=0, equal_nan=True
+            )
+        else:
+            assert a[c].astype(str).tolist() == b[c].astype(str).tolist(), c
+
+
+OPS = {
+    "rollup_county": lambda s: s.rollup(to="county"),
+    "rollup_state": lambda s: s.rollup(to="state"),
+    "rollup_mapping": lambda s: s.rollup(
+        mapping={g: ("bay" if g[2:5] != "081" else "peninsula") for g in s_geos()}
+    ),
+    "collapse": lambda s: s.collapse("race"),
+    "reliability": lambda s: s.reliability(),
+    "filter": lambda s: s.filter(race=["Asian", "Black"], period=2022),
+    "county_then_state": lambda s: s.rollup(to="county").rollup(to="state"),
+}
+
+
+def s_geos() -> list[str]:
+    return list(_series().geographies)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_operations_agree_across_engines(engine: str, name: str) -> None:
+    series = _series()
+    want = _canon(_run(series, "memory", OPS[name]))
+    got = _canon(_run(series, engine, OPS[name]))
+    assert_same(want, got)
+
+
+def test_rollup_statuses_and_moe_rule_by_hand() -> None:
+    got = _canon(_series().lazy("duckdb").rollup(to="state").collect())
+    assert set(got["status"]) <= {"estimate", "missing", "moe_not_computable"}
+    assert "missing" in set(got["status"])  # the missing cell makes its sum missing
+    assert "moe_not_computable" in set(got["status"])
+
+
+def test_rates_recomputed_on_every_engine(engine: str) -> None:
+    series = _rates()
+    want = _canon(_run(series, "memory", lambda s: s.rollup(to="county")))
+    got = _canon(_run(series, engine, lambda s: s.rollup(to="county")))
+    assert_same(want, got)
+    assert got["value"].notna().all()
+
+
+@pytest.mark.parametrize("measure", ["ratio", "difference"])
+@pytest.mark.parametrize("reference", ["(total)", "White"])
+def test_disparity_collects_the_same_dataframe(engine: str, measure: str, reference: str) -> None:
+    series = _series()
+    want = series.disparity("race", reference, measure=measure)  # type: ignore[arg-type]
+    if engine == "memory":
+        return
+    got = series.lazy(engine).disparity("race", reference, measure=measure)  # type: ignore[arg-type]
+    assert list(got.columns) == list(want.columns)
+    assert list(got.dtypes.astype(str)) == list(want.dtypes.astype(str))
+    assert_same(want, got)
+    assert got["significant"].tolist() == want["significant"].tolist()
+
+
+def test_suppression_identical_across_engines(engine: str) -> None:
+    series = _series(3, small=True)
+    policy = SuppressionPolicy(threshold=5)
+    want = _canon(series.suppress(policy))
+    if engine == "memory":
+        return
+    got = _canon(series.lazy(engine).suppress(policy).collect())
+    assert_same(want, got)
+    assert (got["status"] == "suppressed_complementary").any()
+    assert got["status"].tolist() == want["status"].tolist()
+
+
+def test_scan_roundtrip_and_partitioned_write(tmp_path: Path) -> None:
+    series = _series()
+    (tmp_path / "pooled").mkdir()
+    series.filter(period=2021).to_parquet(tmp_path / "pooled" / "a.parquet")
+    series.filter(period=2022).to_parquet(tmp_path / "pooled" / "b.parquet")
+    lz = fl.scan(str(tmp_path / "pooled" / "*.parquet"), engine="duckdb")
+    assert lz.indicator == PEOPLE and lz.dimensions == ("race",)
+    assert_same(_canon(series), _canon(lz.collect()))
+    out = tmp_path / "by_period"
+    lz.rollup(to="county").to_parquet(out)
+    assert sorted(p.name for p in out.iterdir()) == ["period=2021", "period=2022"]
+    back = fl.scan(out).collect()
+    assert_same(_canon(series.rollup(to="county")), _canon(back))
+
+
+def test_scan_over_an_ibis_table() -> None:
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.con.register("pooled", _series().to_arrow().drop_columns(["indicator"]))
+    with warnings.catch_warnings():  # Ibis 12 calls DuckDB 2's deprecated fetch_arrow_table
+        warnings.simplefilter("ignore", DeprecationWarning)
+        table = con.table("pooled")
+    got = fl.scan(table, indicator=PEOPLE).rollup(to="county").collect()
+    assert_same(_canon(_series().rollup(to="county")), _canon(got))
+
+
+def test_scan_errors_name_what_and_where(tmp_path: Path) -> None:
+    with pytest.raises(ScanError, match="no files match") as err:
+        fl.scan(str(tmp_path / "nothing" / "*.parquet"))
+    assert err.value.path is not None
+    series = _series()
+    series.to_parquet(tmp_path / "a.parquet")
+    table = series.to_arrow().drop_columns(["moe"])
+    pq.write_table(table, tmp_path / "b.parquet")
+    with pytest.raises(ScanError, match=r"b\.parquet has no column 'moe'") as err:
+        fl.scan(str(tmp_path / "*.parquet"))
+    assert err.value.column == "moe"
+    with pytest.raises(SeriesError, match="pass loop="):
+        fl.scan(str(tmp_path / "a.parquet"), indicator="people")
+
+
+def test_bad_geographies_and_rules_are_refused() -> None:
+    lz = _series().lazy("duckdb")
+    with pytest.raises(SeriesError, match="no parent"):
+        lz.rollup(mapping={"06001000100": "x"}).collect()
+    with pytest.raises(SeriesError, match="exactly one"):
+        lz.rollup()
+    with pytest.raises(SeriesError, match="not a category"):
+        lz.disparity("race", "Martian")
+    no_counts = fl.IndicatorSeries.from_frame(
+        pd.DataFrame({"geography": ["06001"], "period": ["2022"], "value": [5.0]}),
+        indicator=RATE,
+    )
+    with pytest.raises(NotAdditiveError):
+        no_counts.lazy("duckdb").rollup(to="state")
+
+
+def test_memory_limit_too_small_is_a_typed_error() -> None:
+    from feedbackloop.engines._connect import run
+    from feedbackloop.errors import EngineMemoryError
+
+    class Boom:
+        name = "other"
+
+        def to_pyarrow(self, expr: Any) -> Any:
+            raise RuntimeError("Out of Memory Error: could not allocate block of size 256 KiB")
+
+    with pytest.raises(EngineMemoryError, match="raise the memory limit") as err:
+        run(Boom(), None, "rollup")
+    assert err.value.operation == "rollup"
+
+
+def test_missing_java_and_extras_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from feedbackloop.engines import _connect
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setattr(_connect.shutil, "which", lambda _: None)
+    with pytest.raises(JavaNotFoundError, match="openjdk-17-jre-headless"):
+        _connect._check_java()
+    with pytest.raises(MissingDependencyError, match=r"feedbackloop\[spark\]"):
+        _connect.import_optional("no_such_pyspark", extra="spark", purpose="the spark engine")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(st.one_of(st.none(), st.integers(0, 40).map(float)), min_size=24, max_size=24),
+    moes=st.lists(st.one_of(st.none(), st.integers(0, 30).map(float)), min_size=24, max_size=24),
+)
+def test_hypothesis_memory_and_duckdb_agree(
+    values: list[float | None], moes: list[float | None]
+) -> None:
+    geos = [f"06{c}{t:06d}" for c in ("001", "075") for t in range(100, 106)]
+    df = pd.DataFrame(
+        {
+            "geography": [g for g in geos for _ in range(2)],
+            "period": "2022",
+            "sex": ["F", "M"] * len(geos),
+            "value": values,
+            "moe": [m if v is not None else None for v, m in zip(values, moes, strict=True)],
+        }
+    )
+    df["value"] = df["value"].astype(float)
+    df["moe"] = df["moe"].astype(float)
+    s = fl.IndicatorSeries.from_frame(df, indicator=PEOPLE, dimensions=["sex"], moe="moe")
+    for op in (lambda x: x.rollup(to="county"), lambda x: x.collapse("sex")):
+        assert_same(_canon(op(s)), _canon(op(s.lazy("duckdb")).collect()))
+    want = s.disparity("sex", "F", measure="ratio")
+    got = s.lazy("duckdb").disparity("sex", "F", measure="ratio")
+    assert_same(want, got)

@@ -181,3 +181,12 @@ def test_atomic_write_gives_a_shareable_mode(tmp_path: Path) -> None:
     assert stat.S_IMODE(new.stat().st_mode) == 0o640
     assert new.read_text() == "y"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary left
+
+
+def test_an_impossible_date_is_a_located_error() -> None:
+    from feedbackloop._util import parse_yaml
+
+    with pytest.raises(
+        LoopFileError, match=r"line 2, column 4: .*'2024-02-30' is not a valid date"
+    ):
+        parse_yaml("a: 1\nb: 2024-02-30\n", "loop.yaml")

@@ -366,11 +366,16 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS
 
 
-def _cmd_followups(args: argparse.Namespace) -> int:
-    path = _loop_path(args.path)
+def _load_quietly(path: Path) -> FeedbackLoop:
+    """Load a loop without its LoopWarnings (``validate`` is the command that shows them)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LoopWarning)
-        loop = load_loop(path)
+        return load_loop(path)
+
+
+def _cmd_followups(args: argparse.Namespace) -> int:
+    path = _loop_path(args.path)
+    loop = _load_quietly(path)
     plan = loop.attachments(path.parent, allow_paths=_allowed(args)).action_plan
     if plan is None:
         print(f"error: {path} attaches no action plan (add action_plan: to it)", file=sys.stderr)
@@ -409,9 +414,7 @@ def _cycle_lines(log: CycleLog, loop: FeedbackLoop, as_of: datetime.date) -> lis
 
 def _cmd_cycles(args: argparse.Namespace) -> int:
     path = _loop_path(args.path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LoopWarning)
-        loop = load_loop(path)
+    loop = _load_quietly(path)
     log = loop.attachments(path.parent, allow_paths=_allowed(args)).cycles
     if log is None:
         print(f"error: {path} attaches no cycle log (add cycles: to it)", file=sys.stderr)

@@ -106,6 +106,26 @@ class _Walk:
         return total
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe loading, with impossible dates reported at their line instead of a bare ValueError."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as err:  # 2024-02-30 matches the date pattern but is no date
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"{node.value!r} is not a valid date ({err}); correct it, or quote it to keep it "
+            "as text",
+            node.start_mark,
+        ) from err
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 def parse_yaml(
     text: str,
     source: str,
@@ -129,7 +149,7 @@ def parse_yaml(
     """
     walk = _Walk()
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             root = loader.get_single_node()
             if root is not None:

@@ -105,6 +105,8 @@ class IndicatorSummary:
         ``target`` keeps its default.
     place : str or None
         The place headlined: the only one, else the one with most rows.
+    place_name : str or None
+        Its name from the loop's ``places:`` table (the code when it has none).
     period : str or None
         The latest period with a total for ``place``.
     value, moe : float or None
@@ -144,6 +146,7 @@ class IndicatorSummary:
     indicator: Indicator
     has_data: bool
     place: str | None = None
+    place_name: str | None = None
     period: str | None = None
     value: float | None = None
     moe: float | None = None
@@ -223,6 +226,7 @@ def summarize(
         indicator=indicator,
         has_data=True,
         place=place,
+        place_name=loop.place_name(place),
         period=period,
         value=None if last is None else _num(last["value"]),
         moe=_num(last["moe"]) if last is not None and "moe" in last else None,
@@ -624,23 +628,33 @@ def _frame(rows: list[dict[str, Any]], first: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
 
 
-def _trend_chart(s: IndicatorSummary, series: IndicatorSeries, charts: bool, source: str) -> Chart:
+def _trend_chart(
+    s: IndicatorSummary,
+    series: IndicatorSeries,
+    charts: bool,
+    source: str,
+    names: Mapping[str, str],
+) -> Chart:
     place = str(s.place)
     ind = s.indicator
     data = _trend_data(series, place, s.target, source)
-    title = f"{ind.name} over time ({place})"
+    title = f"{ind.name} over time ({names.get(place, place)})"
     if not charts:
         return Chart(id=f"{ind.id}-trend", title=title, data=data)
     try:
         one = series if len(series.geographies) == 1 else series.filter(geography=place)
-        image = svg(plot.trend(one, target=s.target))
+        image = svg(plot.trend(one, target=s.target, names=names))
     except FeedbackloopError as err:
         return Chart(id=f"{ind.id}-trend", title=title, data=data, problem=str(err))
     return Chart(id=f"{ind.id}-trend", title=title, data=data, svg=image)
 
 
 def _run_chart(
-    s: IndicatorSummary, series: IndicatorSeries, charts: bool, source: str
+    s: IndicatorSummary,
+    series: IndicatorSeries,
+    charts: bool,
+    source: str,
+    names: Mapping[str, str],
 ) -> Chart | None:
     """Return a program metric's run chart (10+ monthly, weekly or quarterly periods)."""
     ind = s.indicator
@@ -657,7 +671,7 @@ def _run_chart(
         index=[str(p) for p in head["period"]],
     )
     try:
-        chart = run_chart(y, title=f"{ind.name} ({s.place})")
+        chart = run_chart(y, title=f"{ind.name} ({names.get(s.place, s.place)})")
     except SpcError as err:
         return Chart(id=f"{ind.id}-run", title=ind.name, data=_frame([], []), problem=str(err))
     frame = chart.to_frame()
@@ -676,7 +690,7 @@ def _run_chart(
         _footnote(st, _num(v), None) for st, v in zip(data["status"], data["value"], strict=True)
     ]
     image = svg(chart.plot()) if charts else ""
-    title = f"Run chart: {ind.name} ({s.place})"
+    title = f"Run chart: {ind.name} ({names.get(s.place, s.place)})"
     return Chart(id=f"{ind.id}-run", title=title, data=data, svg=image, note=chart.describe())
 
 
@@ -719,12 +733,16 @@ def _gantt_chart(plan: ActionPlan, loop: FeedbackLoop, day: _dt.date, charts: bo
 
 
 def _indicator_charts(
-    s: IndicatorSummary, series: IndicatorSeries | None, charts: bool, source: str
+    s: IndicatorSummary,
+    series: IndicatorSeries | None,
+    charts: bool,
+    source: str,
+    names: Mapping[str, str],
 ) -> tuple[Chart, ...]:
     if series is None or not s.has_data or s.place is None:
         return ()
-    out = [_trend_chart(s, series, charts, source)]
-    run = _run_chart(s, series, charts, source)
+    out = [_trend_chart(s, series, charts, source, names)]
+    run = _run_chart(s, series, charts, source, names)
     if run is not None:
         out.append(run)
     return tuple(out)
@@ -868,8 +886,9 @@ def build_model(
     day = as_of or _dt.date.today()
     summaries = {i.id: summarize(loop, i, data.get(i.id)) for i in loop.indicators}
     sources = {k: source_text(s.provenance, base_dir) for k, s in data.items()}
+    names = loop.place_names()
     ind_charts = {
-        i: _indicator_charts(summaries[i], data.get(i), charts, sources.get(i, ""))
+        i: _indicator_charts(summaries[i], data.get(i), charts, sources.get(i, ""), names)
         for i in summaries
     }
     gaps, gaps_summary = (None, "")

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -303,3 +304,153 @@ def test_hypothesis_memory_and_duckdb_agree(
     want = s.disparity("sex", "F", measure="ratio")
     got = s.lazy("duckdb").disparity("sex", "F", measure="ratio")
     assert_same(want, got)
+
+
+def _counts(seed: int, *, scale: int = 1) -> fl.IndicatorSeries:
+    """Counts with MOEs (some zero, one missing, one withheld), keyed like _series."""
+    s = _series(seed)
+    df = s.frame
+    df["value"] = df["value"] * scale
+    return fl.IndicatorSeries.from_frame(df, indicator=PEOPLE, dimensions=["race"], moe="moe")
+
+
+@pytest.mark.parametrize("kind", ["proportion", "ratio"])
+def test_proportion_and_ratio_agree_across_engines(engine: str, kind: str) -> None:
+    part = _counts(11)
+    whole = _counts(12, scale=3)
+    frame = whole.frame
+    frame = frame[~((frame["geography"] == "06081000103") & (frame["period"] == "2022"))].copy()
+    frame["status"] = frame["status"].astype(str)
+    frame.loc[frame.index[5], "status"] = "suppressed"
+    frame.loc[frame.index[5], ["value", "moe"]] = np.nan
+    whole = fl.IndicatorSeries.from_frame(
+        frame, indicator=PEOPLE, dimensions=["race"], moe="moe", status="status"
+    )
+    want = getattr(fl.series, kind)(part, whole, 100)
+    got = want if engine == "memory" else getattr(part.lazy(engine), kind)(whole, 100).collect()
+    assert got.indicator == want.indicator and got.unit == want.unit == "percent"
+    assert_same(_canon(want), _canon(got))
+    statuses = set(_canon(got)["status"])
+    assert {"estimate", "missing", "suppressed_derived"} <= statuses
+    # the result rolls up (numerator and denominator kept), on every engine alike
+    up = _run(got, engine, lambda s: s.rollup(to="county"))
+    assert_same(_canon(want.rollup(to="county")), _canon(up))
+
+
+def test_lazy_proportion_of_two_lazy_series_needs_one_connection() -> None:
+    a, b = _counts(11).lazy("duckdb"), _counts(12, scale=3).lazy("duckdb")
+    with pytest.raises(SeriesError, match="another connection"):
+        a.proportion(b)
+    b = _counts(12, scale=3).lazy(con=a.con)
+    got = a.proportion(b, 100).collect()
+    assert_same(_canon(fl.series.proportion(_counts(11), _counts(12, scale=3), 100)), _canon(got))
+
+
+def _withheld(series: fl.IndicatorSeries) -> fl.IndicatorSeries:
+    df = series.frame
+    df["status"] = df["status"].astype(str)
+    df.loc[9, "status"] = "suppressed"
+    df.loc[9, ["value", "moe"]] = np.nan
+    return fl.IndicatorSeries.from_frame(
+        df, indicator=PEOPLE, dimensions=["race"], moe="moe", status="status"
+    )
+
+
+def _same_frame(want: pd.DataFrame, got: pd.DataFrame) -> None:
+    assert list(got.columns) == list(want.columns)
+    assert list(got.dtypes.astype(str)) == list(want.dtypes.astype(str))
+    assert_same(want, got)
+    for c in want.columns:
+        if str(want[c].dtype) == "boolean":
+            assert got[c].tolist() == want[c].tolist(), c
+
+
+@pytest.mark.parametrize("level", [0.90, 0.95])
+def test_change_collects_the_same_dataframe(engine: str, level: float) -> None:
+    series = _withheld(_series(4))
+    want = series.change(2021, 2022, level=level)
+    if engine == "memory":
+        return
+    got = series.lazy(engine).change(2021, 2022, level=level)
+    _same_frame(want, got)
+    assert set(got["status"]) >= {"estimate", "missing", "suppressed_derived"}
+    assert got["significant"].notna().any()
+
+
+def test_change_errors_and_warnings_match_memory() -> None:
+    lz = _series().lazy("duckdb")
+    with pytest.raises(SeriesError, match="no data for period 2030; periods: 2021, 2022"):
+        lz.change(2021, 2030)
+    df = _series().frame
+    df["period"] = df["period"].map({"2021": "2015-2019", "2022": "2016-2020"})
+    s = fl.IndicatorSeries.from_frame(df, indicator=PEOPLE, dimensions=["race"], moe="moe")
+    with pytest.warns(fl.errors.StatisticalWarning, match="overlap"):
+        want = s.change("2015-2019", "2016-2020")
+    with pytest.warns(fl.errors.StatisticalWarning, match="overlap"):
+        got = s.lazy("duckdb").change("2015-2019", "2016-2020")
+    _same_frame(want, got)
+
+
+@pytest.mark.parametrize("reference", ["total", "White"])
+def test_index_of_disparity_collects_the_same_dataframe(engine: str, reference: str) -> None:
+    series = _withheld(_series(6))
+    want = series.index_of_disparity("race", reference)
+    if engine == "memory":
+        return
+    got = series.lazy(engine).index_of_disparity("race", reference)
+    _same_frame(want, got)
+    assert set(got["status"]) >= {"estimate", "suppressed_derived"}
+
+
+def test_weighted_index_of_disparity_agrees(engine: str) -> None:
+    series = _rates()
+    want = series.index_of_disparity("race", "A", weighted=True)
+    if engine == "memory":
+        return
+    _same_frame(want, series.lazy(engine).index_of_disparity("race", "A", weighted=True))
+    with pytest.raises(SeriesError, match="denominator"):
+        _series().lazy("duckdb").index_of_disparity("race", weighted=True)
+    with pytest.raises(SeriesError, match="not a category"):
+        _series().lazy("duckdb").index_of_disparity("race", "Martian")
+
+
+def test_foreign_files_with_nan_are_read_as_missing(tmp_path: Path) -> None:
+    # A file without feedbackloop metadata may hold NaN: it is a missing number, as in memory.
+    table = _series().to_arrow().drop_columns(["indicator", "status"]).replace_schema_metadata()
+    value = table.column("value").to_numpy(zero_copy_only=False)
+    table = table.set_column(table.schema.get_field_index("value"), "value", pa.array(value))
+    assert np.isnan(table.column("value").to_numpy(zero_copy_only=False)).any()
+    assert table.column("value").null_count == 0
+    pq.write_table(table, tmp_path / "foreign.parquet")
+    lz = fl.scan(str(tmp_path / "foreign.parquet"), indicator=PEOPLE, dimensions=["race"])
+    got = _canon(lz.rollup(to="county").collect())
+    assert_same(_canon(_series().rollup(to="county")), got)
+    assert "missing" in set(got["status"])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    nums=st.lists(st.one_of(st.none(), st.integers(0, 40).map(float)), min_size=12, max_size=12),
+    dens=st.lists(st.one_of(st.none(), st.integers(0, 60).map(float)), min_size=12, max_size=12),
+    moes=st.lists(st.integers(0, 30).map(float), min_size=24, max_size=24),
+)
+def test_hypothesis_proportion_and_change_agree(
+    nums: list[float | None], dens: list[float | None], moes: list[float]
+) -> None:
+    def make(values: list[float | None], m: list[float]) -> fl.IndicatorSeries:
+        df = pd.DataFrame(
+            {
+                "geography": [f"06001{t:06d}" for t in range(100, 106) for _ in range(2)],
+                "period": ["2021", "2022"] * 6,
+                "value": pd.array(values, dtype="float64"),
+                "moe": [mm if v is not None else np.nan for v, mm in zip(values, m, strict=True)],
+            }
+        )
+        return fl.IndicatorSeries.from_frame(df, indicator=PEOPLE, moe="moe")
+
+    a, b = make(nums, moes[:12]), make(dens, moes[12:])
+    for kind in ("proportion", "ratio"):
+        want = getattr(fl.series, kind)(a, b, 100)
+        got = getattr(a.lazy("duckdb"), kind)(b, 100).collect()
+        assert_same(_canon(want), _canon(got))
+    _same_frame(a.change(2021, 2022), a.lazy("duckdb").change(2021, 2022))

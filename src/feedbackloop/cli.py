@@ -101,17 +101,22 @@ def _cmd_adapters(args: argparse.Namespace) -> int:
 
 
 def _collect(
-    path: Path, progress: bool | None, allow_paths: Sequence[str] = ()
+    path: Path,
+    progress: bool | None,
+    allow_paths: Sequence[str] = (),
+    engine: str | None = None,
 ) -> tuple[FeedbackLoop, CollectResult]:
     loop = load_loop(path)
-    result = collect(loop, base_dir=path.parent, progress=progress, allow_paths=allow_paths)
+    result = collect(
+        loop, base_dir=path.parent, progress=progress, allow_paths=allow_paths, engine=engine
+    )
     return loop, result
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
     path = _loop_path(args.path)
     allowed = _allowed(args)
-    loop, result = _collect(path, None, allowed)
+    loop, result = _collect(path, None, allowed, args.engine)
     data: Mapping[str, IndicatorSeries] = result
     if args.audience is not None:
         agreements = loop.attachments(path.parent, allow_paths=allowed).agreements
@@ -134,8 +139,9 @@ def _write_report(
     as_of: datetime.date | None = None,
     audience: str | None = None,
     allow_paths: Sequence[str] = (),
+    engine: str | None = None,
 ) -> int:
-    loop, result = _collect(loop_path, None, allow_paths)
+    loop, result = _collect(loop_path, None, allow_paths, engine)
     if not result.ok:
         print(result.report(), file=sys.stderr)
     att = loop.attachments(loop_path.parent, allow_paths=allow_paths)
@@ -166,6 +172,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         audience=args.audience,
         allow_paths=_allowed(args),
+        engine=args.engine,
     )
 
 
@@ -444,6 +451,15 @@ def _allow_path_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _engine_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        help="scan the loop's pooled sources (source: {engine: ..., path: ...}) on this engine "
+        "instead of the one each names (needs feedbackloop[duckdb] or feedbackloop[spark])",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="feedbackloop",
@@ -475,6 +491,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write the data as this audience may see it (backbone, partners, public or an "
         "audience of a data-sharing agreement); default: as read, for the backbone's storage",
     )
+    _engine_option(p)
     _allow_path_option(p)
     p.set_defaults(func=_cmd_collect)
 
@@ -488,6 +505,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="who the report is for: backbone, partners, public or an audience of a "
         "data-sharing agreement (required when any data is sensitive)",
     )
+    _engine_option(p)
     _allow_path_option(p)
     p.set_defaults(func=_cmd_report)
 

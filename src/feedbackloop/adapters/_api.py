@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import inspect
 import os
 import sys
@@ -16,12 +17,15 @@ from feedbackloop._util import import_optional, module_available, resolve_confin
 from feedbackloop.adapters._base import Source, SourceAdapter, SourceInfo, source_label
 from feedbackloop.adapters._options import options_of, unknown_options
 from feedbackloop.adapters._registry import available, get, load_all
+from feedbackloop.engines import scan
 from feedbackloop.errors import (
     AdapterOptionError,
     AdapterSelectionError,
     AdapterWarning,
+    EngineError,
     FeedbackloopError,
     PathNotAllowedError,
+    ScanError,
     SourceReadError,
 )
 
@@ -226,6 +230,65 @@ class _Confine:
             return path
         return str(resolve_confined(path, base=self.base, roots=self.roots, what=what))
 
+    def files(self, path: str, what: str) -> tuple[str, ...]:
+        """Expand a pooled dataset's glob, file or folder; every match must be allowed too."""
+        if "://" in path:
+            raise ScanError(
+                f"{what}: a pooled dataset is local Parquet files (a glob, a file or a folder), "
+                f"not {path!r}; scan remote tables with feedbackloop.scan(table)",
+                path=path,
+            )
+        pattern = self.resolve(path, what)
+        assert pattern is not None
+        if Path(pattern).is_dir():
+            pattern = os.path.join(pattern, "**", "*.parquet")
+        matches = sorted(glob.glob(pattern, recursive=True))
+        if not matches:
+            raise ScanError(
+                f"{what}: no files match {path!r} (looked for {pattern}); check the path, "
+                "which is relative to the loop file's folder",
+                path=path,
+            )
+        # A match may be a symbolic link that leads outside: each is checked, resolved.
+        return tuple(str(self.resolve(m, what)) for m in matches)
+
+
+_POOLED_OPTIONS = {"memory_limit": False, "temp_directory": True}
+
+
+@frozen
+class _Pooled:
+    """A pooled Parquet dataset, its files confined and listed, ready to scan on an engine."""
+
+    files: tuple[str, ...]
+    indicator: Indicator
+    engine: str
+    options: dict[str, Any]
+
+    def read(self) -> IndicatorSeries:
+        lazy = scan(list(self.files), indicator=self.indicator, engine=self.engine, **self.options)
+        return lazy.collect()
+
+
+def _prepare_pooled(
+    indicator: Indicator, where: str, confine: _Confine, engine: str | None
+) -> _Pooled:
+    """Check a pooled source's options and list its files (nothing is opened)."""
+    spec = indicator.source
+    assert spec is not None and spec.engine is not None and spec.path is not None
+    unknown = sorted(set(spec.options) - set(_POOLED_OPTIONS))
+    if unknown:
+        raise AdapterOptionError(
+            f"indicator {indicator.id!r}: a pooled source takes the options "
+            f"{', '.join(_POOLED_OPTIONS)}, not {unknown[0]!r} ({where}.options)"
+        )
+    options = dict(spec.options)
+    for name, value in options.items():
+        if _POOLED_OPTIONS[name] and isinstance(value, str):
+            options[name] = confine.resolve(value, f"{where}.options.{name}")
+    files = confine.files(spec.path, f"{where}.path")
+    return _Pooled(files, indicator, engine or spec.engine, options)
+
 
 @frozen
 class _Prepared:
@@ -235,11 +298,15 @@ class _Prepared:
     source: str | None
     options: dict[str, Any]
 
+    def read(self) -> IndicatorSeries:
+        series: IndicatorSeries = self.impl.read(cast(Source, self.source), **self.options)
+        return series
+
 
 def _prepare(indicator: Indicator, where: str, confine: _Confine) -> _Prepared:
     """Resolve and check an indicator's source and options (nothing is opened)."""
     spec = indicator.source
-    assert spec is not None
+    assert spec is not None and spec.adapter is not None
     impl = get(spec.adapter)
     options = dict(spec.options)
     accepted = options_of(impl, "read")
@@ -259,16 +326,11 @@ def _prepare(indicator: Indicator, where: str, confine: _Confine) -> _Prepared:
     return _Prepared(impl, source, options)
 
 
-def _read_prepared(prepared: _Prepared) -> IndicatorSeries:
-    series: IndicatorSeries = prepared.impl.read(cast(Source, prepared.source), **prepared.options)
-    return series
-
-
 def _adapter_bug(indicator: Indicator, err: Exception) -> SourceReadError:
     spec = indicator.source
     return SourceReadError(
         f"{type(err).__name__}: {err} (a bug in the adapter; report it to its authors)",
-        adapter=spec.adapter if spec else "",
+        adapter=(spec.adapter or f"engine {spec.engine}") if spec else "",
         source=(spec.path or "") if spec else "",
     )
 
@@ -279,6 +341,7 @@ def collect(
     base_dir: str | Path | None = None,
     allow_paths: Iterable[str | os.PathLike[str]] = (),
     progress: bool | None = None,
+    engine: str | None = None,
 ) -> CollectResult:
     """Read the source of every indicator in ``loop`` that declares one.
 
@@ -306,6 +369,12 @@ def collect(
         feedbackloop read (and echo) any file on the machine.
     progress : bool, optional
         Show a progress bar (needs ``tqdm``); default when stderr is a terminal.
+    engine : {"duckdb", "spark"}, optional
+        Scan every pooled source (``source: {engine: ..., path: ...}``) on
+        this engine instead of the one its source names. Sources read by
+        adapters are read as before. A pooled source's glob is expanded
+        before anything is read, and every file it matches must lie in the
+        allowed folders.
 
     Returns
     -------
@@ -316,23 +385,30 @@ def collect(
     PathNotAllowedError
         A source path or path option outside the allowed folders (before any
         source is read). Every other problem is kept per indicator.
+    EngineError
+        ``engine`` is not ``"duckdb"`` or ``"spark"``.
     """
+    if engine is not None and engine not in ("duckdb", "spark"):
+        raise EngineError(f"engine must be 'duckdb' or 'spark' (got {engine!r})")
     if base_dir is None:
         base_dir = loop.base_dir
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     confine = _Confine(base, (*loop.data_roots, *(os.fspath(p) for p in allow_paths)))
     without = [i.id for i in loop.indicators if i.source is None]
     failures: dict[str, FeedbackloopError] = {}
-    ready: dict[str, tuple[Indicator, _Prepared]] = {}
+    ready: dict[str, tuple[Indicator, _Prepared | _Pooled]] = {}
     # Every path is checked before any source is opened: one outside the allowed
     # folders stops the whole collection (the loop file asks for what it must not).
     for i, indicator in enumerate(loop.indicators):
         if indicator.source is None:
             continue
+        where = f"indicators[{i}].source"
         try:
             ready[indicator.id] = (
                 indicator,
-                _prepare(indicator, f"indicators[{i}].source", confine),
+                _prepare_pooled(indicator, where, confine, engine)
+                if indicator.source.engine is not None
+                else _prepare(indicator, where, confine),
             )
         except PathNotAllowedError:
             raise
@@ -343,7 +419,7 @@ def collect(
     try:
         for key, (indicator, prepared) in ready.items():
             try:
-                series[key] = _read_prepared(prepared)
+                series[key] = prepared.read()
             except FeedbackloopError as err:
                 failures[key] = err
             except Exception as err:  # noqa: BLE001 - a plugin bug must not lose the others

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,11 +19,11 @@ from feedbackloop.engines import _ops
 from feedbackloop.engines._connect import batches, connect, engine_of, ibis_module, run
 from feedbackloop.engines._maps import from_arrow, map_tables, to_plain
 from feedbackloop.engines._scan import backend_table, expand, template_for, unify_schemas
-from feedbackloop.errors import NotAdditiveError, SeriesError
+from feedbackloop.errors import NotAdditiveError, SeriesError, StatisticalWarning
 from feedbackloop.model import Aggregation, FeedbackLoop, Indicator
 from feedbackloop.period import Period
 from feedbackloop.privacy import Policy, SuppressionPolicy, export, suppress
-from feedbackloop.series import TOTAL, IndicatorSeries, ratio_scale
+from feedbackloop.series import TOTAL, IndicatorSeries, proportion, ratio, ratio_scale
 
 __all__ = ["LazySeries", "lazy", "scan"]
 
@@ -30,17 +32,25 @@ _FLOATS = ("value", "moe", "numerator", "numerator_moe", "denominator", "denomin
 _DERIVED = ("estimate", "missing", "not_computable", "suppressed_derived")
 
 
-def _normalize(ibis: Any, t: Any, template: IndicatorSeries) -> Any:
-    """Keys and statuses as text, numbers as float64 with NaN as null."""
+def _normalize(ibis: Any, t: Any, template: IndicatorSeries, *, nulls: bool = False) -> Any:
+    """Keys and statuses as text, numbers as float64 with NaN as null.
+
+    ``nulls`` says the rows already keep the series contract (missing numbers
+    are null, never NaN: files written by ``to_parquet``, in-memory series,
+    the map-groups stage), so the per-row NaN test is left out.
+    """
     cols: dict[str, Any] = {}
     for name in t.columns:
         col = t[name]
         if name in _FLOATS or name == "n_unweighted":
             col = col.cast("float64")
-            col = ibis.ifelse(col.isnan(), ibis.null().cast("float64"), col)
+            if not nulls:
+                col = ibis.ifelse(col.isnan(), ibis.null().cast("float64"), col)
         elif name != "indicator":
             col = col.cast("string")
         cols[name] = col
+    if "status" not in cols:  # files from elsewhere: a number is an estimate, none is missing
+        cols["status"] = ibis.ifelse(cols["value"].isnull(), "missing", "estimate")
     return t.select(**{k: v for k, v in cols.items() if k != "indicator"})
 
 
@@ -236,9 +246,126 @@ class LazySeries:
             level=level,
             has_moe=self.has_moe,
         )
-        table = run(self.con, expr, "disparity")
-        table = table.sort_by([(k, "ascending") for k in [*others, "group"]])
-        return _disparity_frame(table, others, reference)
+        # Sorted by the engine (binary string order, as Arrow and Python sort).
+        table = run(self.con, expr.order_by([*others, "group"]), "disparity")
+        return _disparity_frame(table, others, reference, measure)
+
+    def _aligned(self, other: LazySeries | IndicatorSeries) -> LazySeries:
+        """``other`` on this connection (an in-memory series is handed to it)."""
+        if isinstance(other, IndicatorSeries):
+            return lazy(other, self.engine, con=self.con)
+        if other.con is not self.con:
+            raise SeriesError(
+                f"{other.indicator.id!r} lives on another connection than {self.indicator.id!r}; "
+                "scan both with the same con= (or collect one and pass the series)"
+            )
+        return other
+
+    def _derived(
+        self,
+        other: LazySeries | IndicatorSeries,
+        per: float,
+        kind: Literal["proportion", "ratio"],
+        indicator: Indicator | None,
+    ) -> LazySeries:
+        b = self._aligned(other)
+        fn = proportion if kind == "proportion" else ratio
+        # The in-memory function on one-row stand-ins checks the inputs and makes the metadata.
+        one = fn(_one_row(self.template), _one_row(b.template), per, indicator=indicator)
+        template = one.with_table(one.table.slice(0, 0))
+        has_moe = self.has_moe and b.has_moe
+        expr = _ops.derived(
+            self.ibis, self.expr, b.expr, self.keys, per=per, kind=kind, has_moe=has_moe
+        )
+        return LazySeries(expr, self.con, template, self.engine)
+
+    def proportion(
+        self,
+        denominator: LazySeries | IndicatorSeries,
+        per: float = 1,
+        *,
+        indicator: Indicator | None = None,
+    ) -> LazySeries:
+        """Divide by the universe row by row with the proportion MOE (see :func:`feedbackloop.series.proportion`).
+
+        ``denominator`` is a lazy series on the same connection, or an
+        in-memory one (handed to the engine). Rows are outer-aligned: a key in
+        only one series gives a ``missing`` row, never a dropped one.
+        """  # noqa: E501
+        return self._derived(denominator, per, "proportion", indicator)
+
+    def ratio(
+        self,
+        denominator: LazySeries | IndicatorSeries,
+        per: float = 1,
+        *,
+        indicator: Indicator | None = None,
+    ) -> LazySeries:
+        """Divide row by row with the ratio MOE (see :func:`feedbackloop.series.ratio`)."""
+        return self._derived(denominator, per, "ratio", indicator)
+
+    def _periods_present(self, wanted: Sequence[str]) -> None:
+        t = self.expr
+        seen = run(
+            self.con, t.filter(t.period.isin(list(wanted))).select("period").distinct(), "change"
+        )
+        have = set(seen.column("period").to_pylist())
+        for p in wanted:
+            if p not in have:
+                every = run(self.con, t.select("period").distinct(), "change").column("period")
+                raise SeriesError(
+                    f"series {self.indicator.id!r} has no data for period {p}; periods: "
+                    + ", ".join(sorted(every.to_pylist()))
+                )
+
+    def change(
+        self, start: Period | str | int, end: Period | str | int, *, level: float = 0.90
+    ) -> pd.DataFrame:
+        """Change between two periods, collected as :meth:`IndicatorSeries.change` makes it.
+
+        Differences, percent changes, their MOEs and significance run in the
+        engine; overlapping or mixed 1-year/5-year periods warn as in memory.
+        """
+        p1, p2 = Period.parse(start), Period.parse(end)
+        overlap = _overlap(p1, p2)
+        labels = (str(p1), str(p2))
+        self._periods_present(labels)
+        keys = [k for k in self.keys if k != "period"]
+        expr = _ops.change(
+            self.ibis, self.expr, keys, labels, overlap=overlap, level=level, has_moe=self.has_moe
+        )
+        table = run(self.con, expr, "change").sort_by([(k, "ascending") for k in keys])
+        df: pd.DataFrame = table.to_pandas()
+        df["significant"] = df["significant"].astype("boolean")
+        df["status"] = pd.Categorical(df["status"], categories=pd.Index(_DERIVED, dtype="str"))
+        return df
+
+    def index_of_disparity(
+        self, dimension: str, reference: str = "total", *, weighted: bool = False
+    ) -> pd.DataFrame:
+        """Pearcy & Keppel's index per place and period (see :meth:`IndicatorSeries.index_of_disparity`)."""  # noqa: E501
+        self._check_dimension(dimension)
+        label = TOTAL if reference == "total" else reference
+        if weighted and "denominator" not in self.expr.columns:
+            raise SeriesError(
+                "a weighted index of disparity needs each group's population: give the series "
+                "a denominator column"
+            )
+        t = self.expr
+        probe = run(self.con, t.filter(t[dimension] == label).select("period").limit(1), "index")
+        if probe.num_rows == 0:
+            cats = run(self.con, t.select(dimension).distinct(), "index").column(dimension)
+            raise SeriesError(
+                f"reference {label!r} is not a category of {dimension!r}; categories: "
+                + ", ".join(map(repr, sorted(cats.to_pylist())))
+            )
+        others = [k for k in self.keys if k != dimension]
+        expr = _ops.index_of_disparity(self.ibis, t, others, dimension, label, weighted=weighted)
+        table = run(self.con, expr, "index_of_disparity")
+        df: pd.DataFrame = table.sort_by([(k, "ascending") for k in others]).to_pandas()
+        df["groups"] = df["groups"].astype("int64")
+        df["status"] = pd.Categorical(df["status"], categories=pd.Index(_DERIVED, dtype="str"))
+        return df
 
     # --------------------------------------------------------- map-groups stage
 
@@ -254,7 +381,7 @@ class LazySeries:
         """Run ``fn`` (series -> series) on each group of rows sharing ``by`` (whole tables)."""
         schema = self.expr.schema().to_pyarrow()
         out = map_tables(self.con, self.engine, self.expr, by, self.template, fn, schema)
-        return self._with(_normalize(self.ibis, out, self.template))
+        return self._with(_normalize(self.ibis, out, self.template, nulls=True))
 
     def suppress(
         self,
@@ -340,6 +467,44 @@ class _Export:
         )
 
 
+def _one_row(template: IndicatorSeries) -> IndicatorSeries:
+    """Return ``template`` with one placeholder row (pandas cannot merge empty Arrow keys)."""
+    placeholders = {"period": "2020", "status": "estimate", "indicator": template.indicator.id}
+    columns = []
+    for f in template.table.schema:
+        plain = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+        if pa.types.is_floating(plain) or pa.types.is_integer(plain):
+            columns.append(pa.array([1], pa.int64()).cast(f.type))
+        else:
+            columns.append(pa.array([placeholders.get(f.name, "x")]).cast(f.type))
+    return template.with_table(pa.table(columns, schema=template.table.schema))
+
+
+def _overlap(a: Period, b: Period) -> float:
+    """Warn about comparisons Census advises against; return the overlap share C.
+
+    The same warnings as :meth:`IndicatorSeries.change` gives in memory.
+    """
+    if abs(a.years - b.years) > 0.05:
+        warnings.warn(
+            f"comparing {a} ({a.years:g} years) with {b} ({b.years:g} years): do not mix "
+            "1-year and multi-year estimates in one comparison (domain.md §1.3)",
+            StatisticalWarning,
+            stacklevel=3,
+        )
+    if not a.overlaps(b):
+        return 0.0
+    share = a.overlap_years(b) / a.years
+    warnings.warn(
+        f"periods {a} and {b} overlap; the Census Bureau now advises comparing only "
+        "non-overlapping periods. The test uses the legacy overlap correction "
+        f"sqrt(1 − C) with C = {share:.2f} (domain.md §1.3)",
+        StatisticalWarning,
+        stacklevel=3,
+    )
+    return min(share, 1.0)
+
+
 def _check_geographies(table: pa.Table) -> None:
     """Raise for codes a roll-up could not place (marked by the engine)."""
     if "geography" not in table.column_names or table.num_rows == 0:
@@ -356,20 +521,43 @@ def _check_geographies(table: pa.Table) -> None:
         )
 
 
-def _disparity_frame(table: pa.Table, others: Sequence[str], reference: str) -> pd.DataFrame:
+def _categorical(
+    column: pa.ChunkedArray, extra: Sequence[str] = (), *, labels: Sequence[str] | None = None
+) -> pd.Categorical:
+    """Return a text column as a categorical (its sorted values, or ``labels``), coded in Arrow."""
+    if labels is None:
+        labels = sorted(set(pc.unique(column).to_pylist()) | set(extra))
+    codes = pc.index_in(column, value_set=pa.array(labels, pa.string()))
+    return pd.Categorical.from_codes(
+        codes.to_numpy(zero_copy_only=False), categories=pd.Index(list(labels), dtype="str")
+    )
+
+
+def _disparity_frame(
+    table: pa.Table, others: Sequence[str], reference: str, measure: str
+) -> pd.DataFrame:
     """Turn the engine's rows into the in-memory disparity DataFrame (categoricals)."""
-    df: pd.DataFrame = table.to_pandas()
-    for c in [*others, "group"]:
-        cats = sorted(set(df[c]) | ({reference} if c == "group" else set()))
-        df[c] = pd.Categorical(df[c], categories=pd.Index(cats, dtype="str"))
-    for c, value in (("reference", reference), ("measure", None)):
-        v = value if value is not None else (df[c].iloc[0] if len(df) else "ratio")
-        df[c] = pd.Categorical([v] * len(df), categories=pd.Index([v]))
-    for c in ("value", "moe", "reference_value", "reference_moe", "disparity", "disparity_moe"):
-        df[c] = df[c].astype("float64")
-    df["significant"] = df["significant"].astype("boolean")
-    df["status"] = pd.Categorical(df["status"], categories=pd.Index(_DERIVED, dtype="str"))
-    return df.reset_index(drop=True)
+    n = table.num_rows
+    constant = np.zeros(n, dtype=np.int8)
+    columns: dict[str, Any] = {}
+    for c in table.column_names:
+        col = table.column(c)
+        if c in others:
+            columns[c] = _categorical(col)
+        elif c == "group":
+            columns[c] = _categorical(col, [reference])
+        elif c in ("reference", "measure"):
+            value = reference if c == "reference" else measure
+            columns[c] = pd.Categorical.from_codes(constant, categories=pd.Index([value]))
+        elif c == "significant":
+            values = pc.fill_null(col, False).to_numpy(zero_copy_only=False)
+            mask = pc.is_null(col).to_numpy(zero_copy_only=False)
+            columns[c] = pd.arrays.BooleanArray(values.astype(bool), mask.astype(bool))
+        elif c == "status":
+            columns[c] = _categorical(col, labels=_DERIVED)
+        else:
+            columns[c] = col.cast(pa.float64()).to_numpy()
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
 def _indicator(indicator: Indicator | str | None, loop: FeedbackLoop | None) -> Indicator | None:
@@ -408,7 +596,10 @@ def scan(
         Where to look ``indicator`` up when it is an id.
     engine : {"duckdb", "spark"}
     con : ibis connection, optional
-        Run on this connection instead of a new one.
+        Run on this connection instead of a new one. Scanning files without
+        feedbackloop metadata turns DuckDB's ``statistics_propagation``
+        optimizer off on it: Parquet statistics leave NaN out, and with them
+        DuckDB would not see a NaN value (read as missing).
     unit, dimensions : optional
         For files without metadata (default: the indicator's unit; every
         column not in the contract).
@@ -444,7 +635,14 @@ def scan(
         con = connect(engine, memory_limit=memory_limit, temp_directory=temp_directory, spark=spark)
     engine = engine_of(con)
     t = backend_table(con, engine, files, f"feedbackloop_scan_{next(_NAMES)}_{os.getpid()}")
-    return LazySeries(_normalize(ibis_module(engine), t, template), con, template, engine)
+    # Files written by to_parquet (they carry the metadata) keep nulls, never NaN.
+    written = bool(schema.metadata and b"feedbackloop" in schema.metadata)
+    if not written and engine == "duckdb":
+        # Parquet statistics leave NaN out, and DuckDB 2 then folds isnan() to false on
+        # rows that hold NaN: without that optimizer, NaN is found (and read as missing).
+        con.con.execute("SET disabled_optimizers = 'statistics_propagation'")
+    expr = _normalize(ibis_module(engine), t, template, nulls=written)
+    return LazySeries(expr, con, template, engine)
 
 
 def lazy(
@@ -463,4 +661,4 @@ def lazy(
         t = con.table(name)
     else:
         t = ibis.memtable(plain)
-    return LazySeries(_normalize(ibis, t, template), con, template, engine)
+    return LazySeries(_normalize(ibis, t, template, nulls=True), con, template, engine)

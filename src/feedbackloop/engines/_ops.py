@@ -8,17 +8,21 @@ spec suite can compare engines to 1e-9 relative. Missing values are nulls
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from feedbackloop import stats
-from feedbackloop.series import Status
+from feedbackloop.series import TOTAL, Status
 
 __all__ = [
     "BAD",
     "aggregate",
+    "change",
+    "derived",
     "disparity",
     "fips_parent",
+    "index_of_disparity",
     "mapped_parent",
     "reliability",
 ]
@@ -213,4 +217,151 @@ def disparity(
         disparity_moe=ibis.ifelse(hidden, nullf, dm),
         significant=ibis.ifelse(unknown, ibis.null().cast("boolean"), sig),
         status=status,
+    )
+
+
+def _positive(ibis: Any, moe: Any) -> Any:
+    """Turn negative (sentinel) margins of error into null, as :mod:`stats` reads them."""
+    return ibis.ifelse(moe < 0, ibis.null().cast("float64"), moe)
+
+
+def _outer(
+    ibis: Any, a: Any, b: Any, keys: Sequence[str], suffixes: tuple[str, str]
+) -> tuple[Any, dict[str, Any]]:
+    """Full outer join of ``a`` and ``b`` on ``keys``; the keys coalesced, the rest suffixed."""
+    s1, s2 = suffixes
+    left = a.select(
+        **{f"__k_{k}": a[k] for k in keys}, **{f"{c}{s1}": a[c] for c in a.columns if c not in keys}
+    )
+    right = b.select(
+        **{f"__j_{k}": b[k] for k in keys}, **{f"{c}{s2}": b[c] for c in b.columns if c not in keys}
+    )
+    j = left.outer_join(right, [left[f"__k_{k}"] == right[f"__j_{k}"] for k in keys])
+    key_cols = {k: ibis.coalesce(j[f"__k_{k}"], j[f"__j_{k}"]) for k in keys}
+    return j, key_cols
+
+
+def _derived_status(ibis: Any, result: Any, missing: Any, hidden: Any) -> Any:
+    """As ``series._compare._status_codes``: estimate, missing, not computable or withheld."""
+    return ibis.cases(
+        (hidden, Status.SUPPRESSED_DERIVED.value),
+        (result.isnull() & missing, Status.MISSING.value),
+        (result.isnull(), Status.NOT_COMPUTABLE.value),
+        else_=Status.ESTIMATE.value,
+    )
+
+
+def derived(
+    ibis: Any, a: Any, b: Any, keys: Sequence[str], *, per: float, kind: str, has_moe: bool
+) -> Any:
+    """Divide ``a`` by ``b`` row by row (outer-aligned), as ``series.proportion``/``ratio``."""
+    a = a.select(*keys, "value", *(["moe"] if has_moe else []), "status")
+    b = b.select(*keys, "value", *(["moe"] if has_moe else []), "status")
+    j, cols = _outer(ibis, a, b, keys, ("_a", "_b"))
+    nullf = ibis.null().cast("float64")
+    hidden = j.status_a.fill_null("").isin(_WITHHELD) | j.status_b.fill_null("").isin(_WITHHELD)
+    x = ibis.ifelse(hidden, nullf, j.value_a)
+    y = ibis.ifelse(hidden, nullf, j.value_b)
+    value = ibis.ifelse(y == 0, nullf, x / y) * per
+    cols |= {"value": value, "numerator": x, "denominator": y}
+    if has_moe:
+        mx = ibis.ifelse(hidden, nullf, _positive(ibis, j.moe_a))
+        my = ibis.ifelse(hidden, nullf, _positive(ibis, j.moe_b))
+        ysafe = ibis.ifelse(y == 0, nullf, y)
+        if kind == "proportion":
+            moe = _proportion_moe(ibis, x, y, mx, my)
+        else:
+            moe = _hypot(mx, (x / ysafe).abs() * my) / ysafe.abs()
+        cols |= {"moe": moe * per, "numerator_moe": mx, "denominator_moe": my}
+    status = ibis.cases(
+        (x.isnull() | y.isnull(), Status.MISSING.value),
+        (y == 0, Status.NOT_COMPUTABLE.value),
+        (value.isnull(), Status.MISSING.value),
+        else_=Status.ESTIMATE.value,
+    )
+    if has_moe:
+        status = ibis.ifelse(
+            (status == Status.ESTIMATE.value) & cols["moe"].isnull(),
+            Status.MOE_NOT_COMPUTABLE.value,
+            status,
+        )
+    cols["status"] = ibis.ifelse(hidden, Status.SUPPRESSED_DERIVED.value, status)
+    return j.select(**cols)
+
+
+def change(
+    ibis: Any,
+    t: Any,
+    keys: Sequence[str],
+    periods: tuple[str, str],
+    *,
+    overlap: float,
+    level: float,
+    has_moe: bool,
+) -> Any:
+    """Change between two periods per place and category, as ``series.change``."""
+    parts = []
+    for p in periods:
+        rows = t.filter(t.period == p)
+        parts.append(rows.select(*keys, "value", *(["moe"] if has_moe else []), "status"))
+    j, cols = _outer(ibis, parts[0], parts[1], keys, ("_1", "_2"))
+    nullf = ibis.null().cast("float64")
+    x1, x2 = j.value_1, j.value_2
+    hidden = j.status_1.fill_null("").isin(_WITHHELD) | j.status_2.fill_null("").isin(_WITHHELD)
+    x1safe = ibis.ifelse(x1 == 0, nullf, x1)
+    cols |= {"start": ibis.literal(periods[0]), "end": ibis.literal(periods[1])}
+    cols |= {"start_value": x1, "start_moe": nullf, "end_value": x2, "end_moe": nullf}
+    diff = x2 - x1
+    cols |= {"difference": diff, "difference_moe": nullf}
+    cols |= {"percent_change": (x2 - x1) / x1safe * 100.0, "percent_change_moe": nullf}
+    sig = ibis.null().cast("boolean")
+    if has_moe:
+        m1, m2 = _positive(ibis, j.moe_1), _positive(ibis, j.moe_2)
+        cols |= {"start_moe": j.moe_1, "end_moe": j.moe_2}
+        cols["difference_moe"] = _hypot(m1, m2) * math.sqrt(1 - overlap)
+        pc_moe = _hypot(m2, (x2 / x1safe).abs() * m1) / x1safe.abs() * 100.0
+        cols["percent_change_moe"] = pc_moe
+        z90 = stats.z_for_level(0.90)
+        se = _hypot(m2 / z90, m1 / z90) * math.sqrt(1.0 - overlap)
+        z = (x2 - x1) / ibis.ifelse(se == 0, nullf, se)
+        sig = ibis.ifelse(z.isnull(), sig, z.abs() > stats.z_for_level(level))
+    for c in ("difference", "difference_moe", "percent_change", "percent_change_moe"):
+        cols[c] = ibis.ifelse(hidden, nullf, cols[c])
+    cols["significant"] = ibis.ifelse(hidden, ibis.null().cast("boolean"), sig)
+    cols["status"] = _derived_status(ibis, cols["difference"], x1.isnull() | x2.isnull(), hidden)
+    return j.select(**cols)
+
+
+def index_of_disparity(
+    ibis: Any, t: Any, others: Sequence[str], dimension: str, reference: str, *, weighted: bool
+) -> Any:
+    """Pearcy & Keppel's index per place and period, as ``series.index_of_disparity``."""
+    ref = t.filter(t[dimension] == reference).select(
+        *[t[k].name(f"__r_{k}") for k in others], __R=t.value, __Rs=t.status
+    )
+    rows = t.filter((t[dimension] != TOTAL) & (t[dimension] != reference))
+    j = rows.inner_join(ref, [rows[k] == ref[f"__r_{k}"] for k in others])
+    hid = j.status.fill_null("").isin(_WITHHELD) | j.__Rs.fill_null("").isin(_WITHHELD)
+    dev = (j.value - j.__R).abs()
+    metrics: dict[str, Any] = {
+        "groups": j.count(),
+        "__R": j.__R.max(),
+        "__mean": dev.mean(),
+        "__nan": (j.value.count() < j.count()),
+        "__hid": hid.any(),
+    }
+    if weighted:
+        w = j.denominator
+        metrics["__mean"] = (dev * w).sum() / w.sum()
+    g = j.group_by([j[k] for k in others]).aggregate(**metrics)
+    nullf = ibis.null().cast("float64")
+    R = g.__R
+    bad = g.__nan | (R == 0) | g.__hid
+    idx = ibis.ifelse(bad | R.isnull(), nullf, g.__mean / ibis.ifelse(R == 0, nullf, R) * 100.0)
+    return g.select(
+        *others,
+        reference=ibis.literal(reference),
+        groups=g.groups.cast("int64"),
+        index_of_disparity=idx,
+        status=_derived_status(ibis, idx, g.__nan | R.isnull(), g.__hid),
     )

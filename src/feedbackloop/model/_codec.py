@@ -259,14 +259,17 @@ def _source(r: _Reader, value: object, path: _Path) -> SourceSpec | None:
     data = r.mapping(value, path)
     if data is None:
         return None
-    r.unknown_keys(data, ("adapter", "path", "options"), path)
-    adapter = r.text(data, "adapter", path, required=True)
+    r.unknown_keys(data, ("adapter", "engine", "path", "options"), path)
+    engine = r.text(data, "engine", path) or None
+    adapter = r.text(data, "adapter", path, required=engine is None) or None
     src_path = r.text(data, "path", path) or None
     options = data.get("options") or {}
     if not isinstance(options, Mapping):
         r.fail((*path, "options"), f"must be a mapping of adapter options (got {_show(options)})")
         options = {}
-    return r.build(path, SourceSpec, adapter=adapter, path=src_path, options=dict(options))
+    return r.build(
+        path, SourceSpec, adapter=adapter, path=src_path, options=dict(options), engine=engine
+    )
 
 
 def _indicator(r: _Reader, value: object, path: _Path) -> Indicator | None:
@@ -608,7 +611,11 @@ def indicator_to_dict(i: Indicator) -> dict[str, Any]:
     if i.aggregation is not None:
         out["aggregation"] = i.aggregation.value
     if i.source is not None:
-        src: dict[str, Any] = {"adapter": i.source.adapter}
+        src: dict[str, Any] = {}
+        if i.source.adapter is not None:
+            src["adapter"] = i.source.adapter
+        if i.source.engine is not None:
+            src["engine"] = i.source.engine
         if i.source.path is not None:
             src["path"] = i.source.path
         if i.source.options:

@@ -31,6 +31,9 @@ __all__ = [
 SLUG_PATTERN = r"[a-z][a-z0-9_]*"
 _slug = v.matches_re(SLUG_PATTERN)
 
+#: The engines a pooled source may name (see :mod:`feedbackloop.engines`).
+ENGINES = ("duckdb", "spark")
+
 
 TargetPath = Literal["linear", "compound"]
 
@@ -122,23 +125,42 @@ def _frozen_mapping(value: Mapping[str, Any] | None) -> dict[str, Any]:
 
 @frozen(kw_only=True)
 class SourceSpec:
-    """Where an indicator's data comes from: an adapter and its options.
+    """Where an indicator's data comes from: an adapter and its options, or a pooled dataset.
 
     Parameters
     ----------
-    adapter : str
+    adapter : str, optional
         Name of a source adapter (``csv``, ``census``, ``pdf`` or a plugin's).
     path : str, optional
-        A file path or URL, relative paths being resolved against the loop file.
+        A file path or URL, relative paths being resolved against the loop file;
+        for a pooled dataset, a glob (``pooled/*.parquet``), a file or a folder.
     options : mapping
-        Keyword options passed to the adapter's ``read``.
+        Keyword options passed to the adapter's ``read`` (for a pooled dataset:
+        ``memory_limit`` and ``temp_directory``).
+    engine : {"duckdb", "spark"}, optional
+        Instead of an adapter: ``path`` is a pooled Parquet dataset, scanned
+        and collected on this engine (see :func:`feedbackloop.scan`). Exactly
+        one of ``adapter`` and ``engine`` is given.
 
     .. versionadded:: 0.1.0
     """
 
-    adapter: str = field(validator=v.min_len(1))
+    adapter: str | None = field(default=None, validator=v.optional(v.min_len(1)))
     path: str | None = None
     options: Mapping[str, Any] = field(factory=dict, converter=_frozen_mapping, hash=False)
+    engine: str | None = field(default=None, validator=v.optional(v.in_(ENGINES)))
+
+    def __attrs_post_init__(self) -> None:
+        if (self.adapter is None) == (self.engine is None):
+            raise IndicatorError(
+                "a source names exactly one of adapter (csv, census, ...) and engine "
+                "(duckdb or spark, for a pooled Parquet dataset at path)"
+            )
+        if self.engine is not None and not self.path:
+            raise IndicatorError(
+                f"a pooled source on {self.engine} needs a path (a glob such as "
+                "'pooled/*.parquet', a file or a folder)"
+            )
 
 
 def _direction(value: object) -> Direction:

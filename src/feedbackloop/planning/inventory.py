@@ -749,7 +749,7 @@ def _need_to_row(n: DataNeed) -> dict[str, Any]:
         "cadence": n.cadence.value if n.cadence else "",
         "lag_days": str(n.lag_days) if n.lag_days else "",
         "agreement": n.agreement or "",
-        "source_adapter": n.source.adapter if n.source else "",
+        "source_adapter": (n.source.adapter or "") if n.source else "",
         "source_path": (n.source.path or "") if n.source else "",
         "source_options": (
             json.dumps(dict(n.source.options), sort_keys=True)
@@ -769,6 +769,8 @@ def _need_to_dict(n: DataNeed) -> dict[str, Any]:
         out["disaggregations"] = [" x ".join(d) for d in n.disaggregations]
     if n.source is not None:
         src: dict[str, Any] = {"adapter": n.source.adapter}
+        if n.source.engine is not None:
+            src = {"engine": n.source.engine}
         if n.source.path is not None:
             src["path"] = n.source.path
         if n.source.options:

@@ -834,7 +834,7 @@ def _draw_gantt_rows(
     def num(d: _dt.date) -> float:
         return float(mdates.date2num(d))
 
-    left_edge, right_edge = span
+    right_edge = span[1]
     shown: set[Any] = set()
     bars: list[tuple[float, float, int, str, bool]] = []  # left, width, row, colour, open
     miles: list[tuple[float, int, str]] = []
@@ -873,31 +873,50 @@ def _draw_gantt_rows(
             )
             shown.add("late")
             marks.append(today)
-        if not marks:
-            ax.text(
-                0.005,
-                y,
-                "no dates",
-                transform=ax.get_yaxis_transform(),
-                fontsize=7,
-                fontstyle="italic",
-                color="#777777",
-                va="center",
-            )
-        elif by != "partner" and a.responsible:
-            who = _plain(_clip("; ".join(a.responsible), _GANTT_WHO))
-            room = 0.24 * (right_edge - left_edge)  # about what the note needs
-            fits_right = max(marks) + room < right_edge or min(marks) - room < left_edge
-            ax.text(
-                max(marks) + 2 if fits_right else min(marks) - 2,
-                y,
-                who,
-                fontsize=6.5,
-                color="#555555",
-                va="center",
-                ha="left" if fits_right else "right",
-                clip_on=True,
-            )
+        _gantt_note(ax, y, a, marks, by, span)
+    _gantt_marks(ax, bars, miles, checks)
+    return shown
+
+
+def _gantt_note(
+    ax: Axes, y: int, a: Action, marks: list[float], by: str, span: tuple[float, float]
+) -> None:
+    """Write "no dates", or who is responsible beside the row's marks where there is room."""
+    left_edge, right_edge = span
+    if not marks:
+        ax.text(
+            0.005,
+            y,
+            "no dates",
+            transform=ax.get_yaxis_transform(),
+            fontsize=7,
+            fontstyle="italic",
+            color="#777777",
+            va="center",
+        )
+    elif by != "partner" and a.responsible:
+        who = _plain(_clip("; ".join(a.responsible), _GANTT_WHO))
+        room = 0.24 * (right_edge - left_edge)  # about what the note needs
+        fits_right = max(marks) + room < right_edge or min(marks) - room < left_edge
+        ax.text(
+            max(marks) + 2 if fits_right else min(marks) - 2,
+            y,
+            who,
+            fontsize=6.5,
+            color="#555555",
+            va="center",
+            ha="left" if fits_right else "right",
+            clip_on=True,
+        )
+
+
+def _gantt_marks(
+    ax: Axes,
+    bars: list[tuple[float, float, int, str, bool]],
+    miles: list[tuple[float, int, str]],
+    checks: list[tuple[float, int]],
+) -> None:
+    """Draw the bars, milestone diamonds and completion checks in three calls."""
     if bars:
         drawn = ax.barh(
             [b[2] for b in bars],
@@ -936,7 +955,6 @@ def _draw_gantt_rows(
             zorder=4,
             gid="gantt-done",
         )
-    return shown
 
 
 def _gantt_axes(

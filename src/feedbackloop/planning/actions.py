@@ -1672,6 +1672,7 @@ class _XlsxWriter:
                 alignment=center,
             )
 
+    # A little over 80 lines: one cell-writing statement per line of the README sheet's text.
     def readme_sheet(self, ws: Any, weekly: bool) -> None:
         """Write what the colours and marks mean, and the as-of date."""
         plan, unit = self.plan, "week" if weekly else "month"

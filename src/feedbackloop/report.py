@@ -254,13 +254,25 @@ def _at_total(series: IndicatorSeries, place: str) -> IndicatorSeries:
 
 
 def _last_two(series: IndicatorSeries, place: str) -> tuple[pd.Series | None, pd.Series | None]:
-    """Return the latest headline row at ``place`` and the one before (``None`` when absent)."""
+    """Return the latest headline row at ``place`` and the latest one it may be compared with.
+
+    That is the latest earlier period that does not overlap the latest one: multi-year ACS
+    estimates are compared only across non-overlapping periods (2013-2017 with 2018-2022,
+    never 2017-2021 with 2018-2022; ``shared/docs/domain.md`` 1.3, ACS General Handbook).
+    ``None`` when there is no such period.
+    """
     head = _headline(series, place).copy()
     head["__mid"] = [_mid(p) for p in head["period"]]
     head = head.sort_values("__mid")
-    last = head.iloc[-1] if len(head) else None
-    prev = head.iloc[-2] if len(head) >= 2 else None
-    return last, prev
+    if not len(head):
+        return None, None
+    last = head.iloc[-1]
+    latest = Period.parse(str(last["period"]))
+    for i in range(len(head) - 2, -1, -1):
+        candidate = head.iloc[i]
+        if not Period.parse(str(candidate["period"])).overlaps(latest):
+            return last, candidate
+    return last, None
 
 
 #: A change, its margin of error, its significance and its status.

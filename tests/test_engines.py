@@ -454,3 +454,14 @@ def test_hypothesis_proportion_and_change_agree(
         got = getattr(a.lazy("duckdb"), kind)(b, 100).collect()
         assert_same(_canon(want), _canon(got))
     _same_frame(a.change(2021, 2022), a.lazy("duckdb").change(2021, 2022))
+
+
+@pytest.mark.parametrize("code", ["0600A000100", "06001 00100", "060010001", "６０００１"])
+def test_rollup_refuses_codes_that_are_not_geoids(engine: str, code: str) -> None:
+    """Letters, spaces, a wrong length or non-ASCII digits: named, never rolled up."""
+    df = pd.DataFrame(
+        {"geography": ["06001000100", code], "period": ["2022"] * 2, "value": [5.0, 7.0]}
+    )
+    series = fl.IndicatorSeries.from_frame(df, indicator=PEOPLE)
+    with pytest.raises(SeriesError, match=repr(code).replace("(", r"\(")):
+        _run(series, engine, lambda s: s.rollup(to="county").rollup(to="state"))

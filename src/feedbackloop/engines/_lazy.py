@@ -175,7 +175,7 @@ class LazySeries:
         if to is not None:
             if to not in ("county", "state"):
                 raise SeriesError(f"to must be 'county' or 'state' (got {to!r})")
-            t = t.mutate(geography=_ops.fips_parent(ibis, t.geography, to))
+            t = t.mutate(geography=_ops.fips_parent(ibis, t.geography, to, self.engine))
         else:
             assert mapping is not None
             t = _ops.mapped_parent(ibis, t, mapping)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
+from attrs import frozen
 
 import feedbackloop
 from feedbackloop import adapters
@@ -22,7 +23,7 @@ from feedbackloop.errors import BrowserNotFoundError, FeedbackloopError, LoopWar
 from feedbackloop.examples import example_path
 from feedbackloop.io import load_loop
 from feedbackloop.model import FeedbackLoop
-from feedbackloop.planning import CycleLog, DataInventory
+from feedbackloop.planning import Attachments, CycleLog, DataInventory
 from feedbackloop.report import for_audience, report
 from feedbackloop.series import IndicatorSeries
 from feedbackloop.site import build as build_site
@@ -130,49 +131,64 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
+@frozen
+class _Read:
+    """A loop read once for every output written from it: its data and attached files."""
+
+    path: Path
+    loop: FeedbackLoop
+    result: CollectResult
+    att: Attachments
+
+    @property
+    def status(self) -> int:
+        return EXIT_OK if self.result.ok else EXIT_PROBLEMS
+
+
+def _read(loop_path: Path, allow_paths: Sequence[str] = (), engine: str | None = None) -> _Read:
+    """Collect the loop's data and read its attachments, saying once what failed."""
+    loop, result = _collect(loop_path, None, allow_paths, engine)
+    if not result.ok:
+        print(result.report(), file=sys.stderr)
+    att = loop.attachments(loop_path.parent, allow_paths=allow_paths)
+    return _Read(loop_path, loop, result, att)
+
+
 def _write_report(
-    loop_path: Path,
+    r: _Read,
     output: Path,
     *,
     charts: bool,
     illustrative: bool,
     as_of: datetime.date | None = None,
     audience: str | None = None,
-    allow_paths: Sequence[str] = (),
-    engine: str | None = None,
 ) -> int:
-    loop, result = _collect(loop_path, None, allow_paths, engine)
-    if not result.ok:
-        print(result.report(), file=sys.stderr)
-    att = loop.attachments(loop_path.parent, allow_paths=allow_paths)
     written = report(
-        loop,
-        result,
+        r.loop,
+        r.result,
         output,
         charts=charts,
         illustrative=illustrative,
-        inventory=att.inventory,
-        agreements=att.agreements,
-        action_plan=att.action_plan,
+        inventory=r.att.inventory,
+        agreements=r.att.agreements,
+        action_plan=r.att.action_plan,
         as_of=as_of,
         audience=audience,
-        cycles=att.cycles,
-        base_dir=loop_path.parent,
+        cycles=r.att.cycles,
+        base_dir=r.path.parent,
     )
     print(f"report written to {written.resolve()}")
-    return EXIT_OK if result.ok else EXIT_PROBLEMS
+    return r.status
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     return _write_report(
-        _loop_path(args.path),
+        _read(_loop_path(args.path), _allowed(args), args.engine),
         Path(args.output),
         charts=not args.no_charts,
         illustrative=False,
         as_of=args.as_of,
         audience=args.audience,
-        allow_paths=_allowed(args),
-        engine=args.engine,
     )
 
 
@@ -184,164 +200,121 @@ DEMO_AS_OF = datetime.date(2025, 3, 3)
 def _cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    status = _write_report(
-        example_path(),
-        out / "report.html",
-        charts=True,
-        illustrative=True,
-        as_of=args.as_of or DEMO_AS_OF,
-        audience=args.audience,
+    r = _read(example_path())
+    as_of = args.as_of or DEMO_AS_OF
+    _write_report(
+        r, out / "report.html", charts=True, illustrative=True, as_of=as_of, audience=args.audience
     )
-    site = _write_site(
-        example_path(),
-        out / "site",
-        illustrative=True,
-        as_of=args.as_of or DEMO_AS_OF,
-        audience=args.audience,
-        partner=None,
-    )
-    return max(status, site, _demo_workbook_and_posters(out, args.audience, args.as_of))
-
-
-def _demo_workbook_and_posters(out: Path, audience: str, as_of: datetime.date | None) -> int:
-    """Write the example's ``workbook.xlsx`` and ``posters/`` (HTML only without Chromium)."""
-    path = example_path()
-    loop, result = _collect(path, None)
-    att = loop.attachments(path.parent)
-    book = write_workbook(
-        loop,
-        result,
-        out / "workbook.xlsx",
-        audience=audience,
-        as_of=as_of or DEMO_AS_OF,
-        agreements=att.agreements,
-        base_dir=path.parent,
-    )
-    print(f"workbook written to {book.resolve()}")
+    _write_site(r, out / "site", illustrative=True, as_of=as_of, audience=args.audience)
+    _write_workbook(r, out / "workbook.xlsx", audience=args.audience, as_of=as_of)
     formats: tuple[str, ...] = ("pdf", "png")
     try:
         find_chromium()
     except BrowserNotFoundError as err:
         print(f"posters: HTML only ({err})", file=sys.stderr)
         formats = ()
-    write_posters(
-        loop,
-        result,
-        out / "posters",
-        audience=audience,
-        formats=formats,
-        agreements=att.agreements,
-        illustrative=True,
-        base_dir=path.parent,
-    )
-    print(f"posters written to {(out / 'posters').resolve()}")
-    return EXIT_OK if result.ok else EXIT_PROBLEMS
+    _write_posters(r, out / "posters", audience=args.audience, formats=formats, illustrative=True)
+    return r.status
 
 
 def _write_site(
-    loop_path: Path,
+    r: _Read,
     output: Path,
     *,
     illustrative: bool,
     as_of: datetime.date | None,
     audience: str,
-    partner: str | None,
+    partner: str | None = None,
     charts: bool = True,
-    allow_paths: Sequence[str] = (),
 ) -> int:
-    loop, result = _collect(loop_path, None, allow_paths)
-    if not result.ok:
-        print(result.report(), file=sys.stderr)
-    att = loop.attachments(loop_path.parent, allow_paths=allow_paths)
     index = build_site(
-        loop,
-        result,
+        r.loop,
+        r.result,
         output,
         audience=audience,
         partner=partner,
         charts=charts,
         illustrative=illustrative,
-        inventory=att.inventory,
-        agreements=att.agreements,
-        action_plan=att.action_plan,
-        cycles=att.cycles,
+        inventory=r.att.inventory,
+        agreements=r.att.agreements,
+        action_plan=r.att.action_plan,
+        cycles=r.att.cycles,
         as_of=as_of,
-        base_dir=loop_path.parent,
+        base_dir=r.path.parent,
     )
     print(f"site written to {index.parent.resolve()} (open {index.name})")
-    return EXIT_OK if result.ok else EXIT_PROBLEMS
+    return r.status
 
 
 def _cmd_site(args: argparse.Namespace) -> int:
     return _write_site(
-        _loop_path(args.path),
+        _read(_loop_path(args.path), _allowed(args)),
         Path(args.output),
         illustrative=False,
         as_of=args.as_of,
         audience=args.audience,
         partner=args.partner,
         charts=not args.no_charts,
-        allow_paths=_allowed(args),
     )
+
+
+def _write_workbook(
+    r: _Read, output: Path, *, audience: str | None, as_of: datetime.date | None
+) -> int:
+    written = write_workbook(
+        r.loop,
+        r.result,
+        output,
+        audience=audience,
+        as_of=as_of,
+        agreements=r.att.agreements,
+        base_dir=r.path.parent,
+    )
+    print(f"workbook written to {written.resolve()}")
+    return r.status
 
 
 def _cmd_workbook(args: argparse.Namespace) -> int:
-    path, allowed = _loop_path(args.path), _allowed(args)
-    loop, result = _collect(path, None, allowed)
-    if not result.ok:
-        print(result.report(), file=sys.stderr)
-    att = loop.attachments(path.parent, allow_paths=allowed)
-    written = write_workbook(
-        loop,
-        result,
+    return _write_workbook(
+        _read(_loop_path(args.path), _allowed(args)),
         Path(args.output),
         audience=args.audience,
         as_of=args.as_of,
-        agreements=att.agreements,
-        base_dir=path.parent,
     )
-    print(f"workbook written to {written.resolve()}")
-    return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
 def _write_posters(
-    loop_path: Path,
+    r: _Read,
     output: Path,
     *,
     audience: str | None,
     formats: Sequence[str] = ("pdf", "png"),
     paper: str = "A3",
     illustrative: bool = False,
-    allow_paths: Sequence[str] = (),
 ) -> int:
-    loop, result = _collect(loop_path, None, allow_paths)
-    if not result.ok:
-        print(result.report(), file=sys.stderr)
-    att = loop.attachments(loop_path.parent, allow_paths=allow_paths)
     written = write_posters(
-        loop,
-        result,
+        r.loop,
+        r.result,
         output,
         audience=audience,
         formats=formats,
-        agreements=att.agreements,
+        agreements=r.att.agreements,
         paper=paper,
         illustrative=illustrative,
-        base_dir=loop_path.parent,
+        base_dir=r.path.parent,
     )
     kinds = ", ".join(sorted({f.suffix[1:] for f in written}))
-    print(f"{len(loop.indicators)} posters ({kinds}) written to {output.resolve()}")
-    return EXIT_OK if result.ok else EXIT_PROBLEMS
+    print(f"{len(r.loop.indicators)} posters ({kinds}) written to {output.resolve()}")
+    return r.status
 
 
 def _cmd_posters(args: argparse.Namespace) -> int:
     return _write_posters(
-        _loop_path(args.path),
+        _read(_loop_path(args.path), _allowed(args)),
         Path(args.output),
         audience=args.audience,
         formats=[f for f in args.format if f != "html"],
         paper=args.paper,
-        allow_paths=_allowed(args),
     )
 
 
@@ -355,16 +328,12 @@ def _as_of(text: str) -> datetime.date:
 
 
 def _cmd_gaps(args: argparse.Namespace) -> int:
-    path = _loop_path(args.path)
-    allowed = _allowed(args)
-    loop, result = _collect(path, None, allowed)
-    if not result.ok:
-        print(result.report(), file=sys.stderr)
-    inventory = loop.attachments(path.parent, allow_paths=allowed).inventory
+    r = _read(_loop_path(args.path), _allowed(args))
+    inventory = r.att.inventory
     if inventory is None:
-        print(f"{path}: no inventory attached; starting from the loop's indicators")
-        inventory = DataInventory.from_loop(loop)
-    gaps = inventory.gaps(loop, result, as_of=args.as_of)
+        print(f"{r.path}: no inventory attached; starting from the loop's indicators")
+        inventory = DataInventory.from_loop(r.loop)
+    gaps = inventory.gaps(r.loop, r.result, as_of=args.as_of)
     if not len(gaps):
         print("no data gaps")
         return EXIT_OK

@@ -65,7 +65,7 @@ from feedbackloop.planning._common import (
     split_names,
 )
 from feedbackloop.series import IndicatorSeries
-from feedbackloop.spc import SpcChart, run_chart
+from feedbackloop.spc import SpcChart, points, run_chart
 
 if TYPE_CHECKING:
     import os
@@ -785,22 +785,6 @@ def _circle_problems(
 # ------------------------------------------------------------- study charts
 
 
-def _one_cell(series: IndicatorSeries) -> pd.Series:
-    """Return the values of a one-cell series, indexed by period label, in time order."""
-    frame = series.frame
-    others = [k for k in series.keys if k != "period"]
-    cells = frame.groupby(others, sort=False, observed=True).ngroups if others else 1
-    if cells > 1:
-        raise SpcError(
-            f"{series.indicator.id!r} holds {cells} places or categories; pick one with "
-            "series.filter(...) before charting a cycle"
-        )
-    labels = [str(p) for p in frame["period"]]
-    order = sorted(range(len(labels)), key=lambda i: Period.parse(labels[i]))
-    values = frame["value"].to_numpy()
-    return pd.Series([values[i] for i in order], index=[labels[i] for i in order], dtype=float)
-
-
 def study_chart(
     cycle: PdsaCycle,
     series: IndicatorSeries | pd.Series,
@@ -844,7 +828,7 @@ def study_chart(
         If the series holds several places or categories, or no point falls in
         the cycle's dates.
     """
-    values = _one_cell(series) if isinstance(series, IndicatorSeries) else series.copy()
+    values = points(series) if isinstance(series, IndicatorSeries) else series.copy()
     periods = [Period.parse(p) for p in values.index]
     last = through or cycle.end
     keep = [p.start <= last for p in periods]

@@ -22,6 +22,7 @@ from feedbackloop.spc._charts import (
     SpcChart,
     charts,
     control_chart,
+    points,
     run_chart,
 )
 from feedbackloop.spc._rules import (
@@ -40,6 +41,7 @@ __all__ = [
     "control_chart",
     "crossings_limit",
     "longest_run_limit",
+    "points",
     "run_chart",
     "runs_limits",
     "runs_up_down",

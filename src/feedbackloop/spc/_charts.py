@@ -33,7 +33,7 @@ from feedbackloop.spc._rules import Hit
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["KINDS", "RULE_SETS", "SpcChart", "charts", "control_chart", "run_chart"]
+__all__ = ["KINDS", "RULE_SETS", "SpcChart", "charts", "control_chart", "points", "run_chart"]
 
 ChartKind = Literal["run", "xmr", "p", "u", "c", "laney_p", "laney_u"]
 #: The kinds of chart :func:`control_chart` draws (``run`` is :func:`run_chart`).
@@ -715,8 +715,22 @@ def _control_hits(
 
 def _values_of(y: Any) -> Any:
     if isinstance(y, IndicatorSeries):
-        return _one_cell(y)["value"]
+        return points(y)
     return y
+
+
+def points(series: IndicatorSeries) -> pd.Series:
+    """Return the values of a series holding one place and category, by period, in time order.
+
+    Raises
+    ------
+    SpcError
+        If the series holds several places or categories (chart one with
+        ``series.filter(...)``, or each with :func:`charts`).
+    """
+    values: pd.Series = _one_cell(series)["value"].astype(float)
+    values.index = values.index.astype(str)
+    return values
 
 
 def _one_cell(series: IndicatorSeries) -> pd.DataFrame:

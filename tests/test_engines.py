@@ -182,6 +182,24 @@ def test_disparity_collects_the_same_dataframe(engine: str, measure: str, refere
     assert got["significant"].tolist() == want["significant"].tolist()
 
 
+def test_disparity_table_streams_to_parquet(tmp_path: Path) -> None:
+    series = _series()
+    want = series.disparity("race", "White")
+    expr = series.lazy("duckdb").disparity_table("race", "White")
+    out = tmp_path / "gaps.parquet"
+    expr.to_parquet(out)
+    got = pq.read_table(out).to_pandas()
+    got = got.sort_values(["geography", "period", "group"]).reset_index(drop=True)
+    assert len(got) == len(want)
+    assert got["group"].tolist() == want["group"].astype(str).tolist()
+    np.testing.assert_allclose(
+        got["disparity"].to_numpy(float), want["disparity"].to_numpy(float), rtol=1e-9
+    )
+    assert got["status"].tolist() == want["status"].astype(str).tolist()
+    with pytest.raises(SeriesError, match="not a category"):
+        series.lazy("duckdb").disparity_table("race", "Martian")
+
+
 def test_suppression_identical_across_engines(engine: str) -> None:
     series = _series(3, small=True)
     policy = SuppressionPolicy(threshold=5)

@@ -337,6 +337,25 @@ def test_property_every_withheld_cell_has_a_wide_feasible_range(
     assert s.suppress(policy) == out  # deterministic
 
 
+@given(
+    table=count_tables(),
+    threshold=st.sampled_from([5, 11]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_property_suppression_does_not_depend_on_row_order(
+    table: tuple[IndicatorSeries, list[str]], threshold: int, seed: int
+) -> None:
+    """Engines deliver a table's rows in any order: the same cells must be withheld."""
+    s, _ = table
+    policy = SuppressionPolicy(threshold=threshold)
+    order = np.random.default_rng(seed).permutation(len(s))
+    shuffled = s.with_table(s.table.take(order))
+    want = s.suppress(policy).frame.iloc[order].reset_index(drop=True)
+    got = shuffled.suppress(policy).frame
+    assert got["status"].astype(str).tolist() == want["status"].astype(str).tolist()
+    assert got["value"].isna().tolist() == want["value"].isna().tolist()
+
+
 # -------------------------------------------------------------------- rounding
 
 

@@ -24,7 +24,14 @@ from feedbackloop.model import Indicator
 from feedbackloop.period import Period
 from feedbackloop.series import TOTAL, IndicatorSeries, Provenance, Status
 
-__all__ = ["MEASURES", "Measure", "from_records", "performance_measures"]
+__all__ = [
+    "FLAG_WORDS",
+    "MEASURES",
+    "Measure",
+    "from_records",
+    "measure_indicator",
+    "performance_measures",
+]
 
 Measure = Literal["served", "completed", "better_off"]
 #: The measures :func:`from_records` computes, in RBA order.
@@ -37,9 +44,25 @@ _NAME = {
     "better_off": "% of assessed clients better off",
 }
 _CLIENT = "__client"
+#: Text accepted as a true/false flag (compared stripped and lower-cased), and its value.
+FLAG_WORDS: dict[str, float] = {
+    "true": 1.0,
+    "yes": 1.0,
+    "y": 1.0,
+    "1": 1.0,
+    "false": 0.0,
+    "no": 0.0,
+    "n": 0.0,
+    "0": 0.0,
+}
 
 
-def _indicator(program: str, measure: Measure) -> Indicator:
+def measure_indicator(program: str, measure: Measure) -> Indicator:
+    """Return the indicator :func:`from_records` describes ``measure`` of ``program`` with.
+
+    Its id is ``{program}_{measure}``; ``served`` counts people (summed),
+    the two others are percentages (ratios).
+    """
     counts = measure == "served"
     return Indicator(
         id=f"{program}_{measure}",
@@ -62,8 +85,7 @@ def _indicator(program: str, measure: Measure) -> Indicator:
 
 def _flags(series: pd.Series[Any], column: str, problems: list[Problem]) -> pd.Series[float]:
     """Return 1.0/0.0/NaN from booleans, 0/1 or yes/no text."""
-    words = {"true": 1.0, "yes": 1.0, "y": 1.0, "1": 1.0, "false": 0.0, "no": 0.0, "n": 0.0}
-    words["0"] = 0.0
+    words = FLAG_WORDS
 
     def one(x: object) -> float:
         if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
@@ -184,7 +206,7 @@ def from_records(
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)} (got {measure!r})")
-    ind = _indicator(program, measure) if indicator is None else indicator
+    ind = measure_indicator(program, measure) if indicator is None else indicator
     dims = list(dimensions)
     flag_column = {"completed": completed, "better_off": better_off}.get(measure)
     _require_columns(df, ind, [period, *dims, geography, client, flag_column])

@@ -20,6 +20,16 @@ and ``_lazy`` (:class:`LazySeries`, :func:`scan`, :func:`lazy`); ``_records``
 
 from feedbackloop.engines._connect import Engine, connect, spark_session
 from feedbackloop.engines._lazy import LazySeries, lazy, scan
+from feedbackloop.engines._measures import from_records
 from feedbackloop.engines._records import pseudonymize
 
-__all__ = ["Engine", "LazySeries", "connect", "lazy", "pseudonymize", "scan", "spark_session"]
+__all__ = [
+    "Engine",
+    "LazySeries",
+    "connect",
+    "from_records",
+    "lazy",
+    "pseudonymize",
+    "scan",
+    "spark_session",
+]

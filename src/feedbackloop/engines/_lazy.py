@@ -225,7 +225,36 @@ class LazySeries:
         The join and every formula run in the engine; the result (one row per
         place, period and non-reference category) comes back as the same
         DataFrame, with the same columns and types, as the in-memory one.
+        For results too large for memory, write :meth:`disparity_table` out
+        instead.
         """  # noqa: E501
+        expr = self.disparity_table(dimension, reference, measure=measure, level=level)
+        others = [k for k in self.keys if k != dimension]
+        # Sorted by the engine (binary string order, as Arrow and Python sort).
+        table = run(self.con, expr.order_by([*others, "group"]), "disparity")
+        return _disparity_frame(table, others, reference, measure)
+
+    def disparity_table(
+        self,
+        dimension: str,
+        reference: str = TOTAL,
+        *,
+        measure: Literal["ratio", "difference"] = "ratio",
+        level: float = 0.90,
+    ) -> Any:
+        """Return :meth:`disparity` as an Ibis table expression, not run.
+
+        The same columns as :meth:`disparity` (keys and ``group`` as text,
+        ``significant`` a nullable boolean), unsorted: write it where it is
+        computed (``.to_parquet("gaps/")`` on DuckDB streams it to disk),
+        join it with other tables of the connection, or run it yourself.
+
+        Raises
+        ------
+        SeriesError
+            For a dimension the series lacks, a reference that is not one of its
+            categories (checked with one small query), or an unknown ``measure``.
+        """
         self._check_dimension(dimension)
         if measure not in ("ratio", "difference"):
             raise SeriesError(f"measure must be 'ratio' or 'difference' (got {measure!r})")
@@ -236,7 +265,7 @@ class LazySeries:
         if probe.num_rows == 0:
             raise SeriesError(f"reference {reference!r} is not a category of {dimension!r}")
         others = [k for k in self.keys if k != dimension]
-        expr = _ops.disparity(
+        return _ops.disparity(
             self.ibis,
             t,
             others,
@@ -246,9 +275,6 @@ class LazySeries:
             level=level,
             has_moe=self.has_moe,
         )
-        # Sorted by the engine (binary string order, as Arrow and Python sort).
-        table = run(self.con, expr.order_by([*others, "group"]), "disparity")
-        return _disparity_frame(table, others, reference, measure)
 
     def _aligned(self, other: LazySeries | IndicatorSeries) -> LazySeries:
         """``other`` on this connection (an in-memory series is handed to it)."""

@@ -124,8 +124,12 @@ def tables(
     out: list[Table] = []
     positions = np.arange(len(frame), dtype=np.intp)
     for label, sub in frame.groupby(group_cols, sort=True, dropna=False):
-        rows = positions[sub.index.to_numpy()]
-        keys = [tuple(r) for r in sub[axes].itertuples(index=False, name=None)]
+        # Rows in key order, not input order: the same cells make the same table (and the
+        # same choices of complementary cells) however the rows arrive (engines, files).
+        found = [tuple(r) for r in sub[axes].itertuples(index=False, name=None)]
+        order = sorted(range(len(found)), key=lambda i: [(v is None, str(v)) for v in found[i]])
+        rows = positions[sub.index.to_numpy()][order]
+        keys = [found[i] for i in order]
         where = {k: i for i, k in enumerate(keys)}
         level = np.zeros(len(keys), dtype=np.int64)
         children: dict[tuple[int, int], list[int]] = {}

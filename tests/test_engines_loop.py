@@ -120,7 +120,9 @@ def test_engine_override_runs_on_spark(tmp_path: Path) -> None:
     ("source", "message"),
     [
         ('{adapter: csv, engine: duckdb, path: "x/*.parquet"}', "exactly one of adapter"),
-        ("{engine: duckdb}", "needs a path"),
+        ("{engine: duckdb}", "needs exactly one of a path"),
+        ('{engine: duckdb, path: "x/*.parquet", table: acs}', "needs exactly one of a path"),
+        ("{adapter: csv, path: x.csv, table: acs}", "an adapter reads path"),
         ('{engine: polars, path: "x/*.parquet"}', "polars"),
         ('{path: "x/*.parquet"}', "adapter"),
     ],
@@ -129,6 +131,74 @@ def test_malformed_pooled_sources_are_located(tmp_path: Path, source: str, messa
     with pytest.raises(LoopFileError, match=message) as err:
         fl.load_loop(_loop(tmp_path, source))
     assert "indicators[0].source" in str(err.value)
+
+
+def _database(folder: Path, series: fl.IndicatorSeries) -> Path:
+    import duckdb
+
+    path = folder / "network.duckdb"
+    con = duckdb.connect(str(path))
+    arrow = series.to_arrow().drop_columns(["indicator"])
+    con.register("series", arrow)
+    con.execute("CREATE TABLE acs AS SELECT * FROM series")
+    con.close()
+    return path
+
+
+def test_a_table_of_a_duckdb_database(tmp_path: Path) -> None:
+    series = _series()
+    _database(tmp_path, series)
+    source = "{engine: duckdb, table: acs, options: {database: network.duckdb, memory_limit: 1GB}}"
+    loop = fl.load_loop(_loop(tmp_path, source))
+    assert loop.indicator("people").source == SourceSpec(
+        engine="duckdb", table="acs", options={"database": "network.duckdb", "memory_limit": "1GB"}
+    )
+    assert type(loop).from_dict(loop.to_dict()) == loop
+    assert loop.to_dict()["indicators"][0]["source"]["table"] == "acs"
+    _same(series, fl.collect(loop).raise_for_failures()["people"])
+    # a table the database lacks, a database that is not there: kept per indicator, named
+    loop = fl.load_loop(
+        _loop(tmp_path, "{engine: duckdb, table: nope, options: {database: network.duckdb}}")
+    )
+    err = fl.collect(loop).failures["people"]
+    assert isinstance(err, ScanError) and "no table 'nope' in" in str(err)
+    assert "tables: acs" in str(err)
+    loop = fl.load_loop(
+        _loop(tmp_path, "{engine: duckdb, table: acs, options: {database: gone.duckdb}}")
+    )
+    err = fl.collect(loop).failures["people"]
+    assert isinstance(err, EngineError) and "gone.duckdb" in str(err)
+    # DuckDB tables live in a database file, which is confined like any path
+    loop = fl.load_loop(_loop(tmp_path, "{engine: duckdb, table: acs}"))
+    err = fl.collect(loop).failures["people"]
+    assert isinstance(err, AdapterOptionError) and "database" in str(err)
+    loop = fl.load_loop(
+        _loop(tmp_path, "{engine: duckdb, table: acs, options: {database: ../elsewhere.duckdb}}")
+    )
+    with pytest.raises(PathNotAllowedError, match=r"indicators\[0\]\.source\.options\.database"):
+        fl.collect(loop)
+    # a DuckDB file's table cannot be moved to Spark by --engine
+    loop = fl.load_loop(
+        _loop(tmp_path, "{engine: duckdb, table: acs, options: {database: network.duckdb}}")
+    )
+    err = fl.collect(loop, engine="spark").failures["people"]
+    assert isinstance(err, AdapterOptionError) and "cannot move a duckdb table" in str(err)
+
+
+def test_a_table_of_sparks_catalog(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark", reason="PySpark is not installed: feedbackloop[spark]")
+    if shutil.which("java") is None:
+        pytest.skip("no Java runtime: apt-get install openjdk-17-jre-headless")
+    from feedbackloop.engines import spark_session
+
+    series = _series()
+    arrow = series.to_arrow().drop_columns(["indicator"])
+    spark_session().createDataFrame(arrow).createOrReplaceTempView("pooled_people")
+    loop = fl.load_loop(_loop(tmp_path, "{engine: spark, table: pooled_people}"))
+    _same(series, fl.collect(loop).raise_for_failures()["people"])
+    loop = fl.load_loop(_loop(tmp_path, "{engine: spark, table: no_such_view}"))
+    err = fl.collect(loop).failures["people"]
+    assert isinstance(err, ScanError) and "no table 'no_such_view'" in str(err)
 
 
 def test_pooled_paths_are_confined(tmp_path: Path) -> None:

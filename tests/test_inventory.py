@@ -60,7 +60,17 @@ def test_csv_and_yaml_round_trip(tmp_path: Path) -> None:
         source=SourceSpec(adapter="csv", path="jobs.csv", options={"value": "n", "skip": 2}),
         acquisition="data partner",
     )
-    inv = DataInventory(needs=[*inv.needs, extra])
+    pooled = DataNeed(
+        indicator="pooled_people",
+        source=SourceSpec(
+            engine="duckdb", path="pooled/*.parquet", options={"memory_limit": "4GB"}
+        ),
+    )
+    table = DataNeed(
+        indicator="acs_people",
+        source=SourceSpec(engine="duckdb", table="acs", options={"database": "net.duckdb"}),
+    )
+    inv = DataInventory(needs=[*inv.needs, extra, pooled, table])
     inv.to_csv(tmp_path / "inv.csv")
     assert DataInventory.load(tmp_path / "inv.csv") == inv
     inv.to_yaml(tmp_path / "inv.yaml")

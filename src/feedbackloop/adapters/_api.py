@@ -18,6 +18,7 @@ from feedbackloop.adapters._base import Source, SourceAdapter, SourceInfo, sourc
 from feedbackloop.adapters._options import options_of, unknown_options
 from feedbackloop.adapters._registry import available, get, load_all
 from feedbackloop.engines import scan
+from feedbackloop.engines import table as open_table
 from feedbackloop.errors import (
     AdapterOptionError,
     AdapterSelectionError,
@@ -253,21 +254,31 @@ class _Confine:
         return tuple(str(self.resolve(m, what)) for m in matches)
 
 
-_POOLED_OPTIONS = {"memory_limit": False, "temp_directory": True}
+_POOLED_OPTIONS = {"memory_limit": False, "temp_directory": True, "database": True}
 
 
 @frozen
 class _Pooled:
-    """A pooled Parquet dataset, its files confined and listed, ready to scan on an engine."""
+    """A pooled dataset (Parquet files, confined and listed, or an engine's table) to scan."""
 
     files: tuple[str, ...]
     indicator: Indicator
     engine: str
     options: dict[str, Any]
+    table: str | None = None
 
     def read(self) -> IndicatorSeries:
-        lazy = scan(list(self.files), indicator=self.indicator, engine=self.engine, **self.options)
-        return lazy.collect()
+        if self.table is None:
+            lazy = scan(
+                list(self.files), indicator=self.indicator, engine=self.engine, **self.options
+            )
+            return lazy.collect()
+        where = f"indicator {self.indicator.id!r}"
+        try:
+            table = open_table(self.table, engine=self.engine, **self.options)
+        except ScanError as err:
+            raise ScanError(f"{where}: {err}", path=err.path) from err
+        return scan(table, indicator=self.indicator).collect()
 
 
 def _prepare_pooled(
@@ -275,19 +286,30 @@ def _prepare_pooled(
 ) -> _Pooled:
     """Check a pooled source's options and list its files (nothing is opened)."""
     spec = indicator.source
-    assert spec is not None and spec.engine is not None and spec.path is not None
-    unknown = sorted(set(spec.options) - set(_POOLED_OPTIONS))
+    assert spec is not None and spec.engine is not None
+    allowed = set(_POOLED_OPTIONS) - ({"database"} if spec.table is None else set())
+    unknown = sorted(set(spec.options) - allowed)
     if unknown:
         raise AdapterOptionError(
             f"indicator {indicator.id!r}: a pooled source takes the options "
-            f"{', '.join(_POOLED_OPTIONS)}, not {unknown[0]!r} ({where}.options)"
+            f"{', '.join(sorted(allowed))}, not {unknown[0]!r} ({where}.options)"
         )
     options = dict(spec.options)
     for name, value in options.items():
         if _POOLED_OPTIONS[name] and isinstance(value, str):
             options[name] = confine.resolve(value, f"{where}.options.{name}")
-    files = confine.files(spec.path, f"{where}.path")
-    return _Pooled(files, indicator, engine or spec.engine, options)
+    if spec.table is None:
+        assert spec.path is not None
+        files = confine.files(spec.path, f"{where}.path")
+        return _Pooled(files, indicator, engine or spec.engine, options)
+    on = engine or spec.engine
+    if (on == "duckdb") != ("database" in options):
+        raise AdapterOptionError(
+            f"indicator {indicator.id!r}: a table on DuckDB is read from a database file "
+            f"({where}.options.database); a table on Spark from Spark's catalog (no database)"
+            + (f"; --engine {on} cannot move a {spec.engine} table" if on != spec.engine else "")
+        )
+    return _Pooled((), indicator, on, options, table=spec.table)
 
 
 @frozen

@@ -22,6 +22,7 @@ from feedbackloop.engines._connect import Engine, connect, spark_session
 from feedbackloop.engines._lazy import LazySeries, lazy, scan
 from feedbackloop.engines._measures import from_records
 from feedbackloop.engines._records import pseudonymize
+from feedbackloop.engines._scan import table
 
 __all__ = [
     "Engine",
@@ -32,4 +33,5 @@ __all__ = [
     "pseudonymize",
     "scan",
     "spark_session",
+    "table",
 ]

@@ -102,6 +102,7 @@ def connect(
     temp_directory: str | None = None,
     threads: int | None = None,
     spark: Any = None,
+    database: str | os.PathLike[str] | None = None,
 ) -> Any:
     """Return an Ibis connection to ``engine``.
 
@@ -116,6 +117,8 @@ def connect(
         DuckDB's threads.
     spark : pyspark.sql.SparkSession, optional
         Your own session; by default a local one is started (``local[2]``).
+    database : str or path, optional
+        A DuckDB database file to open, read-only (default: in memory).
 
     Raises
     ------
@@ -123,11 +126,18 @@ def connect(
         If the engine's extra is not installed (``feedbackloop[duckdb]`` or ``[spark]``).
     JavaNotFoundError
         If Spark has no Java to run on.
+    EngineError
+        For an unknown engine, a ``database`` on Spark, or a database file that
+        does not exist or is not DuckDB's.
     """
     if engine not in ENGINES:
         raise EngineError(f"engine must be 'duckdb' or 'spark' (got {engine!r})")
     ibis = ibis_module(engine)
     if engine == "spark":
+        if database is not None:
+            raise EngineError(
+                "database= is a DuckDB database file; Spark reads tables of its own catalog"
+            )
         return ibis.pyspark.connect(spark_session(spark))
     config: dict[str, Any] = {}
     if memory_limit is not None:
@@ -136,7 +146,23 @@ def connect(
         config["temp_directory"] = temp_directory
     if threads is not None:
         config["threads"] = threads
-    return ibis.duckdb.connect(**config)
+    if database is None:
+        return ibis.duckdb.connect(**config)
+    path = os.fspath(database)
+    if not os.path.isfile(path):
+        raise EngineError(f"no DuckDB database file {path!r}")
+    try:
+        return ibis.duckdb.connect(path, read_only=True, **config)
+    except Exception as err:  # duckdb raises its own IOException for a foreign file
+        raise EngineError(
+            f"{path!r} is not a DuckDB database DuckDB {_duckdb_version()} can open "
+            f"({str(err).splitlines()[0]})"
+        ) from err
+
+
+def _duckdb_version() -> str:
+    duckdb = import_optional("duckdb", extra="duckdb", purpose="the duckdb engine")
+    return str(getattr(duckdb, "__version__", "?"))
 
 
 def engine_of(con: Any) -> str:

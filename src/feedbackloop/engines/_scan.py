@@ -11,12 +11,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from feedbackloop.engines._connect import quiet_ibis
+from feedbackloop.engines._connect import connect, quiet_ibis
 from feedbackloop.errors import ScanError
 from feedbackloop.model import Indicator
 from feedbackloop.series import COLUMNS, IndicatorSeries
 
-__all__ = ["expand", "template_for", "unify_schemas"]
+__all__ = ["expand", "table", "template_for", "unify_schemas"]
 
 
 def expand(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
@@ -140,3 +140,63 @@ def backend_table(con: Any, engine: str, files: Sequence[str], name: str) -> Any
         return con.table(name)
     with quiet_ibis():
         return con.read_parquet(list(files), table_name=name)
+
+
+def table(
+    name: str,
+    *,
+    engine: str = "duckdb",
+    database: str | os.PathLike[str] | None = None,
+    memory_limit: str | None = None,
+    temp_directory: str | None = None,
+    spark: Any = None,
+) -> Any:
+    """Open a table of an engine as an Ibis table, for :func:`feedbackloop.scan`.
+
+    Parameters
+    ----------
+    name : str
+        The table: of DuckDB's ``database`` file, or of Spark's catalog (``db.table``).
+    engine : {"duckdb", "spark"}
+    database : str or path, optional
+        The DuckDB database file (opened read-only); required on DuckDB.
+    memory_limit, temp_directory, spark
+        As for :func:`feedbackloop.scan`.
+
+    Raises
+    ------
+    ScanError
+        If there is no such table (``path`` names the database or the catalog).
+    EngineError
+        For a database file that is missing or not DuckDB's, or one given to Spark.
+    """
+    if engine == "duckdb" and database is None:
+        raise ScanError(f"table {name!r} on DuckDB: give database= (the DuckDB file that holds it)")
+    con = connect(
+        engine,
+        database=database,
+        memory_limit=memory_limit,
+        temp_directory=temp_directory,
+        spark=spark,
+    )
+    where = os.fspath(database) if database is not None else f"{engine}'s catalog"
+    try:
+        with quiet_ibis():
+            return con.table(name)
+    except Exception as err:  # each backend raises its own "table not found"
+        tables = _table_names(con, engine)
+        raise ScanError(
+            f"no table {name!r} in {where}; tables: {', '.join(tables[:20]) or 'none'}",
+            path=where,
+        ) from err
+
+
+def _table_names(con: Any, engine: str) -> list[str]:
+    """Name the tables a connection has (for an error message; empty if it cannot tell)."""
+    try:
+        if engine == "duckdb":
+            rows = con.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            return sorted(str(r[0]) for r in rows)
+        return sorted(str(t) for t in con.list_tables())
+    except Exception:  # noqa: BLE001 - only decorates an error being raised
+        return []

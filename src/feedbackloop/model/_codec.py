@@ -259,8 +259,9 @@ def _source(r: _Reader, value: object, path: _Path) -> SourceSpec | None:
     data = r.mapping(value, path)
     if data is None:
         return None
-    r.unknown_keys(data, ("adapter", "engine", "path", "options"), path)
+    r.unknown_keys(data, ("adapter", "engine", "path", "table", "options"), path)
     engine = r.text(data, "engine", path) or None
+    table = r.text(data, "table", path) or None
     adapter = r.text(data, "adapter", path, required=engine is None) or None
     src_path = r.text(data, "path", path) or None
     options = data.get("options") or {}
@@ -268,7 +269,13 @@ def _source(r: _Reader, value: object, path: _Path) -> SourceSpec | None:
         r.fail((*path, "options"), f"must be a mapping of adapter options (got {_show(options)})")
         options = {}
     return r.build(
-        path, SourceSpec, adapter=adapter, path=src_path, options=dict(options), engine=engine
+        path,
+        SourceSpec,
+        adapter=adapter,
+        path=src_path,
+        options=dict(options),
+        engine=engine,
+        table=table,
     )
 
 
@@ -618,6 +625,8 @@ def indicator_to_dict(i: Indicator) -> dict[str, Any]:
             src["engine"] = i.source.engine
         if i.source.path is not None:
             src["path"] = i.source.path
+        if i.source.table is not None:
+            src["table"] = i.source.table
         if i.source.options:
             src["options"] = dict(i.source.options)
         out["source"] = src

@@ -136,11 +136,18 @@ class SourceSpec:
         for a pooled dataset, a glob (``pooled/*.parquet``), a file or a folder.
     options : mapping
         Keyword options passed to the adapter's ``read`` (for a pooled dataset:
-        ``memory_limit`` and ``temp_directory``).
+        ``memory_limit`` and ``temp_directory``; for a DuckDB table, the
+        ``database`` file that holds it).
     engine : {"duckdb", "spark"}, optional
-        Instead of an adapter: ``path`` is a pooled Parquet dataset, scanned
-        and collected on this engine (see :func:`feedbackloop.scan`). Exactly
-        one of ``adapter`` and ``engine`` is given.
+        Instead of an adapter: ``path`` (or ``table``) is a pooled dataset,
+        scanned and collected on this engine (see :func:`feedbackloop.scan`).
+        Exactly one of ``adapter`` and ``engine`` is given.
+    table : str, optional
+        Instead of ``path``, for a pooled source: a table of the engine (of
+        DuckDB's ``database`` file, or of Spark's catalog, ``db.table``).
+
+    .. versionchanged:: 0.2.0
+       ``engine`` and ``table``: pooled datasets.
 
     .. versionadded:: 0.1.0
     """
@@ -149,6 +156,7 @@ class SourceSpec:
     path: str | None = None
     options: Mapping[str, Any] = field(factory=dict, converter=_frozen_mapping, hash=False)
     engine: str | None = field(default=None, validator=v.optional(v.in_(ENGINES)))
+    table: str | None = field(default=None, validator=v.optional(v.min_len(1)))
 
     def __attrs_post_init__(self) -> None:
         if (self.adapter is None) == (self.engine is None):
@@ -156,10 +164,14 @@ class SourceSpec:
                 "a source names exactly one of adapter (csv, census, ...) and engine "
                 "(duckdb or spark, for a pooled Parquet dataset at path)"
             )
-        if self.engine is not None and not self.path:
+        if self.engine is not None and (not self.path) == (self.table is None):
             raise IndicatorError(
-                f"a pooled source on {self.engine} needs a path (a glob such as "
-                "'pooled/*.parquet', a file or a folder)"
+                f"a pooled source on {self.engine} needs exactly one of a path (a glob such "
+                "as 'pooled/*.parquet', a file or a folder) and a table"
+            )
+        if self.adapter is not None and self.table is not None:
+            raise IndicatorError(
+                "table names a pooled source's engine table; an adapter reads path"
             )
 
 

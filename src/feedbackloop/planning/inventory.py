@@ -25,7 +25,7 @@ import enum
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ import pandas as pd
 from attrs import field, frozen
 
 from feedbackloop._util import atomic_write_text, locate, neutralize_formula, write_yaml
-from feedbackloop.errors import InventoryError, Problem
+from feedbackloop.errors import IndicatorError, InventoryError, Problem
 from feedbackloop.model import SourceSpec
 from feedbackloop.planning._common import (
     SLUG,
@@ -613,14 +613,23 @@ class DataInventory:
             if src is not None:
                 if isinstance(src, str):
                     cells.setdefault("source_notes", src)
-                elif isinstance(src, Mapping) and src.get("adapter"):
-                    spec = SourceSpec(
-                        adapter=str(src["adapter"]),
-                        path=src.get("path"),
-                        options=dict(src.get("options") or {}),
-                    )
+                elif isinstance(src, Mapping) and (src.get("adapter") or src.get("engine")):
+                    try:
+                        spec = SourceSpec(
+                            adapter=src.get("adapter"),
+                            engine=src.get("engine"),
+                            path=src.get("path"),
+                            table=src.get("table"),
+                            options=dict(src.get("options") or {}),
+                        )
+                    except (IndicatorError, ValueError) as err:
+                        fail("source", str(err))
                 else:
-                    fail("source", "must be text or {adapter: ..., path: ..., options: {...}}")
+                    fail(
+                        "source",
+                        "must be text, {adapter: ..., path: ..., options: {...}} or "
+                        "{engine: duckdb, path: ...}",
+                    )
             if isinstance(cells.get("disaggregations"), list):
                 cells["disaggregations"] = "; ".join(map(str, cells["disaggregations"]))
             text_cells = {k: "" if v is None else str(v) for k, v in cells.items()}
@@ -751,14 +760,22 @@ def _need_to_row(n: DataNeed) -> dict[str, Any]:
         "agreement": n.agreement or "",
         "source_adapter": (n.source.adapter or "") if n.source else "",
         "source_path": (n.source.path or "") if n.source else "",
-        "source_options": (
-            json.dumps(dict(n.source.options), sort_keys=True)
-            if n.source and n.source.options
-            else ""
-        ),
+        "source_options": _options_cell(n.source),
         "source_notes": n.source_notes,
         "notes": n.notes,
     }
+
+
+def _options_cell(source: SourceSpec | None) -> str:
+    """Write a source's options as JSON; a pooled source's engine and table ride along."""
+    if source is None:
+        return ""
+    options = dict(source.options)
+    if source.engine is not None:
+        options = {**options, "engine": source.engine}
+        if source.table is not None:
+            options["table"] = source.table
+    return json.dumps(options, sort_keys=True) if options else ""
 
 
 def _need_to_dict(n: DataNeed) -> dict[str, Any]:
@@ -773,6 +790,8 @@ def _need_to_dict(n: DataNeed) -> dict[str, Any]:
             src = {"engine": n.source.engine}
         if n.source.path is not None:
             src["path"] = n.source.path
+        if n.source.table is not None:
+            src["table"] = n.source.table
         if n.source.options:
             src["options"] = dict(n.source.options)
         out["source"] = src
@@ -853,6 +872,8 @@ def _need_from_cells(
                 else:
                     fail("source_options", "must be a JSON object")
         spec = SourceSpec(adapter=adapter, path=path or None, options=options)
+    elif spec is None and options_text.startswith("{") and '"engine"' in options_text:
+        spec = _pooled_from_cells(path, options_text, fail)
     elif spec is None and (path or options_text):
         column = "source_path" if path else "source_options"
         fail(column, "given without source_adapter; name the adapter that reads it")
@@ -863,4 +884,18 @@ def _need_from_cells(
         return DataNeed(**kwargs)
     except ValueError as err:
         fail("indicator", str(err))
+        return None
+
+
+def _pooled_from_cells(
+    path: str, options_text: str, fail: Callable[[str, str], None]
+) -> SourceSpec | None:
+    """Read a pooled source back from its CSV cells (engine and table among the options)."""
+    try:
+        options = json.loads(options_text)
+        engine = options.pop("engine")
+        table = options.pop("table", None)
+        return SourceSpec(engine=engine, table=table, path=path or None, options=options)
+    except (json.JSONDecodeError, AttributeError, IndicatorError, ValueError, TypeError) as err:
+        fail("source_options", f"is not a pooled source's options ({err})")
         return None

@@ -474,6 +474,33 @@ def test_hypothesis_proportion_and_change_agree(
     _same_frame(a.change(2021, 2022), a.lazy("duckdb").change(2021, 2022))
 
 
+def test_every_result_of_a_rollup_checks_the_codes_first(tmp_path: Path) -> None:
+    """A bad code in a scanned file stops collect, to_parquet, disparity, suppress, change."""
+    series = _series()
+    frame = series.frame
+    frame["geography"] = frame["geography"].astype(str)
+    frame.loc[5, "geography"] = "06001OOO100"  # letters O, not zeros
+    bad = fl.IndicatorSeries.from_frame(
+        frame, indicator=PEOPLE, dimensions=["race"], moe="moe", status="status"
+    )
+    bad.to_parquet(tmp_path / "bad.parquet")
+    county = fl.scan(tmp_path / "bad.parquet").rollup(to="county")
+    attempts = [
+        county.collect,
+        lambda: county.to_parquet(tmp_path / "out"),
+        lambda: county.disparity("race", "White"),
+        lambda: county.suppress(SuppressionPolicy(threshold=3)),
+        lambda: county.change(2021, 2022),
+        lambda: county.index_of_disparity("race"),
+        lambda: county.rollup(to="state").collect(),  # carried through the next roll-up
+        lambda: county.proportion(county).collect(),  # and into derived series
+    ]
+    for attempt in attempts:
+        with pytest.raises(SeriesError, match="'06001OOO100'"):
+            attempt()
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("code", ["0600A000100", "06001 00100", "060010001", "６０００１"])
 def test_rollup_refuses_codes_that_are_not_geoids(engine: str, code: str) -> None:
     """Letters, spaces, a wrong length or non-ASCII digits: named, never rolled up."""

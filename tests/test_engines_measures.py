@@ -183,6 +183,27 @@ def test_suppressed_cells_are_identical_and_pass_the_audit(tmp_path: Path, engin
     assert len(report) > 0 and report["protected"].all()
 
 
+def test_tables_protected_on_a_pool_of_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs of whole tables go to two threads; the output is the sequential one."""
+    from feedbackloop.engines import _maps
+
+    df = _records(1500, seed=7)
+    kwargs: dict[str, Any] = {"client": "client", "period": "year", "geography": "school"}
+    kwargs["dimensions"] = ["race", "sex"]
+    policy = SuppressionPolicy(threshold=10)
+    want = suppress(from_records(df, "served", **kwargs), policy)
+    monkeypatch.setattr(_maps, "POOL_ROWS", 40)  # about one table a run: ~6 runs
+    monkeypatch.setattr(_maps, "_workers", lambda: 2)
+    calls: list[int] = []
+    real = _maps._pooled
+    monkeypatch.setattr(_maps, "_pooled", lambda *a: calls.append(1) or real(*a))
+    lazy = engines.from_records(_write(tmp_path, df), "served", **kwargs)
+    assert_same(want, lazy.suppress(policy).collect())
+    assert calls == [1]
+
+
 def test_an_ibis_table_is_a_source(tmp_path: Path) -> None:
     import ibis
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
 
 from feedbackloop.engines import _ops
 from feedbackloop.engines._connect import batches, connect, engine_of, ibis_module, run
@@ -30,6 +30,8 @@ __all__ = ["LazySeries", "lazy", "scan"]
 _NAMES = itertools.count()
 _FLOATS = ("value", "moe", "numerator", "numerator_moe", "denominator", "denominator_moe", "cv")
 _DERIVED = ("estimate", "missing", "not_computable", "suppressed_derived")
+#: Codes named in an error.
+_SHOWN = 5
 
 
 def _normalize(ibis: Any, t: Any, template: IndicatorSeries, *, nulls: bool = False) -> Any:
@@ -81,6 +83,10 @@ class LazySeries:
     con: Any
     template: IndicatorSeries
     engine: str
+    #: Queries whose rows are codes that cannot be rolled up (run before any result).
+    checks: tuple[Any, ...] = field(default=(), repr=False)
+    #: Whether every geography is a FIPS code a roll-up made (its inputs checked).
+    fips: bool = field(default=False, repr=False)
 
     # ---------------------------------------------------------------- views
 
@@ -172,14 +178,27 @@ class LazySeries:
             raise SeriesError("give exactly one of to='county'|'state' or mapping={code: parent}")
         scale = self._rate_scale("roll up")
         ibis, t = self.ibis, self.expr
-        if to is not None:
-            if to not in ("county", "state"):
-                raise SeriesError(f"to must be 'county' or 'state' (got {to!r})")
-            t = t.mutate(geography=_ops.fips_parent(ibis, t.geography, to, self.engine))
-        else:
+        if to is None:
             assert mapping is not None
             t = _ops.mapped_parent(ibis, t, mapping)
-        return self._with(_ops.aggregate(ibis, t, self.keys, rate_scale=scale))
+            return evolve(
+                self, expr=_ops.aggregate(ibis, t, self.keys, rate_scale=scale), fips=False
+            )
+        if to not in ("county", "state"):
+            raise SeriesError(f"to must be 'county' or 'state' (got {to!r})")
+        checks = self.checks
+        if not self.fips:  # codes a roll-up made from checked codes need no check
+            bad = t.filter(_ops.not_fips(ibis, t.geography, to, self.engine))
+            checks = (*checks, bad.select("geography"))
+        t = t.mutate(geography=_ops.fips_parent(ibis, t.geography, to))
+        out = _ops.aggregate(ibis, t, self.keys, rate_scale=scale)
+        return evolve(self, expr=out, checks=checks, fips=True)
+
+    def _verify(self) -> None:
+        """Run the pending code checks; raise for codes a roll-up could not place."""
+        for check in self.checks:
+            found = run(self.con, check.limit(_SHOWN), "rollup").column("geography")
+            _refuse([c.lstrip(_ops.BAD) for c in found.to_pylist()])
 
     def collapse(self, dimension: str) -> LazySeries:
         """Sum the categories of ``dimension`` into ``TOTAL`` (see :func:`~feedbackloop.series.collapse`)."""  # noqa: E501
@@ -258,6 +277,7 @@ class LazySeries:
         self._check_dimension(dimension)
         if measure not in ("ratio", "difference"):
             raise SeriesError(f"measure must be 'ratio' or 'difference' (got {measure!r})")
+        self._verify()
         t = self.expr
         probe = run(
             self.con, t.filter(t[dimension] == reference).select("period").limit(1), "disparity"
@@ -303,7 +323,14 @@ class LazySeries:
         expr = _ops.derived(
             self.ibis, self.expr, b.expr, self.keys, per=per, kind=kind, has_moe=has_moe
         )
-        return LazySeries(expr, self.con, template, self.engine)
+        return LazySeries(
+            expr,
+            self.con,
+            template,
+            self.engine,
+            checks=(*self.checks, *b.checks),
+            fips=self.fips and b.fips,
+        )
 
     def proportion(
         self,
@@ -353,6 +380,7 @@ class LazySeries:
         engine; overlapping or mixed 1-year/5-year periods warn as in memory.
         """
         p1, p2 = Period.parse(start), Period.parse(end)
+        self._verify()
         overlap = _overlap(p1, p2)
         labels = (str(p1), str(p2))
         self._periods_present(labels)
@@ -371,6 +399,7 @@ class LazySeries:
     ) -> pd.DataFrame:
         """Pearcy & Keppel's index per place and period (see :meth:`IndicatorSeries.index_of_disparity`)."""  # noqa: E501
         self._check_dimension(dimension)
+        self._verify()
         label = TOTAL if reference == "total" else reference
         if weighted and "denominator" not in self.expr.columns:
             raise SeriesError(
@@ -405,9 +434,10 @@ class LazySeries:
 
     def map_tables(self, fn: Any, *, by: Sequence[str]) -> LazySeries:
         """Run ``fn`` (series -> series) on each group of rows sharing ``by`` (whole tables)."""
+        self._verify()
         schema = self.expr.schema().to_pyarrow()
         out = map_tables(self.con, self.engine, self.expr, by, self.template, fn, schema)
-        return self._with(_normalize(self.ibis, out, self.template, nulls=True))
+        return evolve(self, expr=_normalize(self.ibis, out, self.template, nulls=True), checks=())
 
     def suppress(
         self,
@@ -437,6 +467,7 @@ class LazySeries:
 
     def to_arrow(self) -> pa.Table:
         """Run the expression; rows sorted by the keys, as the engine holds them."""
+        self._verify()
         table = run(self.con, self.expr, "collect")
         _check_geographies(table)
         return table.sort_by([(k, "ascending") for k in self.keys])
@@ -452,6 +483,7 @@ class LazySeries:
 
         The dataset reads back with :func:`feedbackloop.scan`.
         """
+        self._verify()
         reader = batches(self.con, self.expr, 1_000_000, "to_parquet")
         meta = self.template.to_arrow().schema.metadata
         schema = reader.schema.with_metadata(meta)
@@ -532,19 +564,24 @@ def _overlap(a: Period, b: Period) -> float:
 
 
 def _check_geographies(table: pa.Table) -> None:
-    """Raise for codes a roll-up could not place (marked by the engine)."""
+    """Raise for codes a roll-up by ``mapping=`` could not place (marked by the engine)."""
     if "geography" not in table.column_names or table.num_rows == 0:
         return
     bad = pc.starts_with(table.column("geography"), _ops.BAD)
     if pc.any(bad).as_py():
-        codes = sorted(
-            {c.lstrip(_ops.BAD) for c in table.filter(bad).column("geography").to_pylist()}
-        )
-        raise SeriesError(
-            f"cannot roll up: codes {', '.join(map(repr, codes[:5]))} are not FIPS GEOIDs that "
-            "nest (or have no parent in mapping=); use mapping= for custom geographies and map "
-            "every code (nothing is dropped silently)"
-        )
+        _refuse([c.lstrip(_ops.BAD) for c in table.filter(bad).column("geography").to_pylist()])
+
+
+def _refuse(codes: Sequence[str]) -> None:
+    """Raise naming codes that cannot be rolled up (nothing to say for none)."""
+    if not codes:
+        return
+    shown = sorted(set(codes))[:_SHOWN]
+    raise SeriesError(
+        f"cannot roll up: codes {', '.join(map(repr, shown))} are not FIPS GEOIDs that "
+        "nest (or have no parent in mapping=); use mapping= for custom geographies and map "
+        "every code (nothing is dropped silently)"
+    )
 
 
 def _categorical(

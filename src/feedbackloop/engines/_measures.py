@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from feedbackloop.engines._connect import connect, engine_of, ibis_module, quiet_ibis, run
 from feedbackloop.engines._lazy import LazySeries, _normalize
-from feedbackloop.engines._scan import backend_table, expand, unify_schemas
+from feedbackloop.engines._scan import backend_table, expand, is_table, unify_schemas
 from feedbackloop.errors import PeriodError, Problem, SeriesValidationError
 from feedbackloop.measures import FLAG_WORDS, MEASURES, Measure, measure_indicator
 from feedbackloop.model import Indicator
@@ -180,7 +180,7 @@ def _open(
     spark: Any,
 ) -> tuple[Any, Any, list[str]]:
     """Open the records as an Ibis table (on DuckDB with each record's file and row)."""
-    if hasattr(source, "schema") and hasattr(source, "get_backend"):
+    if is_table(source):
         return source, source.get_backend(), ["table"]
     files = expand(source)
     unify_schemas(files)

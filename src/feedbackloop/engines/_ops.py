@@ -69,7 +69,7 @@ def _digits_only(ibis: Any, code: Any, engine: str) -> Any:
     return code.re_search("^[0-9]+$")
 
 
-def fips_parent(ibis: Any, geography: Any, to: str) -> Any:
+def fips_parent(geography: Any, to: str) -> Any:
     """Each code cut to its county or state prefix (check the codes with :func:`not_fips`)."""
     return geography.substr(0, _FIPS_PARENT_LENGTHS[to][1])
 

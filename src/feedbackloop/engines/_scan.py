@@ -16,7 +16,12 @@ from feedbackloop.errors import ScanError
 from feedbackloop.model import Indicator
 from feedbackloop.series import COLUMNS, IndicatorSeries
 
-__all__ = ["expand", "table", "template_for", "unify_schemas"]
+__all__ = ["expand", "is_table", "table", "template_for", "unify_schemas"]
+
+
+def is_table(source: object) -> bool:
+    """Whether ``source`` is a table of an Ibis connection (not files to scan)."""
+    return hasattr(source, "schema") and hasattr(source, "get_backend")
 
 
 def expand(source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:

@@ -856,27 +856,8 @@ def _need_from_cells(
             fail("lag_days", f"must be a whole number of days (got {lag!r})")
         else:
             kwargs["lag_days"] = int(lag)
-    adapter = cells.get("source_adapter", "").strip()
-    path = cells.get("source_path", "").strip()
-    options_text = cells.get("source_options", "").strip()
-    if spec is None and adapter:
-        options: dict[str, Any] = {}
-        if options_text:
-            try:
-                loaded = json.loads(options_text)
-            except json.JSONDecodeError as err:
-                fail("source_options", f'must be JSON such as {{"sheet": 1}} ({err})')
-            else:
-                if isinstance(loaded, dict):
-                    options = loaded
-                else:
-                    fail("source_options", "must be a JSON object")
-        spec = SourceSpec(adapter=adapter, path=path or None, options=options)
-    elif spec is None and options_text.startswith("{") and '"engine"' in options_text:
-        spec = _pooled_from_cells(path, options_text, fail)
-    elif spec is None and (path or options_text):
-        column = "source_path" if path else "source_options"
-        fail(column, "given without source_adapter; name the adapter that reads it")
+    if spec is None:
+        spec = _source_from_cells(cells, fail)
     kwargs["source"] = spec
     if not indicator or not SLUG.match(indicator):
         return None
@@ -887,15 +868,36 @@ def _need_from_cells(
         return None
 
 
-def _pooled_from_cells(
-    path: str, options_text: str, fail: Callable[[str, str], None]
+def _source_from_cells(
+    cells: Mapping[str, str], fail: Callable[[str, str], None]
 ) -> SourceSpec | None:
-    """Read a pooled source back from its CSV cells (engine and table among the options)."""
-    try:
-        options = json.loads(options_text)
-        engine = options.pop("engine")
-        table = options.pop("table", None)
-        return SourceSpec(engine=engine, table=table, path=path or None, options=options)
-    except (json.JSONDecodeError, AttributeError, IndicatorError, ValueError, TypeError) as err:
-        fail("source_options", f"is not a pooled source's options ({err})")
-        return None
+    """Read a source from its CSV cells: an adapter's, or a pooled one (engine in the options)."""
+    adapter = cells.get("source_adapter", "").strip()
+    path = cells.get("source_path", "").strip()
+    options_text = cells.get("source_options", "").strip()
+    options: dict[str, Any] = {}
+    if options_text:
+        problem: str | None
+        try:
+            loaded = json.loads(options_text)
+        except json.JSONDecodeError as err:
+            loaded, problem = None, f'must be JSON such as {{"sheet": 1}} ({err})'
+        else:
+            problem = None if isinstance(loaded, dict) else "must be a JSON object"
+        if problem is not None and adapter:
+            fail("source_options", problem)
+            return None
+        options = loaded if isinstance(loaded, dict) else {}
+    if adapter:
+        return SourceSpec(adapter=adapter, path=path or None, options=options)
+    if "engine" in options:
+        engine, table = options.pop("engine"), options.pop("table", None)
+        try:
+            return SourceSpec(engine=engine, table=table, path=path or None, options=options)
+        except (IndicatorError, ValueError, TypeError) as err:
+            fail("source_options", f"is not a pooled source's options ({err})")
+            return None
+    if path or options_text:
+        column = "source_path" if path else "source_options"
+        fail(column, "given without source_adapter; name the adapter that reads it")
+    return None
